@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""The two set-up commands of the README, with nothing but Python 3.11+ installed.
+
+    python3 tasks.py report   # set up .venv, build the demo county if absent, run the 2019Q3 report
+    python3 tasks.py test     # set up .venv, run the whole test suite (unit, integration, nbval)
+
+Both create the local virtual environment `.venv/` on first use and reuse it afterwards; the
+project is (re)installed into it whenever `pyproject.toml` changes. Only the standard library is
+used here, so this file runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".qjlib-installed"
+DEMO = ROOT / "data" / "demo"
+PERIOD = "2019Q3"
+
+
+def _say(msg: str) -> None:
+    print(f"[tasks] {msg}", flush=True)
+
+
+def _run(*args: str | Path, **kw) -> None:
+    cmd = [str(a) for a in args]
+    res = subprocess.run(cmd, cwd=ROOT, **kw)
+    if res.returncode != 0:
+        sys.exit(res.returncode)
+
+
+def ensure_env() -> None:
+    """Create `.venv` if needed and install the project with its dev extras when pyproject changed."""
+    if sys.version_info < (3, 11):
+        sys.exit("qjlib needs Python 3.11 or newer / 需要 Python 3.11 或更高版本")
+    if not PY.exists():
+        _say(f"creating virtual environment {VENV}")
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text().strip() != want:
+        _say("installing qjlib and its dependencies into .venv (first run takes a few minutes)")
+        _run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+        _run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+        STAMP.write_text(want)
+
+
+def ensure_demo() -> None:
+    """Generate the default demo county into data/demo if it is not there yet."""
+    if not (DEMO / "truth.json").exists():
+        _say(f"generating the demo county into {DEMO.relative_to(ROOT)}")
+        _run(PY, "-m", "qjlib", "demo", "--out", DEMO)
+
+
+def report() -> None:
+    ensure_env()
+    ensure_demo()
+    out = ROOT / "reports"
+    _run(PY, "-m", "qjlib", "report", DEMO, "--period", PERIOD, "--out", out)
+    folder = out / PERIOD
+    _say(f"report written to {folder}")
+    _say(f"open {folder / '县'} for the county report, ledgers.xlsx for the towns' ledgers")
+
+
+def test() -> None:
+    ensure_env()
+    ensure_demo()
+    env = dict(os.environ, MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")
+    _run(PY, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "tests", env=env)
+    _run(
+        PY, "-m", "pytest", "--nbval", "notebooks",
+        "--nbval-sanitize-with", "notebooks/sanitize.cfg", "-p", "no:randomly", env=env,
+    )
+
+
+if __name__ == "__main__":
+    tasks = {"report": report, "test": test, "env": ensure_env}
+    if len(sys.argv) != 2 or sys.argv[1] not in tasks:
+        sys.exit("usage: python3 tasks.py report|test|env")
+    tasks[sys.argv[1]]()
