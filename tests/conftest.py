@@ -1,0 +1,40 @@
+"""Shared fixtures. `demo_dir`: the default demo county, generated once per test session.
+
+It uses `data/demo` when it holds a complete package (the README's commands generate it there);
+otherwise it generates one into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "data" / "demo"
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory) -> Path:
+    if (DEMO / "truth.json").exists() and not os.environ.get("QJ_FRESH_DEMO"):
+        return DEMO
+    from qjlib.demo import write_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    write_demo(out, seed=2019, households=12000)
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_truth(demo_dir) -> dict:
+    import json
+
+    return json.loads((demo_dir / "truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def demo_pkg(demo_dir):
+    from qjlib.load import load_package
+
+    return load_package(demo_dir)
