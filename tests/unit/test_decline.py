@@ -1,0 +1,337 @@
+"""Declines and trends of past exited households (qjlib.decline), on tiny inline frames."""
+
+from __future__ import annotations
+
+import itertools
+from math import comb, factorial
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from qjlib import decline as d
+from qjlib.params import load_params
+
+
+def income_rows(series: dict[str, dict[int, tuple]]) -> pd.DataFrame:
+    """Income table with the loader's canonical columns from ``{hh_id: {year: (size, wage,
+    operating_net, property, transfer)}}``; net income and per capita recomputed as the loader does."""
+    rows = [
+        {"hh_id": h, "year": y, "size": v[0], "wage": v[1], "operating": v[2] + 100.0,
+         "operating_cost": 100.0, "property": v[3], "transfer": v[4]}
+        for h, ys in series.items() for y, v in ys.items()
+    ]
+    df = pd.DataFrame(rows)
+    df["year"] = df["year"].astype("Int64")
+    df["size"] = df["size"].astype("Int64")
+    df["operating_net"] = df["operating"] - df["operating_cost"]
+    df["net_income"] = df[["wage", "operating_net", "property", "transfer"]].sum(axis=1)
+    df["net_per_capita"] = df["net_income"] / df["size"].astype(float)
+    return df
+
+
+def pc_rows(series: dict[str, dict[int, float]], size: int = 1) -> pd.DataFrame:
+    """Income rows whose per-capita net income is the given figure (all of it wage)."""
+    return income_rows({h: {y: (size, v * size, 0.0, 0.0, 0.0) for y, v in ys.items()}
+                        for h, ys in series.items()})
+
+
+@pytest.fixture(scope="module")
+def params():
+    return load_params("2019Q3")
+
+
+def metrics(income: pd.DataFrame, params, year: int = 2019, **over) -> pd.DataFrame:
+    kw = d._decline_params(params) | over
+    return d.household_metrics(d.build_panel(income, last_year=year), year, **kw)
+
+
+# ---------------------------------------------------------------------------- panel
+
+
+def test_panel_scatters_rows_and_leaves_missing_years_nan():
+    inc = pc_rows({"B": {2016: 10.0, 2018: 30.0}, "A": {2017: 5.0}})
+    p = d.build_panel(inc)
+    assert list(p.years) == [2016, 2017, 2018]
+    assert list(p.hh_id) == ["B", "A"]
+    np.testing.assert_array_equal(p.pc, [[10.0, np.nan, 30.0], [np.nan, 5.0, np.nan]])
+
+
+def test_panel_extends_to_the_income_year_and_drops_later_years():
+    inc = pc_rows({"A": {2016: 10.0, 2017: 9.0, 2020: 1.0}})
+    p = d.build_panel(inc, last_year=2019)
+    assert list(p.years) == [2016, 2017, 2018, 2019]
+    assert np.isnan(p.pc[0, 2:]).all()
+
+
+# ---------------------------------------------------------------------------- chain rule
+
+
+def test_three_consecutive_decreases_ending_in_income_year_are_flagged(params):
+    inc = pc_rows({
+        "fell": {2016: 5000, 2017: 4800, 2018: 4500, 2019: 4000},
+        "two_only": {2016: 5000, 2017: 5100, 2018: 4500, 2019: 4000},
+        "flat_once": {2016: 5000, 2017: 4800, 2018: 4800, 2019: 4000},
+        "rose_last": {2016: 5000, 2017: 4800, 2018: 4500, 2019: 4600},
+        "four": {2015: 6000, 2016: 5000, 2017: 4800, 2018: 4500, 2019: 4000},
+    })
+    m = metrics(inc, params)
+    assert m.loc["fell", "flagged"] and m.loc["fell", "run_end"] == 3
+    assert not m.loc["two_only", "flagged"] and m.loc["two_only", "run_end"] == 2
+    assert not m.loc["flat_once", "flagged"]  # equal is not a decrease
+    assert not m.loc["rose_last", "flagged"] and m.loc["rose_last", "run_end"] == 0
+    assert m.loc["rose_last", "longest_run"] == 2
+    assert m.loc["four", "flagged"] and m.loc["four", "run_end"] == 4
+    assert not m["gap"].any()
+
+
+def test_missing_year_breaks_the_chain_and_is_a_gap_not_a_decline(params):
+    inc = pc_rows({
+        "hole_2017": {2016: 5000, 2018: 4500, 2019: 4000},
+        "no_2019": {2016: 5000, 2017: 4800, 2018: 4500},
+        "short": {2017: 4800, 2018: 4500, 2019: 4000},  # data begin after Y−N
+        "hole_but_rose": {2016: 5000, 2018: 4500, 2019: 4600},
+    })
+    inc = pd.concat([inc, pc_rows({"other": {2015: 1.0}})])  # the table starts in 2015
+    m = metrics(inc, params)
+    assert not m["flagged"].any()
+    assert m.loc["hole_2017", "gap"] and m.loc["hole_2017", "gap_year"] == 2017
+    assert m.loc["no_2019", "gap"] and m.loc["no_2019", "gap_year"] == 2019
+    assert m.loc["short", "gap"] and m.loc["short", "gap_year"] == 2016
+    assert m.loc["short", "run_end"] == 2
+    # a rise in 2019 ends the chain before the gap: no gap to report
+    assert not m.loc["hole_but_rose", "gap"] and pd.isna(m.loc["hole_but_rose", "gap_year"])
+
+
+def test_chain_reaching_before_the_first_year_of_data_is_a_gap(params):
+    m = metrics(pc_rows({"A": {2017: 4800, 2018: 4500, 2019: 4000}}), params)
+    assert not m.loc["A", "flagged"]
+    assert m.loc["A", "gap"] and m.loc["A", "gap_year"] == 2016
+
+
+def test_min_drop_requires_a_fall_larger_than_it(params):
+    inc = pc_rows({
+        "small": {2016: 5000, 2017: 4950, 2018: 4900, 2019: 4850},  # −50 a year
+        "exact": {2016: 5000, 2017: 4900, 2018: 4800, 2019: 4700},  # −100: not < −100
+        "large": {2016: 5000, 2017: 4800, 2018: 4600, 2019: 4400},
+    })
+    m0 = metrics(inc, params, min_drop=0.0)
+    assert m0["flagged"].all()
+    m = metrics(inc, params, min_drop=100.0)
+    assert m["flagged"].to_dict() == {"small": False, "exact": False, "large": True}
+
+
+def test_n_declines_parameter(params):
+    inc = pc_rows({"A": {2017: 5000, 2018: 4500, 2019: 4000}})
+    assert not metrics(inc, params, n_declines=3).loc["A", "flagged"]
+    assert metrics(inc, params, n_declines=2).loc["A", "flagged"]
+
+
+def test_decrease_runs_counts_runs_anywhere():
+    pc = np.array([[5.0, 4, 3, 4, 3, 2, 1], [1, 2, np.nan, 1, 0, 1, 2]])
+    dec, run = d.decrease_runs(pc, 0.0)
+    assert run[0].tolist() == [0, 1, 2, 0, 1, 2, 3]
+    assert run[1].tolist() == [0, 0, 0, 0, 1, 0, 0]
+    assert not dec[:, 0].any()
+
+
+# ---------------------------------------------------------------------------- size / income split
+
+
+def test_newborn_only_decline_is_a_size_effect(params):
+    # income unchanged at 12,000; a child is born each year: 3 → 4 → 5 → 6 persons
+    inc = income_rows({"baby": {y: (3 + k, 12000.0, 0.0, 0.0, 0.0)
+                                for k, y in enumerate(range(2016, 2020))}})
+    m = metrics(inc, params)
+    row = m.loc["baby"]
+    assert row["flagged"]
+    assert row["change"] == pytest.approx(2000.0 - 4000.0)
+    assert row["income_effect"] == pytest.approx(0.0)
+    assert row["size_effect"] == pytest.approx(-2000.0)
+    assert row["cause"] == "size"
+    assert pd.isna(row["component"])  # no income component fell
+
+
+def test_income_fall_with_constant_size_is_an_income_effect_and_names_the_component(params):
+    inc = income_rows({"A": {
+        2016: (4, 8000.0, 4000.0, 0.0, 2000.0),
+        2017: (4, 7000.0, 4000.0, 0.0, 2100.0),
+        2018: (4, 6000.0, 3900.0, 0.0, 2100.0),
+        2019: (4, 5000.0, 3900.0, 0.0, 2200.0),
+    }})
+    row = metrics(inc, params).loc["A"]
+    assert row["flagged"] and row["cause"] == "income"
+    assert row["size_effect"] == pytest.approx(0.0)
+    assert row["component"] == "wage"
+    assert row["component_effect"] == pytest.approx(-3000.0 / 4)
+    assert row["income_effect"] == pytest.approx(row["change"])
+
+
+def test_split_adds_up_exactly_on_a_hand_example():
+    net = np.array([[10000.0, 9000.0]])
+    size = np.array([[4.0, 5.0]])
+    inc, sz = d.decompose_change(net, size)
+    # ΔY·½(1/4+1/5) = −1000·0.225 = −225; Δ(1/n)·½(Y0+Y1) = (−0.05)·9500 = −475
+    assert inc[0, 0] == pytest.approx(-225.0)
+    assert sz[0, 0] == pytest.approx(-475.0)
+    assert inc[0, 0] + sz[0, 0] == pytest.approx(9000 / 5 - 10000 / 4)
+
+
+money = st.floats(-50_000, 200_000, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    y=st.lists(st.tuples(money, money, money, money), min_size=2, max_size=6),
+    n=st.lists(st.integers(1, 12), min_size=6, max_size=6),
+)
+def test_split_always_adds_up_to_the_change(y, n):
+    comps = np.array(y).T[:, None, :]  # component × household × year
+    t = comps.shape[2]
+    size = np.array(n[:t], dtype=float)[None, :]
+    net = comps.sum(axis=0)
+    inc, sz = d.decompose_change(net, size)
+    change = np.diff(net / size, axis=1)
+    scale = 1.0 + np.abs(net).max()
+    np.testing.assert_allclose(inc + sz, change, rtol=0, atol=1e-9 * scale)
+    ce = d.component_effects({c: comps[k] for k, c in enumerate(d.COMPONENTS)}, size)
+    np.testing.assert_allclose(sum(ce.values()), inc, rtol=0, atol=1e-9 * scale)
+
+
+# ---------------------------------------------------------------------------- trend
+
+
+def test_mann_kendall_exact_p_for_strictly_increasing_four_years():
+    mk = d.mann_kendall(np.array([[1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0]]))
+    assert mk.loc[0, "s"] == 6 and mk.loc[1, "s"] == -6
+    assert mk.loc[0, "p_up"] == pytest.approx(1 / 24)
+    assert mk.loc[0, "p_two"] == pytest.approx(2 / 24)
+    assert mk.loc[1, "p_down"] == pytest.approx(1 / 24)
+    assert mk.loc[1, "p_up"] == pytest.approx(1.0)
+
+
+def test_mann_kendall_null_distribution_without_ties_is_mahonian():
+    dist = d.mk_null_distribution((1,) * 5)
+    counts = (dist * factorial(5)).round().astype(int)
+    # Mahonian numbers for n = 5: inversions 0..10
+    assert counts.sort_index(ascending=False).tolist() == [1, 4, 9, 15, 20, 22, 20, 15, 9, 4, 1]
+    assert dist.index.min() == -10 and dist.index.max() == 10
+
+
+def _brute_force(values: tuple[float, ...], s_obs: int) -> tuple[float, float, float]:
+    perms = list(itertools.permutations(values))
+    ss = np.array([sum(np.sign(p[j] - p[i]) for i, j in itertools.combinations(range(len(p)), 2))
+                   for p in perms])
+    return (ss >= s_obs).mean(), (ss <= s_obs).mean(), (np.abs(ss) >= abs(s_obs)).mean()
+
+
+@pytest.mark.parametrize("series", [
+    (3.0, 1.0, 4.0, 1.0, 5.0),
+    (2.0, 2.0, 2.0, 1.0, 3.0, 3.0),
+    (5.0, 4.0, 4.0, 1.0),
+    (1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
+    (1.0, 3.0, 2.0),
+])
+def test_mann_kendall_matches_enumerating_all_permutations_with_ties(series):
+    mk = d.mann_kendall(np.array([series]))
+    s = int(mk.loc[0, "s"])
+    up, down, two = _brute_force(series, s)
+    assert mk.loc[0, "p_up"] == pytest.approx(up)
+    assert mk.loc[0, "p_down"] == pytest.approx(down)
+    assert mk.loc[0, "p_two"] == pytest.approx(two)
+
+
+def test_mann_kendall_skips_missing_years_and_needs_three():
+    x = np.array([[1.0, np.nan, 2.0, 3.0, np.nan], [1.0, 2.0, 3.0, np.nan, np.nan],
+                  [1.0, np.nan, np.nan, 2.0, np.nan]])
+    mk = d.mann_kendall(x)
+    assert mk["n"].tolist() == [3, 3, 2]
+    assert mk.loc[0, "p_up"] == pytest.approx(1 / 6) and mk.loc[1, "p_up"] == pytest.approx(1 / 6)
+    assert np.isnan(mk.loc[2, "p_two"])
+
+
+def test_theil_sen_on_log_income_matches_scipy():
+    years = np.arange(2014, 2020)
+    pc = np.array([[3000.0, 3300.0, 2900.0, 3600.0, 4100.0, 3900.0],
+                   [5000.0, np.nan, 4000.0, 4100.0, 3000.0, 2500.0]])
+    got = d.theil_sen_log_slope(pc, years)
+    for k in range(2):
+        ok = ~np.isnan(pc[k])
+        want = stats.theilslopes(np.log(pc[k, ok]), years[ok]).slope
+        assert got[k] == pytest.approx(want)
+
+
+def test_trend_percent_and_cagr_of_a_steady_ten_percent_growth(params):
+    inc = pc_rows({"A": {y: 3000 * 1.1 ** k for k, y in enumerate(range(2014, 2020))}})
+    row = metrics(inc, params).loc["A"]
+    assert row["trend_pct"] == pytest.approx(10.0)
+    assert row["cagr"] == pytest.approx(0.10)
+    assert row["trend"] == "up" and row["mk_s"] == 15
+    assert row["mk_p"] == pytest.approx(2 / factorial(6))
+
+
+def test_cagr_needs_positive_ends():
+    years = np.arange(2016, 2020)
+    pc = np.array([[-100.0, 2000, 3000, 4000], [np.nan, 1000, 2000, 4000],
+                   [np.nan, np.nan, 1000, np.nan]])
+    got = d.cagr(pc, years)
+    assert np.isnan(got[0])
+    assert got[1] == pytest.approx(1.0)  # doubling a year, 2017 → 2019
+    assert np.isnan(got[2])
+
+
+def test_recent_decline_and_overall_trend_are_different_signals(params):
+    # a long rise, then three small falls: flagged, yet the overall trend is up
+    inc = pc_rows({"A": {2012: 2000, 2013: 2600, 2014: 3200, 2015: 4000, 2016: 5200,
+                         2017: 5100, 2018: 5000, 2019: 4900}})
+    row = metrics(inc, params).loc["A"]
+    assert row["flagged"]
+    assert row["trend_pct"] > 0 and row["cagr"] > 0
+
+
+# ---------------------------------------------------------------------------- line and jumps
+
+
+def test_position_against_the_poverty_line_of_the_income_year(params):
+    line = params.poverty_line(2019)
+    inc = pc_rows({"below": {2019: line - 1}, "at": {2019: line}, "above": {2019: 2 * line}})
+    m = metrics(inc, params)
+    assert m["below_line"].tolist() == [True, False, False]
+    assert m.loc["above", "line_ratio"] == pytest.approx(2.0)
+    assert (m["poverty_line"] == line).all()
+
+
+def test_extreme_jumps_are_flagged_as_possible_data_errors(params):
+    f = params.get("decline.jump_factor")
+    inc = pc_rows({
+        "up": {2016: 1000, 2017: 1000 * f, 2018: 2900, 2019: 2800},
+        "down": {2016: 9000, 2017: 9000 / f, 2018: 2900, 2019: 2800},
+        "mild": {2016: 1000, 2017: 1000 * f * 0.99, 2018: 2900, 2019: 2800},
+    })
+    m = metrics(inc, params)
+    assert m["jumps"].to_dict() == {"up": 1, "down": 1, "mild": 0}
+    assert m.loc["down", "flagged"] and m.loc["down", "jump_in_window"]
+
+
+def test_missing_poverty_line_for_the_income_year_is_an_error(params):
+    from qjlib.params import ParamError
+
+    inc = pc_rows({"A": {2025: 5000}})
+    with pytest.raises(ParamError, match="2025"):
+        metrics(inc, params, year=2025)
+
+
+def test_metrics_are_the_same_whatever_the_row_order(params):
+    rng = np.random.default_rng(7)
+    inc = pc_rows({f"H{k:03d}": {y: float(v) for y, v in zip(range(2014, 2020),
+                                                              rng.integers(2000, 6000, 6),
+                                                              strict=True)
+                                 if rng.random() > 0.1}
+                   for k in range(60)})
+    a = metrics(inc, params).sort_index()
+    b = metrics(inc.sample(frac=1.0, random_state=3), params).sort_index()
+    pd.testing.assert_frame_equal(a, b)
+    assert comb(6, 2) >= a["mk_s"].abs().max()
