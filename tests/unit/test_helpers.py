@@ -1,0 +1,395 @@
+"""Helper cadres: compliance rules at their edges, empirical Bayes by hand, funnel limits, the
+composite and its rank intervals — on tiny frames with canonical columns."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from qjlib import helpers as H
+from qjlib.context import Context
+from qjlib.params import load_params
+
+ASOF = pd.Timestamp("2019-09-30")
+T = pd.Timestamp
+NaT = pd.NaT
+
+
+def pairings(rows: list[tuple]) -> pd.DataFrame:
+    """rows of (helper_id, hh_id, start, end)."""
+    df = pd.DataFrame(rows, columns=["helper_id", "hh_id", "start", "end"])
+    df["start"] = pd.to_datetime(df["start"])
+    df["end"] = pd.to_datetime(df["end"])
+    return df.astype({"helper_id": "str", "hh_id": "str"})
+
+
+def households(ids: list[str], town: str = "城关镇", **extra) -> pd.DataFrame:
+    d = {"hh_id": ids, "town": town, "village": "一村", "exit_status": "not_exited", "size": 3}
+    d.update(extra)
+    return pd.DataFrame(d)
+
+
+# ---------------------------------------------------------------- active pairings and unpaired
+
+def test_active_pairing_bounds_are_inclusive():
+    p = pairings([
+        ("a", "1", "2019-09-30", None),        # starts on the as-of day: active
+        ("a", "2", "2018-01-01", "2019-09-30"),  # ends on the as-of day: still active
+        ("a", "3", "2018-01-01", "2019-09-29"),  # ended the day before: not active
+        ("a", "4", "2019-10-01", None),        # starts the day after: not active
+        ("a", "5", "2016-01-01", None),        # open-ended: active
+    ])
+    assert H.active_pairings(p, ASOF).tolist() == [True, True, False, False, True]
+
+
+def test_unpaired_lists_every_registered_household_without_active_pairing():
+    hh = households(["1", "2", "3", "4", "5"],
+                    exit_status=["not_exited", "exited", "exited", "not_exited", "returned"])
+    p = pairings([
+        ("a", "1", "2016-01-01", None),
+        ("a", "2", "2016-01-01", "2019-06-30"),   # ended, not re-paired
+        ("b", "4", "2019-10-15", None),           # only a future pairing
+        ("b", "5", "2017-01-01", "2019-09-30"),   # ends on the as-of date: paired
+    ])
+    out = H.unpaired_households(hh, p, ASOF)
+    # exited households must keep a helper too ("摘帽不摘帮扶"): 2 and 3 are listed
+    assert out["hh_id"].tolist() == ["2", "3", "4"]
+    r = out.set_index("hh_id")["reason"]
+    assert r["2"] == "结对已于2019-06-30结束，未重新结对帮扶责任人"
+    assert r["3"] == "从未结对帮扶责任人"
+    assert r["4"].startswith("结对尚未开始（最近结对开始于2019-10-15）")
+    assert out.set_index("hh_id")["n_pairings"].tolist() == [1, 0, 1]
+    assert out.set_index("hh_id").loc["2", "last_helper_id"] == "a"
+
+
+# ---------------------------------------------------------------- overload ("一帮多")
+
+def test_overload_exactly_the_limit_is_fine_one_more_is_not():
+    rows = [("full", str(i), "2018-01-01", None) for i in range(5)]          # exactly 5
+    rows += [("over", str(10 + i), "2018-01-01", None) for i in range(6)]    # 6
+    rows += [("full", "0", "2019-01-01", None)]                              # same hh twice: once
+    rows += [("past", str(20 + i), "2017-01-01", "2019-09-29") for i in range(9)]  # all ended
+    out = H.overloaded_helpers(pairings(rows), ASOF, max_households=5)
+    assert out["helper_id"].tolist() == ["over"]
+    assert out.loc[0, "n_households"] == 6
+    assert out.loc[0, "reason"] == "在帮贫困户6户，超过上限5户（一帮多）"
+    loads = H.helper_loads(pairings(rows), ASOF)
+    assert loads.to_dict() == {"full": 5, "over": 6}
+
+
+# ---------------------------------------------------------------- frequent change
+
+def test_window_start_is_twelve_calendar_months_back():
+    assert H.window_start(ASOF) == T("2018-09-30")
+    assert H.window_start(T("2020-02-29")) == T("2019-02-28")
+
+
+def test_change_exactly_at_window_start_is_outside_the_window():
+    p = pairings([
+        ("a", "1", "2016-01-01", "2018-09-30"),
+        ("b", "1", "2018-09-30", "2019-03-31"),   # starts on as_of − 12 months: outside
+        ("c", "1", "2019-04-01", None),           # change 1
+        ("a", "2", "2016-01-01", "2018-10-01"),
+        ("b", "2", "2018-10-01", "2019-03-31"),   # the day after the window start: change
+        ("c", "2", "2019-04-01", "2019-09-29"),   # change
+        ("d", "2", "2019-09-30", None),           # on the as-of date: change (3 in all)
+        ("x", "3", "2019-01-01", "2019-05-31"),   # first pairing ever, inside the window
+        ("y", "3", "2019-06-01", None),           # one change only: allowed
+        ("z", "4", "2019-10-01", None),           # after the as-of date: not counted
+        ("w", "4", "2016-01-01", "2019-09-30"),
+    ])
+    mask = H.pairing_changes(p, ASOF)
+    assert mask.tolist() == [False, False, True, False, True, True, True, False, True, False, False]
+    out = H.frequent_changes(p, ASOF, max_changes=1)
+    assert out["hh_id"].tolist() == ["2"]
+    assert out.loc[0, "n_changes"] == 3
+    assert out.loc[0, "helpers"] == "b、c、d"
+    assert "调换帮扶责任人3次，超过上限1次" in out.loc[0, "reason"]
+    # with the limit at 0 the household with one change appears, the first pairing alone does not
+    assert H.frequent_changes(p, ASOF, max_changes=0)["hh_id"].tolist() == ["1", "2", "3"]
+
+
+# ---------------------------------------------------------------- invalid pairings, registered poor
+
+def test_overlaps_and_reversed_dates():
+    p = pairings([
+        ("a", "1", "2016-01-01", "2019-03-31"),
+        ("b", "1", "2019-03-31", None),           # same-day hand-over: fine
+        ("a", "2", "2016-01-01", None),           # still running ...
+        ("b", "2", "2018-05-01", None),           # ... when b starts: overlap
+        ("c", "3", "2019-05-01", "2019-02-01"),   # ends before it starts
+        ("d", "4", "2017-01-01", "2017-12-31"),
+        ("e", "4", "2018-01-01", None),           # strictly after: fine
+    ])
+    out = H.invalid_pairings(p)
+    assert out[["hh_id", "helper_id", "kind"]].to_numpy().tolist() == [
+        ["2", "b", "overlap"], ["3", "c", "end_before_start"]]
+    assert out.loc[0, "other_helper_id"] == "a"
+    assert out.loc[0, "reason"] == "与帮扶责任人a的结对（2016-01-01开始）时间重叠"
+    assert pd.isna(out.loc[1, "other_helper_id"])
+
+
+def test_helper_who_is_a_registered_poor_person():
+    hp = pd.DataFrame({"helper_id": ["h1", "h2", "h3"],
+                       "id_number": ["61083019800101123x", "610830198001011231", None]})
+    hh = pd.DataFrame({"hh_id": ["1", "2"], "head_id_number": ["610830195001011234", None]})
+    mem = pd.DataFrame({"hh_id": ["1", "2"], "id_number": ["610830195001011234", "61083019800101123X"]})
+    out = H.registered_poor_helpers(hp, hh, mem)
+    assert out[["helper_id", "hh_id", "role"]].to_numpy().tolist() == [["h1", "2", "成员"]]
+
+
+def test_visits_counted_within_the_calendar_quarter():
+    v = pd.DataFrame({"helper_id": ["a", "a", "b", "c"], "hh_id": "1",
+                      "date": pd.to_datetime(["2019-07-01", "2019-09-30", "2019-06-30", "2019-10-01"])})
+    assert H.quarter_start(ASOF) == T("2019-07-01")
+    assert H.visits_in_quarter(v, ASOF).to_dict() == {"a": 2}
+
+
+# ---------------------------------------------------------------- outcomes
+
+def income(rows: list[tuple]) -> pd.DataFrame:
+    """rows of (hh_id, year, size, net_per_capita)."""
+    df = pd.DataFrame(rows, columns=["hh_id", "year", "size", "net_per_capita"])
+    return df.astype({"hh_id": "str", "year": "Int64", "size": "Int64"})
+
+
+def test_pairing_outcome_is_log_change_over_the_pairing_years():
+    p = pairings([
+        ("a", "1", "2016-03-01", None),          # 2016 → 2019 (income year)
+        ("b", "2", "2016-03-01", "2018-06-30"),  # 2016 → 2018
+        ("c", "3", "2019-02-01", None),          # 2019 → 2019: no span, no outcome
+        ("d", "4", "2017-01-01", None),          # baseline income 0: no log
+        ("e", "5", "2019-10-02", None),          # starts after the as-of date
+    ])
+    inc = income([("1", 2016, 2, 1000.0), ("1", 2019, 2, 2000.0),
+                  ("2", 2016, 4, 3000.0), ("2", 2018, 4, 1500.0), ("2", 2019, 4, 9000.0),
+                  ("3", 2019, 1, 5000.0), ("4", 2017, 3, 0.0), ("4", 2019, 3, 4000.0),
+                  ("5", 2016, 1, 100.0), ("5", 2019, 1, 200.0)])
+    hh = households(["1", "2", "3", "4", "5"], labor_capacity="有劳动能力", main_cause="因病")
+    mem = pd.DataFrame({"hh_id": ["1", "1", "1", "2"],
+                        "birth_date": pd.to_datetime(["1956-05-01", "2001-01-01", None, "1957-01-01"])})
+    out = H.pairing_outcomes(p, inc, hh, mem, 2019, ASOF)
+    assert out["hh_id"].tolist() == ["1", "2"]
+    assert out["end_year"].tolist() == [2019, 2018]
+    assert out["y"].tolist() == pytest.approx([math.log(2), math.log(0.5)])
+    assert out["log_pc0"].tolist() == pytest.approx([math.log(1000), math.log(3000)])
+    # household 1 in 2016: born 1956 → 60 (60+), born 2001 → 15 (under 16), one unknown
+    assert out[["share_60plus", "share_under16"]].to_numpy().tolist() == [[0.5, 0.5], [0.0, 0.0]]
+
+
+def test_age_structure_edges():
+    mem = pd.DataFrame({"hh_id": ["1"] * 4,
+                        "birth_date": pd.to_datetime(["1956-12-31", "1957-01-01", "2000-06-01",
+                                                      "2001-01-01"])})
+    out = H.age_structure(mem, pd.DataFrame({"hh_id": ["1", "9"], "year": [2016, 2016]}))
+    # 2016−1956 = 60 → 60+; 59 is not; 2016−2000 = 16 is not under 16; 15 is
+    assert out.iloc[0][["share_60plus", "share_under16"]].tolist() == [0.25, 0.25]
+    assert out.iloc[1][["share_60plus", "share_under16"]].isna().all()
+
+
+def test_residuals_remove_what_the_covariates_explain():
+    rng = np.random.default_rng(1)
+    n = 60
+    obs = pd.DataFrame({
+        "log_pc0": rng.normal(8, 0.5, n), "size0": rng.integers(1, 6, n).astype(float),
+        "share_60plus": rng.uniform(0, 1, n), "share_under16": rng.uniform(0, 1, n),
+        "labor_capacity": rng.choice(["有劳动能力", "无劳动能力", None], n),
+        "main_cause": rng.choice(["因病", "因残"], n), "town": rng.choice(["甲镇", "乙镇", "丙镇"], n),
+        "start_year": rng.choice([2016, 2017], n), "end_year": 2019,
+    })
+    town_fx = obs["town"].map({"甲镇": 0.0, "乙镇": 0.3, "丙镇": -0.2})
+    obs["y"] = 1.5 - 0.2 * obs["log_pc0"] + 0.05 * obs["size0"] + town_fx
+    assert H.outcome_residuals(obs).abs().max() < 1e-9    # an exact linear model leaves nothing
+    obs.loc[7, "y"] += 1.0
+    r = H.outcome_residuals(obs)
+    X = H.design_matrix(obs).to_numpy()
+    assert np.abs(X.T @ r.to_numpy()).max() < 1e-8        # residuals orthogonal to the design
+    assert r.idxmax() == 7 and 0.5 < r[7] < 1.0
+
+
+# ---------------------------------------------------------------- empirical Bayes
+
+def test_eb_shrink_hand_example():
+    # σ² = 4, τ² = 1, n = 4 → σ²/n = 1, λ = 1/(1+1) = 0.5; x̄ = 14, μ = 10 → 10 + 0.5·4 = 12;
+    # posterior SD = √(0.5·1)
+    lam, s, sd = H.eb_shrink([14.0, 14.0], [4, 1], mu=10.0, sigma2=4.0, tau2=1.0)
+    assert lam.tolist() == pytest.approx([0.5, 0.2])         # n = 1: λ = 1/(1+4)
+    assert s.tolist() == pytest.approx([12.0, 10.8])
+    assert sd.tolist() == pytest.approx([math.sqrt(0.5), math.sqrt(0.8)])
+
+
+def test_shrink_means_estimates_sigma2_and_tau2_by_hand():
+    # A: 1, 3 (x̄ 2); B: 4, 6, 8 (x̄ 6); C: 10 (x̄ 10)
+    # σ² = ((1−2)²+(3−2)² + (4−6)²+0+(8−6)²) / (6 − 3) = 10/3;  μ = 32/6
+    # w = n/σ² = 0.6, 0.9, 0.3;  Q = 0.6(2−μ)² + 0.9(6−μ)² + 0.3(10−μ)² = 13.6
+    # τ² = (13.6 − 2) / (1.8 − 1.26/1.8) = 11.6 / 1.1
+    v = pd.Series([1, 3, 4, 6, 8, 10], dtype=float)
+    g = pd.Series(["A", "A", "B", "B", "B", "C"])
+    res, est = H.shrink_means(v, g)
+    assert est["sigma2"] == pytest.approx(10 / 3)
+    assert est["mu"] == pytest.approx(32 / 6)
+    assert est["tau2"] == pytest.approx(11.6 / 1.1)
+    tau2, s2, mu = 11.6 / 1.1, 10 / 3, 32 / 6
+    lam_c = tau2 / (tau2 + s2 / 1)
+    assert res.loc["C", "reliability"] == pytest.approx(lam_c)
+    assert res.loc["C", "shrunk"] == pytest.approx(mu + lam_c * (10 - mu))
+    assert res.loc["C", "post_sd"] == pytest.approx(math.sqrt(lam_c * s2))
+    # the single-observation helper is pulled in more than the three-observation one
+    assert res.loc["C", "reliability"] < res.loc["A", "reliability"] < res.loc["B", "reliability"]
+
+
+def test_tau2_truncated_at_zero_shrinks_everyone_to_the_mean():
+    v = pd.Series([0.0, 2.0, 0.0, 2.0, 1.0, 1.0])  # group means 1, 1, 1
+    res, est = H.shrink_means(v, pd.Series(list("aabbcc")))
+    assert est["tau2"] == 0.0
+    assert res["shrunk"].tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert res["post_sd"].tolist() == pytest.approx([0.0, 0.0, 0.0])
+
+
+def test_without_replication_means_are_left_unshrunk():
+    res, est = H.shrink_means(pd.Series([70.0, 90.0]), pd.Series(["a", "b"]))
+    assert math.isnan(est["sigma2"])
+    assert res["shrunk"].tolist() == [70.0, 90.0] and res["post_sd"].isna().all()
+
+
+# ---------------------------------------------------------------- over-dispersion and the funnel
+
+def test_overdispersion_winsorised_by_hand():
+    # n = 1, σ² = 1, μ = 0 → z = x̄. Unwinsorised: φ = (36·2+16·2+4·4)/10 = 12,
+    # τ² = (10·12 − 9)/(10 − 1) = 111/9. Winsorised at 10 %: the 0.1 and 0.9 quantiles are ∓4.2,
+    # φ = (4.2²·2 + 16·2 + 4·4)/10 = 8.328, τ² = (83.28 − 9)/9.
+    means = [-6, -4, -2, -2, 0, 0, 2, 2, 4, 6]
+    tau2, phi = H.between_variance(means, [1] * 10, 1.0, 0.0)
+    assert (tau2, phi) == pytest.approx((111 / 9, 12.0))
+    tau2w, phiw = H.between_variance(means, [1] * 10, 1.0, 0.0, winsor=0.1)
+    assert phiw == pytest.approx(8.328)
+    assert tau2w == pytest.approx((83.28 - 9) / 9)
+    # no over-dispersion: Hφ below H − 1 → τ² = 0
+    assert H.between_variance([-0.5, 0.5, 0.0], [1, 1, 1], 1.0, 0.0)[0] == 0.0
+
+
+def test_funnel_limits_widen_with_overdispersion():
+    z95, z998 = 1.959963984540054, 3.090232306167813
+    lo, hi = H.funnel_limits([4, 16], mu=0.0, sigma2=4.0, tau2=0.0, level=0.95)
+    assert hi.tolist() == pytest.approx([z95 * 1.0, z95 * 0.5])
+    assert lo.tolist() == pytest.approx([-z95 * 1.0, -z95 * 0.5])
+    lo, hi = H.funnel_limits([4, 16], mu=1.0, sigma2=4.0, tau2=3.0, level=0.998)
+    # additive: √(σ²/n + τ²) = √(1+3) = 2 and √(0.25+3)
+    assert hi.tolist() == pytest.approx([1 + z998 * 2.0, 1 + z998 * math.sqrt(3.25)])
+    # the funnel narrows with n, but never below z·τ once over-dispersion is allowed for
+    lo_big, _ = H.funnel_limits([1e9], mu=0.0, sigma2=4.0, tau2=3.0, level=0.998)
+    assert lo_big[0] == pytest.approx(-z998 * math.sqrt(3.0))
+
+
+# ---------------------------------------------------------------- composite and ranks
+
+def test_composite_renormalises_weights_over_available_components():
+    s = pd.DataFrame({"outcome": [1.0, 2.0, 3.0], "villagers": [np.nan, 10.0, 20.0]},
+                     index=["a", "b", "c"])
+    c = H.composite_scores(s, {"outcome": 0.5, "villagers": 0.25, "interview": 0.15})
+    z = math.sqrt(1.5)  # z of 3 in (1, 2, 3) with population SD √(2/3)
+    assert c.tolist() == pytest.approx([-z, (0 * 0.5 - 1 * 0.25) / 0.75, (z * 0.5 + 0.25) / 0.75])
+
+
+def test_rank_intervals_reflect_uncertainty_and_are_reproducible():
+    idx = pd.Index([f"h{i}" for i in range(6)])
+    s = pd.DataFrame({"outcome": [5.0, 1.0, 0.9, 0.8, 0.7, 0.0]}, index=idx)
+    sd = pd.DataFrame({"outcome": [0.0, 0.01, 0.01, 0.01, 2.0, 0.0]}, index=idx)
+    w = {"outcome": 1.0}
+    a = H.rank_intervals(s, sd, w, draws=500, seed=7, level=0.95)
+    b = H.rank_intervals(s, sd, w, draws=500, seed=7, level=0.95)
+    pd.testing.assert_frame_equal(a, b)
+    assert a["rank"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert (a.loc["h0", "rank_lo"], a.loc["h0", "rank_hi"]) == (1, 1)  # far ahead, certain
+    assert a.loc["h4", "rank_lo"] <= 2 and a.loc["h4", "rank_hi"] == 6  # uncertain: wide
+    assert (a["rank_lo"] <= a["rank"]).all() and (a["rank"] <= a["rank_hi"]).all()
+
+
+# ---------------------------------------------------------------- the whole module on a stub package
+
+class StubPackage:
+    def __init__(self, **tables: pd.DataFrame) -> None:
+        self.tables = tables
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def tiny_package(**drop) -> StubPackage:
+    hh = households([f"{i}" for i in range(1, 9)], town=["甲镇"] * 4 + ["乙镇"] * 4,
+                    labor_capacity="有劳动能力", main_cause="因病",
+                    head_id_number=[f"61083019500101{i:04d}" for i in range(8)])
+    rows = [("h1", str(i), "2016-01-01", None) for i in range(1, 7)]   # h1: 6 households
+    rows += [("h2", "7", "2016-01-01", "2019-01-31"), ("h3", "7", "2019-02-01", "2019-05-31"),
+             ("h2", "7", "2019-06-01", None)]                           # 2 changes for hh 7
+    # hh 8: never paired
+    inc = income([(str(i), y, 2, 1000.0 * (1 + 0.1 * i) ** (y - 2015)) for i in range(1, 9)
+                  for y in range(2016, 2020)])
+    hp = pd.DataFrame({"helper_id": ["h1", "h2", "h3", "h4"], "name": ["张三", "李四", "王五", "赵六"],
+                       "id_number": ["610830195001010003", None, None, None],
+                       "unit": ["县扶贫办", "县教育局", "县教育局", "县卫健局"], "team": "驻村工作队"})
+    vis = pd.DataFrame({"helper_id": ["h1"], "hh_id": ["1"], "date": [T("2019-08-01")]})
+    rev = pd.DataFrame({"helper_id": ["h1", "h1", "h2", "h3"], "hh_id": ["1", "2", "7", None],
+                        "date": pd.to_datetime(["2019-05-01", "2019-05-02", "2019-05-03", "2018-12-01"]),
+                        "source": ["villagers", "villagers", "villagers", "interview"],
+                        "score": [80.0, 90.0, 60.0, 70.0]})
+    t = {"households": hh, "pairings": pairings(rows), "income": inc, "helpers": hp,
+         "visits": vis, "reviews": rev}
+    return StubPackage(**{k: v for k, v in t.items() if k not in drop})
+
+
+def ctx_of(pkg) -> Context:
+    return Context(pkg, load_params("2019Q3", overrides={"helpers.rank_draws": 50}))
+
+
+def test_build_ledgers_on_a_tiny_package():
+    led = H.build_ledgers(ctx_of(tiny_package()))
+    assert set(led) == set(H.LEDGERS)
+    for name, df in led.items():
+        assert list(df.columns) == list(H.LEDGERS[name].columns_zh), name
+    assert led["helper_unpaired"]["hh_id"].tolist() == ["8"]
+    assert led["helper_overloaded"]["helper_id"].tolist() == ["h1"]
+    assert led["helper_overloaded"].loc[0, "town"] == "乙镇、甲镇"   # both towns, code-point order
+    assert led["helper_frequent_change"]["hh_id"].tolist() == ["7"]
+    assert led["helper_registered_poor"][["helper_id", "hh_id"]].to_numpy().tolist() == [["h1", "4"]]
+    rv = led["helper_review"].set_index("helper_id")
+    assert rv.index.tolist() == ["h1", "h2", "h3", "h4"]
+    assert rv["n_households"].tolist() == [6, 1, 0, 0]
+    assert rv["visits_quarter"].tolist() == [1, 0, 0, 0]
+    # h3's only review is from 2018; h2 is paired and not visited this quarter
+    assert rv["reviewed"].tolist() == [True, True, False, False]
+    assert rv.loc["h2", "flag"] == "no_visit"
+    assert rv.loc["h3", "flag"] == "not_reviewed"        # linked in 2019 (Feb–May), no 2019 review
+    assert rv.loc["h4", "flag"] == ""                     # never linked: nothing is asked of h4
+    assert rv.loc["h2", "reason"] == "本季度无走访记录"
+    # h3's pairing began in the income year (no span) and its review is from 2018: nothing to rate
+    assert rv["composite"].notna().tolist() == [True, True, False, False]
+    assert rv["rank"].tolist()[:2] in ([1, 2], [2, 1])
+    assert rv.loc["h1", "n_outcome"] == 6 and rv.loc["h2", "n_outcome"] == 1
+
+
+def test_summary_is_json_and_counts_the_ledgers():
+    s = H.summary(ctx_of(tiny_package()))
+    json.dumps(s)
+    assert (s["unpaired"], s["overloaded"], s["frequent_change"]) == (1, 1, 1)
+    # linked helpers this year: h1, h2, h3 — reviewed this year: h1, h2
+    assert s["helpers_linked"] == 3 and s["reviewed_share"] == pytest.approx(2 / 3)
+    assert s["registered_poor"] == 1 and s["no_visit"] == 1
+
+
+def test_missing_tables_switch_off_only_what_needs_them():
+    s = H.summary(ctx_of(tiny_package(pairings=True)))
+    assert s["available"] is False and "pairings" in s["reason"]
+    led = H.build_ledgers(ctx_of(tiny_package(pairings=True)))
+    assert all(led[k].empty for k in ("helper_unpaired", "helper_overloaded", "helper_frequent_change"))
+    led = H.build_ledgers(ctx_of(tiny_package(visits=True, reviews=True, income=True)))
+    rv = led["helper_review"]
+    assert rv["visits_quarter"].isna().all() and rv["composite"].isna().all()
+    assert led["helper_unpaired"]["hh_id"].tolist() == ["8"]
