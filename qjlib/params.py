@@ -6,6 +6,10 @@ mapping of dotted parameter names (``decline.n_declines``) to values. A name tha
 not define, or a value of another type than the standard's, is a :class:`ParamError` that names it:
 a typo must never silently run the default.
 
+Ranges (checked for the standards themselves and for every override): a leaf may state ``min``
+and/or ``max``; without them, a float whose name contains ``share`` lies in [0, 1], an integer is
+≥ 0 and one named ``n_*`` is ≥ 1, a poverty line is > 0 and a mapping of weights is ≥ 0.
+
 Period semantics (contract/outputs.md): as-of date = the quarter's last day; income year = the
 latest year in the income table not after the as-of year, unless ``income_year`` is set.
 """
@@ -13,6 +17,7 @@ latest year in the income table not after the as-of year, unless ``income_year``
 from __future__ import annotations
 
 import copy
+import difflib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +32,7 @@ PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
 STANDARDS_FILE = "standards.yaml"
 PERIOD_RE = re.compile(r"^(\d{4})Q([1-4])$")
 PERIOD_KEYS = {"period", "income_year", "overrides", "as_of", "note"}
+LEAF_KEYS = {"value", "source", "unit", "min", "max", "note"}
 
 
 class ParamError(QjError):
@@ -41,6 +47,12 @@ def _flatten(tree: dict, prefix: str = "") -> dict[str, dict]:
         if isinstance(v, dict) and "value" in v:
             if "source" not in v:
                 raise ParamError(f"参数 {name} 缺少来源 (source) / parameter {name} has no source")
+            extra = sorted(set(v) - LEAF_KEYS)
+            if extra:
+                raise ParamError(
+                    f"参数 {name} 中有未知的键 {', '.join(extra)} / unknown key(s) in {name}"
+                )
+            _check_range(name, v["value"], v)
             out[name] = v
         elif isinstance(v, dict):
             out.update(_flatten(v, name + "."))
@@ -70,6 +82,38 @@ def _type_ok(default: Any, value: Any) -> bool:
 
 def _is_year_map(d: dict) -> bool:
     return bool(d) and all(isinstance(k, int) and 1900 < k < 2200 for k in d)
+
+
+def _range_error(name: str, value: Any, rule_zh: str, rule_en: str) -> ParamError:
+    return ParamError(f"参数 {name} 的值 {value!r} 超出范围（{rule_zh}）/ parameter {name} = "
+                      f"{value!r} is out of range ({rule_en})")
+
+
+def _check_range(name: str, value: Any, leaf: dict) -> None:
+    """Check ``value`` against the leaf's ``min``/``max`` or the implicit rules (module doc)."""
+    leafname = name.split(".")[-1]
+    if isinstance(value, dict):
+        if _is_year_map(value) or name == "poverty_line":
+            bad = {k: v for k, v in value.items() if not v > 0}
+            if bad:
+                raise _range_error(name, bad, "贫困线应大于 0", "poverty lines must be > 0")
+        elif all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values()):
+            bad = {k: v for k, v in value.items() if v < 0}
+            if bad:
+                raise _range_error(name, bad, "权重不能为负", "weights must be ≥ 0")
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    lo, hi = leaf.get("min"), leaf.get("max")
+    if lo is None and hi is None:
+        if isinstance(value, float) and "share" in leafname:
+            lo, hi = 0.0, 1.0
+        elif isinstance(value, int):
+            lo = 1 if leafname.startswith("n_") else 0
+    if lo is not None and value < lo:
+        raise _range_error(name, value, f"应 ≥ {lo}", f"must be ≥ {lo}")
+    if hi is not None and value > hi:
+        raise _range_error(name, value, f"应 ≤ {hi}", f"must be ≤ {hi}")
 
 
 def parse_period(period: str) -> tuple[int, int, pd.Timestamp]:
@@ -125,6 +169,24 @@ class Params:
             )
         return max(ok)
 
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Params:
+        """Rebuild the parameters of a run from its manifest's ``record()`` (JSON: year keys of
+        mappings such as ``poverty_line`` come back as strings and are turned into ints)."""
+        try:
+            values = {k: _from_json(v) for k, v in record["values"].items()}
+            iy = record.get("income_year")
+            return cls(
+                period=str(record["period"]),
+                asof=pd.Timestamp(record["as_of"]).normalize(),
+                income_year_override=None if iy is None else int(iy),
+                values=values,
+                sources=dict(record.get("sources", {})),
+                files=tuple(record.get("files", ())),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise ParamError(f"清单中的参数记录不完整：{e} / incomplete parameter record") from e
+
     def record(self) -> dict[str, Any]:
         """What the manifest records: every value in force, its source, the files read."""
         return {
@@ -139,7 +201,15 @@ class Params:
 
 def _jsonable(v: Any) -> Any:
     if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
+        return {str(k): _jsonable(x) for k, x in sorted(v.items(), key=lambda kv: str(kv[0]))}
+    return v
+
+
+def _from_json(v: Any) -> Any:
+    if isinstance(v, dict):
+        if v and all(isinstance(k, str) and k.isdigit() for k in v):
+            return {int(k): _from_json(x) for k, x in v.items()}
+        return {k: _from_json(x) for k, x in v.items()}
     return v
 
 
@@ -205,14 +275,17 @@ def load_params(
     merged.update(overrides or {})
     for name, value in merged.items():
         if name not in values:
-            close = [k for k in values if k.split(".")[-1] == str(name).split(".")[-1]]
-            hint = f"（是否指 {close[0]}？）" if close else ""
-            raise ParamError(f"未知参数 {name}{hint} / unknown parameter {name!r}")
+            close = difflib.get_close_matches(str(name), sorted(values), n=1, cutoff=0.6)
+            hint_zh = f"（是否指 {close[0]}？）" if close else ""
+            hint_en = f" (did you mean {close[0]}?)" if close else ""
+            raise ParamError(f"未知参数 {name}{hint_zh} / unknown parameter {name!r}{hint_en}")
         if not _type_ok(values[name], value):
             raise ParamError(
                 f"参数 {name} 的类型应为 {type(values[name]).__name__}，得到 {value!r}"
                 f" / parameter {name} must be {type(values[name]).__name__}, got {value!r}"
             )
+        as_default_type = float(value) if isinstance(values[name], float) else value
+        _check_range(name, as_default_type, std[name])
         if isinstance(values[name], dict) and not _is_year_map(values[name]):
             values[name] = {**values[name], **value}
         elif isinstance(values[name], dict):
