@@ -1,0 +1,688 @@
+"""Income structure (plan R2, 方案 一.4 收入结构补短板行动): shares of the income sources, their
+distribution over households, their change since 2014, inequality by source, near-line households,
+and the two ledgers ``income_low_operating`` and ``income_transfer_dependent``.
+
+Definitions (each written once, here):
+
+* **Components** of net income (yuan per household and year, the loader's canonical columns):
+  ``wage`` 工资性收入, ``operating_net`` = operating − operating_cost 生产经营性净收入, ``property``
+  财产性收入, ``transfer`` 转移性收入. They add up to ``net_income`` (recomputed by the loader,
+  :mod:`qjlib.definitions`), so the four shares of a household or of a group add up to 1.
+* **Household share** of component *k*: ``s_k = x_k / net_income`` — defined only when net income is
+  positive. A household with net income ≤ 0 has **no shares**: it is counted (``n_nonpositive``),
+  listed (:func:`nonpositive_households`) and reported as a finding, never dropped silently and never
+  put in a share ledger.
+* **Group share** (the contract's figure): the ratio of sums ``S_k = Σ x_k / Σ net_income`` over the
+  group's households — *not* the mean of household shares. The sums take **every** registered household
+  with an income row in the year, those with net income ≤ 0 included: their losses are part of the
+  group's income, and the four group shares still add up to 1. (If a group's Σ net income ≤ 0 its
+  shares are undefined, NaN.)
+* **Registered household**: an income row whose ``hh_id`` is in the households table of the scope;
+  income rows of unregistered ids (an ``orphan_row`` finding of the loader) are left out.
+* **Thresholds** come from params: ``income.low_operating_share`` (a household with labour capacity
+  有劳动能力 or 弱劳动能力 is flagged when ``s_operating_net < threshold``) and
+  ``income.transfer_dependent_share`` (flagged when ``s_transfer > threshold``; exactly at it is not
+  flagged). Comparisons allow :data:`SHARE_TOL` for floating-point rounding only, so a share that is
+  exactly at the threshold in yuan and fen never flips either way.
+
+Everything heavy is vectorised: household ids are matched once with Arrow's hash lookup, group keys
+are integer-coded (``np.bincount`` sums), and medians/quartiles come from one stable sort by group
+and a partition per group and share (a loop over groups, never over households).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .context import Context
+from .ledgers import LedgerSpec
+from .schema import LABOR_CAPACITY, TABLES
+
+COMPONENTS: tuple[str, ...] = ("wage", "operating_net", "property", "transfer")
+COMPONENTS_ZH: dict[str, str] = {
+    "wage": "工资性收入",
+    "operating_net": "生产经营性净收入",
+    "property": "财产性收入",
+    "transfer": "转移性收入",
+}
+TRANSFER_ITEMS: tuple[str, ...] = (
+    "dibao_pay", "wubao_pay", "pension", "eco_comp", "family_planning", "other_transfer",
+)
+UNITEMISED = "unitemised"  # transfer − Σ items: the part of transfers not broken down in the file
+WITH_CAPACITY: tuple[str, ...] = LABOR_CAPACITY[:2]  # 有劳动能力, 弱劳动能力
+UNKNOWN = "未知"  # label of a missing group value (no members rows, blank town, …): kept, not dropped
+QUANTILES: tuple[float, ...] = (0.25, 0.5, 0.75)
+SHARE_TOL = 1e-9  # float rounding guard of share comparisons (1e-9 of net income), not a threshold
+NET_TOL = 0.005  # half a fen: net income at or below this is "≤ 0" (money is recorded to the fen)
+
+_INCOME = TABLES["income"]
+_HOUSEHOLDS = TABLES["households"]
+
+
+def _zh(table, col: str) -> str:
+    return table.column(col).zh
+
+
+# ---------------------------------------------------------------------------------------------
+# Households and their shares
+
+
+def household_positions(income_ids: pd.Series, household_ids: pd.Series) -> np.ndarray:
+    """Row position in ``household_ids`` of each income row's ``hh_id`` (−1 if unregistered).
+
+    One hash lookup (``pyarrow.compute.index_in``) over the string ids: the household ids are
+    factorised once per call, which every grouping and flag then reuses as integer positions.
+    """
+    probe = pa.array(pd.Series(income_ids, copy=False).array, type=pa.large_string())
+    values = pa.array(pd.Series(household_ids, copy=False).array, type=pa.large_string())
+    n = len(probe)
+    workers = _workers(n)
+    if workers == 1:
+        parts = [pc.index_in(probe, value_set=values)]
+    else:
+        step = -(-n // workers)
+        with ThreadPoolExecutor(workers) as ex:
+            parts = list(ex.map(
+                lambda s: pc.index_in(probe.slice(s, step), value_set=values), range(0, n, step)
+            ))
+    return np.concatenate(
+        [p.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) for p in parts]
+    ) if parts else np.empty(0, np.int64)
+
+
+def _workers(n: int) -> int:
+    return 1 if n < 500_000 else max(1, min(4, os.cpu_count() or 1))
+
+
+def positive_net(net_income: np.ndarray | pd.Series) -> np.ndarray:
+    """True where net income > 0 (beyond :data:`NET_TOL`): the households that have shares."""
+    return np.asarray(net_income, dtype=float) > NET_TOL
+
+
+def household_shares(income: pd.DataFrame) -> pd.DataFrame:
+    """Per household-year shares ``<k>_share = x_k / net_income`` for the four components.
+
+    Unit: fraction (0.25 = 25 %); can be negative (operating loss) or above 1. NaN where net income
+    ≤ 0 (no shares, see :func:`positive_net`). Index as ``income``.
+    """
+    net = income["net_income"].to_numpy(dtype=float)
+    ok = positive_net(net)
+    safe = np.where(ok, net, 1.0)
+    return pd.DataFrame(
+        {f"{k}_share": np.where(ok, income[k].to_numpy(dtype=float) / safe, np.nan) for k in COMPONENTS},
+        index=income.index,
+    )
+
+
+def has_capacity(labor_capacity: pd.Series) -> np.ndarray:
+    """True for households with labour capacity: 有劳动能力 or 弱劳动能力 (a missing capacity —
+    no members rows — is False: it cannot be judged)."""
+    return pd.Series(labor_capacity, copy=False).isin(WITH_CAPACITY).to_numpy()
+
+
+def flag_low_operating(
+    operating_share: np.ndarray, capacity: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Low operating income (R2): ``capacity`` (:func:`has_capacity`) and
+    ``operating_net / net_income < threshold`` (``income.low_operating_share``). No share → False."""
+    s = np.asarray(operating_share, dtype=float)
+    return np.asarray(capacity, dtype=bool) & (s < threshold - SHARE_TOL)
+
+
+def flag_transfer_dependent(transfer_share: np.ndarray, threshold: float) -> np.ndarray:
+    """Transfer dependence: ``transfer / net_income > threshold`` (``income.transfer_dependent_share``);
+    exactly at the threshold is not flagged. No share → False."""
+    return np.asarray(transfer_share, dtype=float) > threshold + SHARE_TOL
+
+
+def exit_cohort(households: pd.DataFrame) -> pd.Series:
+    """Exit cohort label of each household: ``"2017年脱贫"`` for exit_status exited with its
+    exit_year, ``"返贫"`` for returned, ``"未脱贫"`` for not_exited, :data:`UNKNOWN` otherwise."""
+    status = households["exit_status"]
+    year = households["exit_year"] if "exit_year" in households else pd.Series(pd.NA, index=households.index)
+    year_txt = pd.Series(year, copy=False).astype("Int64").astype("str")
+    out = pd.Series(UNKNOWN, index=households.index, dtype="str")
+    has_year = pd.Series(year, copy=False).notna()
+    out = out.mask((status == "exited") & has_year, year_txt + "年脱贫")
+    out = out.mask(status == "returned", "返贫")
+    out = out.mask(status == "not_exited", "未脱贫")
+    return out
+
+
+def _household_columns(households: pd.DataFrame) -> pd.DataFrame:
+    """The households columns the analyses group by, with ``exit_cohort`` added."""
+    hh = households
+    if "exit_status" in hh and "exit_cohort" not in hh:
+        hh = hh.assign(exit_cohort=exit_cohort(hh))
+    if "labor_capacity" not in hh:
+        hh = hh.assign(labor_capacity=pd.Series(pd.NA, index=hh.index, dtype="str"))
+    return hh
+
+
+def household_year_frame(
+    income: pd.DataFrame, households: pd.DataFrame, year: int | None = None
+) -> pd.DataFrame:
+    """Income rows of registered households (of ``year`` if given) with the household's town,
+    village, labour capacity, poverty attribute, main cause and exit cohort, and the four
+    :func:`household_shares`. Sorted by hh_id, year."""
+    inc = income if year is None else income[income["year"] == year]
+    hh = _household_columns(households)
+    pos = household_positions(inc["hh_id"], hh["hh_id"])
+    keep = pos >= 0
+    inc = inc[keep]
+    cols = [c for c in ("town", "village", "labor_capacity", "poverty_attr", "main_cause",
+                        "exit_cohort", "exit_status", "exit_year") if c in hh and c not in inc]
+    extra = hh[cols].iloc[pos[keep]].set_axis(inc.index)
+    out = pd.concat([inc, extra, household_shares(inc)], axis=1)
+    return out.sort_values(["hh_id", "year"], kind="stable").reset_index(drop=True)
+
+
+def nonpositive_households(frame: pd.DataFrame) -> pd.DataFrame:
+    """Households of ``frame`` (see :func:`household_year_frame`) whose net income is ≤ 0: they have
+    no shares and are in neither share ledger — a finding to check (loss-making operation or a data
+    error). Sorted by hh_id, year."""
+    cols = [c for c in ("hh_id", "year", "town", "village", "wage", "operating", "operating_cost",
+                        "operating_net", "property", "transfer", "net_income", "size",
+                        "labor_capacity") if c in frame]
+    out = frame.loc[~positive_net(frame["net_income"]), cols]
+    return out.sort_values(["hh_id", "year"], kind="stable").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouped structure: ratio of sums, distribution over households, threshold counts
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
+    """Sorted integer codes of a key column; a missing value gets the last code, label UNKNOWN."""
+    arr = pd.Series(values, copy=False)
+    if pd.api.types.is_integer_dtype(arr.dtype) and not arr.hasnans and len(arr):
+        v = arr.to_numpy(dtype=np.int64)
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo < 100_000:
+            present = np.flatnonzero(np.bincount(v - lo, minlength=hi - lo + 1))
+            remap = np.full(hi - lo + 1, -1, np.int64)
+            remap[present] = np.arange(len(present))
+            return remap[v - lo], [int(x) + lo for x in present]
+    codes, uniques = pd.factorize(arr, sort=True, use_na_sentinel=True)
+    labels = list(uniques)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(labels), codes)
+        labels.append(UNKNOWN)
+    return codes.astype(np.int64), labels
+
+
+def _group_quantiles(
+    columns: Sequence[np.ndarray], valid: np.ndarray, g: np.ndarray, n_groups: int,
+    qs: Sequence[float],
+) -> list[np.ndarray]:
+    """Quantiles (linear interpolation, as ``numpy.quantile`` / DuckDB ``quantile_cont``) of each
+    column over the valid rows of each group: one stable sort of the group codes, then a partition
+    per group and column. Returns one (n_groups, len(qs)) array per column (NaN for empty groups)."""
+    gv = np.where(valid, g, n_groups)
+    dtype = np.int16 if n_groups < np.iinfo(np.int16).max else np.int64  # int16: radix sort
+    order = np.argsort(gv.astype(dtype), kind="stable")
+    counts = np.bincount(gv, minlength=n_groups + 1)[:n_groups]
+    order = order[: counts.sum()]
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    q = np.asarray(qs, dtype=float)
+    nonempty = np.flatnonzero(counts)
+
+    def one(col: np.ndarray) -> np.ndarray:
+        v = col[order]
+        out = np.full((n_groups, len(q)), np.nan)
+        for k in nonempty:
+            seg = v[starts[k]:starts[k + 1]]
+            at = q * (len(seg) - 1)
+            lo = np.floor(at).astype(np.int64)
+            hi = np.minimum(lo + 1, len(seg) - 1)
+            part = np.partition(seg, np.union1d(lo, hi))
+            out[k] = part[lo] + (part[hi] - part[lo]) * (at - lo)
+        return out
+
+    workers = min(len(columns), _workers(len(g)))
+    if workers <= 1:
+        return [one(c) for c in columns]
+    with ThreadPoolExecutor(workers) as ex:
+        return list(ex.map(one, columns))
+
+
+def _pct_label(q: float) -> str:
+    return f"p{round(q * 100):02d}"
+
+
+def structure_by(
+    income: pd.DataFrame,
+    households: pd.DataFrame,
+    by: Sequence[str] = (),
+    *,
+    low_operating_share: float,
+    transfer_dependent_share: float,
+    quantiles: Sequence[float] = QUANTILES,
+) -> pd.DataFrame:
+    """Income structure of each group of ``by`` (columns of households — town, village,
+    labor_capacity, poverty_attr, main_cause, exit_cohort — or of income — year).
+
+    One row per non-empty group, sorted by the keys (a missing key value is the group
+    :data:`UNKNOWN`), with:
+
+    * ``households``: registered household-years in the group; ``nonpositive``: of them, net
+      income ≤ 0 (no shares; still in the sums);
+    * ``wage``, ``operating_net``, ``property``, ``transfer``, ``net_income``: sums, yuan;
+    * ``<k>_share`` = Σ x_k / Σ net_income (ratio of sums; NaN if Σ net_income ≤ 0);
+    * ``<k>_share_p25``, ``_p50``, ``_p75``: quartiles of the household shares x_k / net_income over
+      the group's households with net income > 0 (linear interpolation);
+    * ``low_operating``: households flagged by :func:`flag_low_operating`;
+      ``transfer_dependent``: flagged by :func:`flag_transfer_dependent` (the ledgers' counts).
+
+    The same function computes the summary figures, the notebook's tables and the benchmark.
+    """
+    by = list(by)
+    hh = _household_columns(households)
+    pos = household_positions(income["hh_id"], hh["hh_id"])
+    keep = pos >= 0
+    if not keep.all():
+        income, pos = income[keep], pos[keep]
+
+    codes, labels = [], []
+    for col in by:
+        if col in income.columns:
+            c, lab = _codes(income[col])
+        elif col in hh.columns:
+            c, lab = _codes(hh[col])
+            c = c[pos]
+        else:
+            raise KeyError(f"分组列 {col} 不在收入表或户表中 / no column {col} to group by")
+        codes.append(c)
+        labels.append(lab)
+    sizes = [len(lab) for lab in labels]
+    n_groups = int(np.prod(sizes)) if by else 1
+    g = np.zeros(len(income), np.int64)
+    for c, size in zip(codes, sizes, strict=True):
+        g = g * size + c
+
+    x = {k: income[k].to_numpy(dtype=float) for k in (*COMPONENTS, "net_income")}
+    net = x["net_income"]
+    ok = positive_net(net)
+    safe = np.where(ok, net, 1.0)
+    share = {k: np.where(ok, x[k] / safe, np.nan) for k in COMPONENTS}
+    capacity = has_capacity(hh["labor_capacity"])[pos]
+    low = flag_low_operating(share["operating_net"], capacity, low_operating_share)
+    dep = flag_transfer_dependent(share["transfer"], transfer_dependent_share)
+
+    count = np.bincount(g, minlength=n_groups)
+    nonempty = np.flatnonzero(count)
+    sums = {k: np.bincount(g, weights=v, minlength=n_groups)[nonempty] for k, v in x.items()}
+    quant = _group_quantiles([share[k] for k in COMPONENTS], ok, g, n_groups, quantiles)
+
+    keys = np.unravel_index(nonempty, sizes) if by else ()
+    out = pd.DataFrame({col: [labels[i][j] for j in keys[i]] for i, col in enumerate(by)})
+    out["households"] = count[nonempty]
+    out["nonpositive"] = np.bincount(g, weights=~ok, minlength=n_groups)[nonempty].astype(np.int64)
+    for k, v in sums.items():
+        out[k] = v
+    total = sums["net_income"]
+    for k in COMPONENTS:
+        out[f"{k}_share"] = np.where(total > NET_TOL, sums[k] / np.where(total > NET_TOL, total, 1.0), np.nan)
+    for k, qv in zip(COMPONENTS, quant, strict=True):
+        for j, q in enumerate(quantiles):
+            out[f"{k}_share_{_pct_label(q)}"] = qv[nonempty, j]
+    out["low_operating"] = np.bincount(g, weights=low, minlength=n_groups)[nonempty].astype(np.int64)
+    out["transfer_dependent"] = np.bincount(g, weights=dep, minlength=n_groups)[nonempty].astype(np.int64)
+    return out
+
+
+def transfer_items_by(
+    income: pd.DataFrame, households: pd.DataFrame, by: Sequence[str] = ()
+) -> pd.DataFrame:
+    """Composition of transfer income (转移性收入构成) per group: for each item of
+    :data:`TRANSFER_ITEMS` (低保金, 五保金, 养老金, 生态补偿金, 计划生育金, 其他) the ratio of sums
+    ``Σ item / Σ transfer``, and ``unitemised`` = (Σ transfer − Σ items) / Σ transfer, so the shares
+    add up to 1. An item column the file does not have counts as 0 (its money is then in
+    ``unitemised``). Columns: keys, ``households``, ``transfer`` (sum, yuan), ``<item>_share``."""
+    items = [c for c in TRANSFER_ITEMS if c in income.columns]
+    frame = household_year_frame(income, households)
+    money = frame[["transfer", *items]].astype(float).fillna(0.0)
+    if by:
+        keys = [_key_series(frame[c]) for c in by]
+        grouped = money.groupby(keys, sort=True)
+        sums = grouped.sum()
+        sums.insert(0, "households", grouped.size())
+        sums = sums.reset_index()
+    else:
+        sums = money.sum().to_frame().T
+        sums.insert(0, "households", len(frame))
+    out = sums[[*by, "households", "transfer"]].copy()
+    t = sums["transfer"].where(sums["transfer"] > NET_TOL)
+    for item in TRANSFER_ITEMS:
+        out[f"{item}_share"] = (sums[item] / t) if item in items else 0.0
+    out[f"{UNITEMISED}_share"] = (sums["transfer"] - sums[items].sum(axis=1)) / t
+    return out
+
+
+def _key_series(s: pd.Series) -> pd.Series:
+    """A group key column with missing values labelled :data:`UNKNOWN` (text keys only)."""
+    if pd.api.types.is_numeric_dtype(s.dtype) and not s.hasnans:
+        return s
+    return s.astype("str").fillna(UNKNOWN)
+
+
+def balanced_panel(income: pd.DataFrame, first_year: int, last_year: int) -> pd.Index:
+    """Household ids with an income row in **every** year first_year … last_year (the balanced
+    panel: the same households in each year), sorted."""
+    years = income["year"]
+    window = income.loc[(years >= first_year) & (years <= last_year), ["hh_id", "year"]]
+    n_years = last_year - first_year + 1
+    counts = window.drop_duplicates().groupby("hh_id", sort=True).size()
+    return pd.Index(counts.index[counts.to_numpy() == n_years], name="hh_id")
+
+
+def structure_trend(
+    income: pd.DataFrame,
+    households: pd.DataFrame,
+    first_year: int,
+    last_year: int,
+    by: Sequence[str] = (),
+    **thresholds: float,
+) -> pd.DataFrame:
+    """Change of the structure first_year → last_year for the same households: :func:`structure_by`
+    grouped by ``by`` + year over the :func:`balanced_panel` of registered households. The first
+    year is ``max(first_year, the earliest year in the data)`` so a county whose records start later
+    still gets a trend."""
+    first_year = max(int(first_year), int(income["year"].min()))
+    panel = balanced_panel(income, first_year, last_year)
+    registered = panel[panel.isin(households["hh_id"])]
+    rows = income[income["hh_id"].isin(registered) & income["year"].between(first_year, last_year)]
+    return structure_by(rows, households, [*by, "year"], **thresholds)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inequality: Gini and its Lerman–Yitzhaki decomposition by source
+
+
+def midrank_cdf(y: np.ndarray | pd.Series) -> np.ndarray:
+    """Mid-rank empirical CDF ``F_i = (#{y_j < y_i} + ½·#{y_j = y_i}) / n`` = (mid-rank − ½) / n.
+
+    Tied values share the average of their ranks, so equal incomes get the same F and the Gini does
+    not depend on the order of the rows. Mean of F is exactly ½."""
+    v = np.asarray(y, dtype=float)
+    n = len(v)
+    if n == 0:
+        return np.empty(0)
+    order = np.argsort(v, kind="stable")
+    s = v[order]
+    first = np.r_[True, s[1:] != s[:-1]]
+    starts = np.flatnonzero(first)
+    ends = np.r_[starts[1:], n]
+    less = np.repeat(starts, ends - starts)
+    equal = np.repeat(ends - starts, ends - starts)
+    f = np.empty(n)
+    f[order] = (less + equal / 2.0) / n
+    return f
+
+
+def _cov(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.mean((a - a.mean()) * (b - b.mean())))
+
+
+def gini(y: np.ndarray | pd.Series) -> float:
+    """Gini coefficient, plug-in estimator ``G = 2·cov(y, F(y)) / mean(y)`` with F the mid-rank CDF
+    (:func:`midrank_cdf`) and the population covariance (÷ n). Equals
+    ``Σ_i Σ_j |y_i − y_j| / (2 n² mean(y))``. NaN if mean(y) ≤ 0 or y is empty."""
+    v = np.asarray(y, dtype=float)
+    if len(v) == 0 or v.mean() <= 0:
+        return float("nan")
+    return 2.0 * _cov(v, midrank_cdf(v)) / v.mean()
+
+
+def per_capita_sources(income: pd.DataFrame) -> pd.DataFrame:
+    """Per-capita sources ``x_k / size`` (yuan per person) for the four components; their row sum is
+    the per-capita net income (net_income / size), so the Gini decomposition adds up."""
+    size = income["size"].to_numpy(dtype=float)
+    return pd.DataFrame(
+        {k: income[k].to_numpy(dtype=float) / size for k in COMPONENTS}, index=income.index
+    )
+
+
+def lerman_yitzhaki(sources: pd.DataFrame) -> pd.DataFrame:
+    """Lerman–Yitzhaki (1985) decomposition of the Gini of ``y = Σ_k y_k`` (the row sums of
+    ``sources``; each household one unit) by source.
+
+    With F the mid-rank CDF (:func:`midrank_cdf`), covariances over the n units (÷ n):
+
+    * ``share`` S_k = mean(y_k) / mean(y)
+    * ``gini`` G_k = 2·cov(y_k, F(y_k)) / mean(y_k) — the source's own Gini
+    * ``gini_corr`` R_k = cov(y_k, F(y)) / cov(y_k, F(y_k)) — the Gini correlation with the total
+    * ``contribution`` S_k·G_k·R_k = 2·cov(y_k, F(y)) / mean(y); the contributions add up to
+      G = 2·cov(y, F(y)) / mean(y) exactly (linearity of the covariance)
+    * ``relative`` = contribution / G (NaN when G = 0: everyone has the same income)
+    * ``marginal`` = S_k·(G_k·R_k / G − 1) = relative − S_k: the relative change of G when source k
+      rises by 1 % for everyone (a negative value: raising it reduces inequality). These add up to 0.
+
+    The last row, ``total``, holds y itself (share 1, gini G, contribution G). G_k and R_k are NaN for
+    a source with zero mean or no variation (its contribution is then 0).
+    """
+    y_k = sources.to_numpy(dtype=float)
+    y = y_k.sum(axis=1)
+    mu = y.mean() if len(y) else float("nan")
+    f = midrank_cdf(y)
+    g_total = 2.0 * _cov(y, f) / mu if len(y) else float("nan")
+    rows = []
+    for j, name in enumerate(sources.columns):  # one pass per source, not per household
+        v = y_k[:, j]
+        cov_own = _cov(v, midrank_cdf(v))
+        cov_tot = _cov(v, f)
+        mean_k = v.mean()
+        contribution = 2.0 * cov_tot / mu
+        relative = contribution / g_total if g_total != 0 else np.nan
+        rows.append({
+            "source": name,
+            "share": mean_k / mu,
+            "gini": 2.0 * cov_own / mean_k if mean_k != 0 else np.nan,
+            "gini_corr": cov_tot / cov_own if cov_own != 0 else np.nan,
+            "contribution": contribution,
+            "relative": relative,
+            "marginal": relative - mean_k / mu,
+        })
+    rows.append({"source": "total", "share": 1.0, "gini": g_total, "gini_corr": 1.0,
+                 "contribution": g_total, "relative": 1.0, "marginal": 0.0})
+    return pd.DataFrame(rows).set_index("source")
+
+
+# ---------------------------------------------------------------------------------------------
+# Near the poverty line
+
+
+def near_line(net_per_capita: np.ndarray | pd.Series, line: np.ndarray | float, band: float) -> np.ndarray:
+    """Near-line households (临界户): ``line ≤ net_per_capita ≤ line·(1 + band)`` with ``line`` the
+    year's poverty line (yuan per person; ``ctx.params.poverty_line(year)``) and ``band``
+    ``income.near_line_band``. At the line counts as not poor (as everywhere in qjlib), hence
+    included; below the line is not "near" but poor."""
+    pc_ = np.asarray(net_per_capita, dtype=float)
+    line = np.asarray(line, dtype=float)
+    return (pc_ >= line) & (pc_ <= line * (1.0 + band))
+
+
+# ---------------------------------------------------------------------------------------------
+# Ledgers and summary (the module interface of design.md)
+
+_LEDGER_COLUMNS = (
+    "hh_id", "year", "town", "village", "wage", "operating", "operating_cost", "operating_net",
+    "property", "transfer", "net_income", "size", "net_per_capita", "wage_share",
+    "operating_net_share", "property_share", "transfer_share", "labor_capacity", "poverty_attr",
+    "reason",
+)
+_COLUMNS_ZH = {
+    "hh_id": _zh(_HOUSEHOLDS, "hh_id"),
+    "year": "收入年度",
+    "town": _zh(_HOUSEHOLDS, "town"),
+    "village": _zh(_HOUSEHOLDS, "village"),
+    **{c: _zh(_INCOME, c) for c in ("wage", "operating", "operating_cost", "property", "transfer",
+                                    "net_income", "net_per_capita")},
+    "operating_net": "生产经营性净收入",
+    "size": _zh(_INCOME, "size"),
+    **{f"{k}_share": f"{COMPONENTS_ZH[k]}占比" for k in COMPONENTS},
+    "labor_capacity": "劳动能力",
+    "poverty_attr": _zh(_HOUSEHOLDS, "poverty_attr"),
+    "reason": "原因",
+}
+
+LEDGERS: dict[str, LedgerSpec] = {
+    "income_low_operating": LedgerSpec(
+        "income_low_operating", "生产经营性收入占比偏低户台账", ("hh_id",), dict(_COLUMNS_ZH), "R2"
+    ),
+    "income_transfer_dependent": LedgerSpec(
+        "income_transfer_dependent", "转移性收入依赖户台账", ("hh_id",), dict(_COLUMNS_ZH), "R2"
+    ),
+}
+
+
+def _pct(x: np.ndarray | pd.Series, threshold: float) -> pd.Series:
+    """Shares as Chinese-report percentages, one decimal; two (or three) where one decimal would
+    print the threshold itself (so "10.0%，低于 10%" never appears)."""
+    s = pd.Series(np.asarray(x, dtype=float)) * 100.0
+    t = threshold * 100.0
+    out = s.map(lambda v: f"{v:.1f}%")
+    for d in (2, 3):
+        clash = s.round(d - 1) == round(t, d - 1)
+        out = out.mask(clash, s.map(lambda v, d=d: f"{v:.{d}f}%"))
+    return out
+
+
+def _thr(threshold: float) -> str:
+    return f"{threshold * 100:g}%"
+
+
+def low_operating_ledger(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Ledger ``income_low_operating`` from a :func:`household_year_frame` of one year: households
+    with labour capacity (有劳动能力/弱劳动能力) whose operating_net / net_income < ``threshold``.
+    Households with net income ≤ 0 have no share and are not in it. Sorted by hh_id."""
+    hit = flag_low_operating(
+        frame["operating_net_share"], has_capacity(frame["labor_capacity"]), threshold)
+    rows = frame.loc[hit].reset_index(drop=True)
+    rows["reason"] = (rows["labor_capacity"].astype("str") + "户生产经营性净收入占比 "
+                      + _pct(rows["operating_net_share"], threshold) + "，低于 " + _thr(threshold))
+    return _ledger_frame(rows)
+
+
+def transfer_dependent_ledger(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Ledger ``income_transfer_dependent`` from a :func:`household_year_frame` of one year:
+    households whose transfer / net_income > ``threshold`` (exactly at it: not in the ledger).
+    Households with net income ≤ 0 have no share and are not in it. Sorted by hh_id."""
+    hit = flag_transfer_dependent(frame["transfer_share"], threshold)
+    rows = frame.loc[hit].reset_index(drop=True)
+    rows["reason"] = ("转移性收入占纯收入 " + _pct(rows["transfer_share"], threshold)
+                      + "，高于 " + _thr(threshold))
+    return _ledger_frame(rows)
+
+
+def _ledger_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    for c in _LEDGER_COLUMNS:
+        if c not in rows:
+            rows[c] = pd.Series(pd.NA, index=rows.index, dtype="str" if c in (
+                "town", "village", "labor_capacity", "poverty_attr", "reason", "hh_id") else "float")
+    return rows[list(_LEDGER_COLUMNS)].sort_values("hh_id", kind="stable").reset_index(drop=True)
+
+
+def _empty_ledgers() -> dict[str, pd.DataFrame]:
+    empty = _ledger_frame(pd.DataFrame({"hh_id": pd.Series([], dtype="str")}))
+    return {name: empty.copy() for name in LEDGERS}
+
+
+def income_frame(ctx: Context) -> pd.DataFrame:
+    """The run's income-year :func:`household_year_frame` (registered households of the scope)."""
+    return household_year_frame(ctx.pkg["income"], ctx.pkg["households"], ctx.income_year)
+
+
+def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
+    """``income_low_operating`` and ``income_transfer_dependent`` for the income year."""
+    if not ctx.pkg.has("income"):
+        return _empty_ledgers()
+    frame = income_frame(ctx)
+    return {
+        "income_low_operating": low_operating_ledger(
+            frame, ctx.params.get("income.low_operating_share")),
+        "income_transfer_dependent": transfer_dependent_ledger(
+            frame, ctx.params.get("income.transfer_dependent_share")),
+    }
+
+
+def _num(x: float, digits: int = 6) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), digits)
+
+
+def _shares(row: pd.Series) -> dict[str, float | None]:
+    return {k: _num(row[f"{k}_share"]) for k in COMPONENTS}
+
+
+def thresholds(ctx: Context) -> dict[str, float]:
+    """The two share thresholds of the run, as keyword arguments of :func:`structure_by`."""
+    return {
+        "low_operating_share": ctx.params.get("income.low_operating_share"),
+        "transfer_dependent_share": ctx.params.get("income.transfer_dependent_share"),
+    }
+
+
+def summary(ctx: Context) -> dict:
+    """``income.*`` figures of summary.json for the scope and the income year.
+
+    ``shares`` and ``by_labor_group`` are ratios of sums over every registered household with an
+    income row in the income year (net income ≤ 0 included; see the module docstring);
+    ``households``/``nonpositive`` count them. ``low_operating``/``transfer_dependent`` are the
+    ledgers' sizes; ``median_shares`` the per-household medians (net income > 0); ``gini`` and
+    ``decomposition`` the Lerman–Yitzhaki table of per-capita sources; ``near_line`` the count of
+    :func:`near_line` households; ``trend`` the balanced-panel shares since
+    ``income.trend_first_year``.
+    """
+    if not ctx.pkg.has("income"):
+        return {"available": False, "reason": "未提供收入表 / no income table"}
+    year = ctx.income_year
+    income, hh = ctx.pkg["income"], ctx.pkg["households"]
+    thr = thresholds(ctx)
+    inc_year = income[income["year"] == year]
+    total = structure_by(inc_year, hh, **thr)
+    if total.empty:
+        return {"available": False, "reason": f"{year} 年无登记户收入 / no income rows of registered households in {year}"}
+    top = total.iloc[0]
+    groups = structure_by(inc_year, hh, ["labor_capacity"], **thr).set_index("labor_capacity")
+    frame = income_frame(ctx)
+    ly = lerman_yitzhaki(per_capita_sources(frame))
+    line = ctx.params.poverty_line(year)
+    band = ctx.params.get("income.near_line_band")
+    pcap = frame["net_per_capita"].to_numpy(dtype=float)
+    items = transfer_items_by(inc_year, hh).iloc[0]
+    first = ctx.params.get("income.trend_first_year")
+    trend = structure_trend(income, hh, first, year, **thr).set_index("year")
+    return {
+        "available": True,
+        "income_year": int(year),
+        "households": int(top["households"]),
+        "nonpositive": int(top["nonpositive"]),
+        "shares": _shares(top),
+        "by_labor_group": {lab: _shares(groups.loc[lab]) for lab in groups.index},
+        "households_by_labor_group": {lab: int(groups.loc[lab, "households"]) for lab in groups.index},
+        "median_shares": {k: _num(top[f"{k}_share_p50"]) for k in COMPONENTS},
+        "low_operating": int(top["low_operating"]),
+        "transfer_dependent": int(top["transfer_dependent"]),
+        "transfer_items": {k: _num(items[f"{k}_share"]) for k in (*TRANSFER_ITEMS, UNITEMISED)},
+        "gini": _num(ly.loc["total", "gini"]),
+        "decomposition": {
+            k: {c: _num(ly.loc[k, c]) for c in ("share", "gini", "gini_corr", "contribution", "marginal")}
+            for k in COMPONENTS
+        },
+        "poverty_line": _num(line, 2),
+        "near_line_band": _num(band),
+        "near_line": int(near_line(pcap, line, band).sum()),
+        "below_line": int((pcap < line).sum()),
+        "trend": {
+            "first_year": int(trend.index.min()) if len(trend) else None,
+            "households": int(trend["households"].iloc[0]) if len(trend) else 0,
+            "shares": {str(y): _shares(trend.loc[y]) for y in trend.index},
+        },
+    }
