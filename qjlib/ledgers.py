@@ -192,7 +192,7 @@ def format_for_csv(df: pd.DataFrame, spec: LedgerSpec | None = None) -> pd.DataF
 
 def prepare(df: pd.DataFrame, spec: LedgerSpec, pii: str = "masked") -> pd.DataFrame:
     """Sorted by key and masked (``pii="masked"``): what every output of a ledger shows."""
-    return mask_frame(sort_ledger(df, spec), pii, extra=spec.pii)
+    return mask_frame(sort_ledger(df, spec), pii, extra=spec.pii, labels=spec.columns_zh)
 
 
 def csv_bytes(df: pd.DataFrame, spec: LedgerSpec) -> bytes:

@@ -124,13 +124,17 @@ for _t in schema.TABLES.values():
                 _NAME_PII[_label] = _schema_kind(_c)
 
 
-def pii_kind(column: str, table: str | None = None) -> str | None:
+def pii_kind(column: str, table: str | None = None, label: str | None = None) -> str | None:
     """The PII kind of a column name (canonical or Chinese), or None when it is not personal.
 
     With ``table`` given and known to :mod:`qjlib.schema`, the schema decides (``name`` is personal
     in ``members`` and ``helpers``, not in ``projects``); otherwise the name rules of this module.
+    A ledger's Chinese ``label`` for the column that names a thing, not a person (``项目名称``,
+    ``单位名称``: ends with 名称 and has no 姓名), makes a ``name`` column not personal.
     """
     column = str(column)
+    if label is not None and label.endswith("名称") and "姓名" not in label:
+        return None
     if table in schema.TABLES:
         t = schema.TABLES[table]
         if any(column in (c.name, *c.aliases) for c in t.columns):
@@ -162,11 +166,12 @@ def mask_frame(
     pii: str = "masked",
     extra: Mapping[str, str] | None = None,
     table: str | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """A copy of ``df`` with every personal column masked (``pii="full"``: unchanged copy).
 
     ``extra`` maps further column names to a kind (``LedgerSpec.pii``); ``table`` names the schema
-    table the frame comes from, if any. When the frame has ``column`` and ``value`` columns (the
+    table the frame comes from, if any; ``labels`` are the Chinese headers (``LedgerSpec.columns_zh``). When the frame has ``column`` and ``value`` columns (the
     rejects and findings ledgers), each ``value`` is masked by the kind of its ``column`` (and of
     its ``table`` when that column is present).
     """
@@ -174,9 +179,9 @@ def mask_frame(
     out = df.copy()
     if pii == "full":
         return out
-    extra = dict(extra or {})
+    extra, labels = dict(extra or {}), dict(labels or {})
     for col in out.columns:
-        kind = extra.get(col) or pii_kind(col, table)
+        kind = extra.get(col) or pii_kind(col, table, labels.get(col))
         if kind is not None and col != "value":
             out[col] = mask_series(out[col], kind)
     if {"column", "value"} <= set(out.columns) and len(out):

@@ -111,6 +111,13 @@ def test_rejects_and_findings_values_masked_by_their_column():
     assert out2["value"].tolist()[:2] == ["610830********1235", "李*光"]
 
 
+def test_a_name_column_labelled_as_a_thing_is_not_masked():
+    df = pd.DataFrame({"name": ["光伏电站"], "helper_name": ["赵六一"]})
+    out = mask_frame(df, labels={"name": "项目名称", "helper_name": "帮扶责任人姓名"})
+    assert out["name"].iloc[0] == "光伏电站" and out["helper_name"].iloc[0] == "赵*一"
+    assert mask_frame(df, labels={"name": "姓名"})["name"].iloc[0] == "光**站"
+
+
 def test_extra_pii_columns_of_a_ledger_spec():
     df = pd.DataFrame({"helper": ["赵六一"], "hh_id": ["1"]})
     assert mask_frame(df, extra={"helper": "name"})["helper"].iloc[0] == "赵*一"
