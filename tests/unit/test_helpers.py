@@ -346,7 +346,7 @@ def tiny_package(**drop) -> StubPackage:
 
 
 def ctx_of(pkg) -> Context:
-    return Context(pkg, load_params("2019Q3", overrides={"helpers.rank_draws": 50}))
+    return Context(pkg, load_params("2019Q3", overrides={"helpers.rank_draws": 100}))
 
 
 def test_build_ledgers_on_a_tiny_package():
