@@ -781,3 +781,96 @@ def summary(ctx: Context) -> dict:
         "no_visit": int(flags.str.contains("no_visit").sum()),
         "estimates": est,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Tables and charts for the notebook
+# --------------------------------------------------------------------------------------------
+
+def compliance_by_town(households: pd.DataFrame, ledgers: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per town (sorted): registered households, unpaired households, households with frequent
+    changes, invalid pairings, and overloaded helpers (a helper counts in each town of its
+    households), with a 合计 total row; counts."""
+    towns = households.groupby("town").size().rename("households")
+    out = pd.DataFrame({"households": towns})
+    for name, col in (("helper_unpaired", "unpaired"), ("helper_frequent_change", "frequent_change"),
+                      ("helper_pairing_invalid", "pairing_invalid")):
+        out[col] = ledgers[name].groupby("town").size()
+    ov = ledgers["helper_overloaded"]["town"].dropna().str.split("、").explode()
+    out["overloaded"] = ov.value_counts()
+    out = out.fillna(0).astype("int64").sort_index()
+    total = out.sum().to_frame("合计").T
+    total["overloaded"] = len(ledgers["helper_overloaded"])
+    return pd.concat([out, total]).rename_axis("town")
+
+
+def review_by_unit(table: pd.DataFrame) -> pd.DataFrame:
+    """Per unit (sorted): helpers, households in active pairings, overloaded (from
+    ``n_households``), flags (below the 99.8 % limit, not reviewed, no visit) and the mean
+    composite; a helper without a unit counts under ``未填单位``."""
+    flag = table["flag"].fillna("")
+    t = table.assign(unit=table["unit"].fillna("未填单位"),
+                     **{k: flag.str.contains(k).astype("int64") for k in FLAG_ZH})
+    g = t.groupby("unit")
+    out = g[["n_households", *FLAG_ZH]].sum().rename(columns={"n_households": "households"})
+    out.insert(0, "helpers", g.size())
+    out["composite_mean"] = g["composite"].mean()
+    return out.sort_index()
+
+
+def funnel_figure(rev: Review, title: str = "帮扶成效漏斗图 Funnel plot of helper outcomes"):
+    """Helper mean residual (log points) against its number of outcome households, with the
+    95 % and 99.8 % limits (additive over-dispersion τ²); helpers below the 99.8 % limit in
+    vermillion."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import GREY, OKABE_ITO
+
+    f = rev.funnel
+    est = rev.estimates.get("outcome", {})
+    fig, ax = plt.subplots(figsize=(10.0, 6.0), layout="constrained")
+    if f.empty or not np.isfinite(est.get("sigma2", np.nan)):
+        ax.text(0.5, 0.5, "无可用的帮扶成效数据 / no outcome data", ha="center", transform=ax.transAxes)
+        return fig
+    grid = np.linspace(1, max(float(f["n"].max()), 2.0), 200)
+    tau2 = est["tau2_funnel"] if np.isfinite(est.get("tau2_funnel", np.nan)) else 0.0
+    warn, flag = rev.levels
+    for lev, style, lab in ((warn, "--", f"{warn:.0%} 控制限"), (flag, "-", f"{flag:.1%} 控制限")):
+        lo, hi = funnel_limits(grid, est["mu"], est["sigma2"], tau2, lev)
+        ax.plot(grid, lo, style, color=GREY, label=lab)
+        ax.plot(grid, hi, style, color=GREY)
+    below = f["mean"] < f["lo_flag"]
+    jitter = (pd.util.hash_pandas_object(f["helper_id"], index=False).to_numpy() % 1000) / 1000 - 0.5
+    x = f["n"].to_numpy(float) + 0.3 * jitter
+    ax.scatter(x[~below], f.loc[~below, "mean"], s=14, alpha=0.5, color=OKABE_ITO[0],
+               label="帮扶责任人")
+    ax.scatter(x[below], f.loc[below, "mean"], s=36, color=OKABE_ITO[3],
+               label=f"低于 {flag:.1%} 下限")
+    ax.axhline(est["mu"], color="black", lw=1)
+    ax.set_xlabel("有成效观测的结对户数 n（户）")
+    ax.set_ylabel("平均残差（对数点）mean residual")
+    ax.set_title(title, loc="left")
+    ax.grid(axis="y", visible=True)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def rank_figure(table: pd.DataFrame, title: str):
+    """Caterpillar chart: each helper's composite rank (dot) and its rank interval (bar), one row
+    per helper of ``table`` in the given order, labelled by helper id and unit (never by name)."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import OKABE_ITO
+
+    t = table.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(10.0, max(2.8, 0.42 * len(t) + 1.4)), layout="constrained")
+    y = np.arange(len(t))[::-1]
+    lo, hi, r = (t[c].astype(float).to_numpy() for c in ("rank_lo", "rank_hi", "rank"))
+    ax.hlines(y, lo, hi, color=OKABE_ITO[0], lw=3, alpha=0.6)
+    ax.plot(r, y, "o", color=OKABE_ITO[3])
+    labels = t["helper_id"].astype(str) + "  " + t["unit"].fillna("").astype(str)
+    ax.set_yticks(y, labels.tolist())
+    ax.set_xlabel("综合得分排名（1 = 最好）及 95% 区间 rank and interval")
+    ax.set_title(title, loc="left")
+    ax.grid(axis="y", visible=False)
+    return fig

@@ -393,3 +393,36 @@ def test_missing_tables_switch_off_only_what_needs_them():
     rv = led["helper_review"]
     assert rv["visits_quarter"].isna().all() and rv["composite"].isna().all()
     assert led["helper_unpaired"]["hh_id"].tolist() == ["8"]
+
+
+def test_counts_by_town_and_by_unit():
+    pkg = tiny_package()
+    led = H.build_ledgers(ctx_of(pkg))
+    by_town = H.compliance_by_town(pkg["households"], led)
+    assert by_town.loc["甲镇"].to_dict() == {"households": 4, "unpaired": 0, "frequent_change": 0,
+                                            "pairing_invalid": 0, "overloaded": 1}
+    assert by_town.loc["乙镇"].to_dict() == {"households": 4, "unpaired": 1, "frequent_change": 1,
+                                            "pairing_invalid": 0, "overloaded": 1}
+    # the total counts the overloaded helper once, though it has households in both towns
+    assert by_town.loc["合计", ["households", "unpaired", "overloaded"]].tolist() == [8, 1, 1]
+    by_unit = H.review_by_unit(led["helper_review"])
+    assert by_unit.loc["县教育局", ["helpers", "households", "no_visit", "not_reviewed"]].tolist() == [2, 1, 1, 1]
+    assert by_unit.loc["县扶贫办", ["helpers", "households"]].tolist() == [1, 6]
+
+
+def test_funnel_figure_marks_the_helpers_below_the_limit():
+    rng = np.random.default_rng(3)
+    n = 40
+    hh = households([str(i) for i in range(n * 4)], labor_capacity="有劳动能力", main_cause="因病")
+    rows = [(f"h{i // 4:02d}", str(i), "2016-01-01", None) for i in range(n * 4)]
+    growth = rng.normal(0.3, 0.1, n * 4)
+    growth[:4] = -1.5                                                 # h00's four households
+    inc = income([(str(i), y, 2, 1000.0 * np.exp(growth[i] * (y == 2019))) for i in range(n * 4)
+                  for y in (2016, 2019)])
+    pkg = StubPackage(households=hh, pairings=pairings(rows), income=inc)
+    rev = H.review(ctx_of(pkg))
+    low = rev.table.loc[rev.table["flag"].str.contains("below_limit"), "helper_id"].tolist()
+    assert low == ["h00"]
+    fig = H.funnel_figure(rev)
+    red = [c for c in fig.axes[0].collections if len(c.get_offsets()) and c.get_sizes()[0] == 36]
+    assert len(red) == 1 and len(red[0].get_offsets()) == 1
