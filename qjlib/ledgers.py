@@ -234,7 +234,7 @@ def _display_width(s: pd.Series) -> int:
     """Approximate column width in Excel units: a CJK character counts two."""
     if not len(s):
         return 0
-    t = s.astype("str")
+    t = s.astype("str").fillna("")
     w = t.str.len() + t.str.count(r"[^\x00-\xff]")
     return int(w.max())
 

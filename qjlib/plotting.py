@@ -161,7 +161,8 @@ def bar(
     """Horizontal bars of ``values`` (index = labels, drawn top to bottom in the given order)
     with each value written at the bar's end by ``fmt``."""
     if ax is None:
-        fig, ax = plt.subplots(figsize=(10.0, max(2.5, 0.5 * len(values) + 1.4)))
+        fig, ax = plt.subplots(figsize=(10.0, max(2.5, 0.5 * len(values) + 1.4)),
+                               layout="constrained")
     else:
         fig = ax.figure
     labels = [str(i) for i in values.index]
@@ -176,6 +177,36 @@ def bar(
         if np.isfinite(vi):
             ax.text(vi + 0.01 * max(top, 1e-9), yi, fmt(vi), va="center", fontsize=12)
     ax.set_xlim(0, max(top, 1e-9) * 1.15)
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def stacked_bar(
+    df: pd.DataFrame,
+    title: str,
+    xlabel: str = "",
+    ax: matplotlib.axes.Axes | None = None,
+) -> matplotlib.figure.Figure:
+    """Stacked horizontal bars of counts: one bar per row of ``df`` (index = labels, top to
+    bottom in the given order), one segment per column, the row total written at the end."""
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(10.0, max(2.6, 0.5 * len(df) + 1.8)), layout="constrained")
+    else:
+        fig = ax.figure
+    y = np.arange(len(df))[::-1]
+    left = np.zeros(len(df))
+    for i, col in enumerate(df.columns):
+        w = df[col].to_numpy(dtype=float)
+        ax.barh(y, w, left=left, color=OKABE_ITO[i % len(OKABE_ITO)], label=str(col))
+        left = left + w
+    top = float(left.max()) if len(left) else 0.0
+    for yi, total in zip(y, left, strict=True):
+        ax.text(total + 0.01 * max(top, 1e-9), yi, fmt_int(total), va="center", fontsize=12)
+    ax.set_yticks(y, [str(i) for i in df.index])
+    ax.set_xlim(0, max(top, 1e-9) * 1.15)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, loc="left")
+    fig.legend(ncols=min(len(df.columns), 4), loc="outside lower center")
     ax.grid(axis="y", visible=False)
     return fig
 

@@ -148,3 +148,13 @@ def test_empty_ledger_writes_headers_only():
     ws = wb["转移性收入占比高户"]
     assert ws.max_row == 1 and ws.cell(1, 1).value == "户编号"
     assert csv_bytes(prepare(empty, SPEC), SPEC).decode("utf-8-sig").count("\n") == 1
+
+
+def test_all_missing_column_is_written():
+    spec = LedgerSpec("t", "测试", ("hh_id",))
+    df = pd.DataFrame({"hh_id": ["1", "2"], "village": pd.Series([None, None], dtype="str"),
+                       "amount": [np.nan, np.nan]})
+    p = prepare(df, spec)
+    assert csv_bytes(p, spec).decode("utf-8-sig").splitlines()[1:] == ["1,,", "2,,"]
+    ws = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"t": (spec, p)}, AS_OF)))["测试"]
+    assert [c.value for c in ws[2]] == ["1", None, None]

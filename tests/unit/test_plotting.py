@@ -83,3 +83,12 @@ def test_formats(fn, x, text):
 
 def test_fmt_yuan_in_ten_thousands():
     assert plotting.fmt_yuan(1_234_567, digits=1, unit="万元") == "123.5 万元"
+
+
+def test_stacked_bar_writes_row_totals():
+    df = pd.DataFrame({"剔除": [2, 0], "问题": [5, 7]}, index=["甲镇", "乙镇"])
+    fig = plotting.stacked_bar(df, "按乡镇")
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["7", "7"]
+    ax = fig.axes[0]
+    pos = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks(), strict=True))
+    assert pos["甲镇"] > pos["乙镇"]  # the first row is drawn at the top
