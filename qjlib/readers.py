@@ -1,0 +1,405 @@
+"""Reading one data-package file into raw cells: Excel (``.xlsx``/``.xlsm``/``.xls``), CSV and
+Parquet; finding the header row; matching headers to the canonical columns of :mod:`qjlib.schema`.
+
+What this module does (and :mod:`qjlib.load` relies on):
+
+- **Excel** is read with python-calamine, values raw (an ID number typed as text stays text; one
+  that Excel stored as a number arrives as a float — the loader reports it, never repairs it). The
+  first non-empty visible worksheet is read; its name is recorded. Merged cells take the value of
+  their top-left cell (vertically merged 乡(镇) or 户编号 cells apply to every row they span).
+- **CSV** encoding: a UTF-8 BOM → UTF-8; else strict UTF-8; else strict GB18030 (covers GBK and
+  GB2312); else an :class:`~qjlib.errors.InputError` naming the file — never a silent guess. (A
+  UTF-16 BOM, as Excel's "Unicode text" export writes, is honoured too.) Separator: comma, or tab
+  when the first lines hold more tabs than commas.
+- **Parquet** columns are the header; values are taken as stored.
+- **Header row**: the first row within the first :data:`HEADER_SCAN_ROWS` whose normalised cells
+  name every required column of the table; title and blank lines above it are skipped. When no row
+  qualifies, the error names the required columns missing from the best candidate row.
+- **Header normalisation** (:func:`norm_header`): NFKC (full-width brackets and digits become
+  half-width), all whitespace removed, ASCII case-folded; then matched against the normalised
+  aliases of the table's columns (and the canonical English name). A bracketed unit after a name
+  (``投资金额（万元）``) is split off: the base name is matched and the unit's factor from
+  ``schema.UNIT_FACTORS`` is applied to money columns. Unmatched headers are dropped with a note;
+  two headers for the same column are an error.
+- **Row numbers** are those a person sees: Excel rows are 1-based and count title and header lines;
+  CSV rows are the file's line numbers (header = its line); Parquet rows count the header as row 1.
+- **Blank rows** (every cell empty) are skipped and not counted as read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from . import schema
+from .errors import InputError
+
+HEADER_SCAN_ROWS = 30
+LEAD_CELLS = 4  # totals markers (合计/总计) are looked for in this many leading cells of a row
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+SUFFIXES = (*EXCEL_SUFFIXES, ".csv", ".parquet")
+# Kinds whose values a header unit (万元 …) scales.
+SCALED_KINDS = ("money",)
+
+_WS_RE = re.compile(r"\s+")
+_UNIT_RE = re.compile(r"^(.+?)\(([^()]+)\)$")
+
+
+def norm_header(text: object) -> str:
+    """A header cell as compared with the aliases: NFKC, no whitespace at all, ASCII case-folded.
+
+    ``" 投资金额（万元） "`` → ``"投资金额(万元)"``; ``"HH_ID"`` → ``"hh_id"``.
+    """
+    if text is None:
+        return ""
+    t = unicodedata.normalize("NFKC", str(text))
+    return _WS_RE.sub("", t).lower()
+
+
+def split_unit(header: str) -> tuple[str, str | None]:
+    """``"投资金额(万元)"`` → ``("投资金额", "万元")``; a header without brackets → ``(header, None)``."""
+    m = _UNIT_RE.match(header)
+    if not m:
+        return header, None
+    return m.group(1), m.group(2)
+
+
+_UNITS = {norm_header(k): v for k, v in schema.UNIT_FACTORS.items()}
+
+
+@cache
+def alias_map(table_name: str) -> dict[str, str]:
+    """Normalised header → canonical column of ``table_name`` (aliases, Chinese label, English name;
+    a known unit in an alias is split off so that any unit can follow the base name)."""
+    table = schema.TABLES[table_name]
+    out: dict[str, str] = {}
+    for col in table.columns:
+        for alias in (col.name, col.zh, *col.aliases):
+            a = norm_header(alias)
+            base, unit = split_unit(a)
+            if unit is not None and unit in _UNITS:
+                a = base
+            prev = out.setdefault(a, col.name)
+            if prev != col.name:  # pragma: no cover - a schema error, caught by the tests
+                raise ValueError(f"alias {alias!r} of {table_name} names {prev} and {col.name}")
+    return out
+
+
+@dataclass(frozen=True)
+class HeaderMatch:
+    """Which cell of the header row is which canonical column."""
+
+    columns: dict[str, int]  # canonical name -> column index in the sheet
+    headers: dict[str, str]  # canonical name -> header text as written
+    factors: dict[str, float]  # canonical name -> unit factor (1.0 without unit)
+    unmatched: tuple[str, ...]  # header texts that name no column of the table
+    doubles: dict[str, tuple[str, ...]]  # canonical name -> the 2+ headers that name it
+    unknown_units: tuple[str, ...]  # money headers whose unit is not in schema.UNIT_FACTORS
+
+
+def match_header(cells: list, table: schema.Table) -> HeaderMatch:
+    """Match one row of header cells against ``table``'s columns (see :func:`norm_header`)."""
+    amap = alias_map(table.name)
+    columns: dict[str, int] = {}
+    headers: dict[str, str] = {}
+    factors: dict[str, float] = {}
+    unmatched: list[str] = []
+    doubles: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    for j, cell in enumerate(cells):
+        if cell is None or cell == "":
+            continue
+        h = norm_header(cell)
+        if not h:
+            continue
+        name, factor = amap.get(h), 1.0
+        if name is None:
+            base, unit = split_unit(h)
+            if unit is not None and base in amap:
+                kind = table.column(amap[base]).kind
+                if unit in _UNITS:
+                    name = amap[base]
+                    factor = _UNITS[unit] if kind in SCALED_KINDS else 1.0
+                elif kind not in SCALED_KINDS:  # 家庭人口数(人): a unit that scales nothing
+                    name = amap[base]
+                else:
+                    unknown.append(str(cell).strip())
+        if name is None:
+            unmatched.append(str(cell).strip())
+            continue
+        if name in columns:
+            doubles.setdefault(name, [headers[name]]).append(str(cell).strip())
+            continue
+        columns[name], headers[name], factors[name] = j, str(cell).strip(), factor
+    return HeaderMatch(
+        columns, headers, factors, tuple(unmatched),
+        {k: tuple(v) for k, v in doubles.items()}, tuple(unknown),
+    )
+
+
+@dataclass
+class RawTable:
+    """The raw cells of one file (or sheet) of a table, by canonical column, before conversion."""
+
+    file: str  # relative to the package root, with forward slashes
+    sheet: str | None  # Excel worksheet name; None for CSV and Parquet
+    header_row: int  # 1-based row number of the header line
+    rows: np.ndarray  # int64: the row number (as a person sees it) of each data row read
+    cells: dict[str, np.ndarray]  # canonical column -> object array of raw cell values
+    headers: dict[str, str]  # canonical column -> header text as written in the file
+    factors: dict[str, float]  # canonical column -> unit factor (万元 → 10000.0)
+    lead: np.ndarray  # object (n, ≤LEAD_CELLS): leading raw cells of each row (totals lines)
+    blank_rows: int = 0
+    encoding: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def read_table(path: Path, rel: str, table: schema.Table) -> RawTable:
+    """Read one file of ``table``: find its header row, match the columns, keep the data rows."""
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        grid, rownums, sheet, notes = _read_excel(path, rel)
+        return _from_grid(grid, rownums, rel, sheet, table, None, notes)
+    if suffix == ".csv":
+        grid, rownums, encoding = _read_csv(path, rel)
+        return _from_grid(grid, rownums, rel, None, table, encoding, [])
+    if suffix == ".parquet":
+        return _read_parquet(path, rel, table)
+    raise InputError(
+        f"不支持的文件类型 {suffix}（可用 {'、'.join(SUFFIXES)}）",
+        f"unsupported file type {suffix} (use {', '.join(SUFFIXES)})", file=rel,
+    )
+
+
+# --------------------------------------------------------------------------------------- Excel
+
+
+def _read_excel(path: Path, rel: str) -> tuple[np.ndarray, np.ndarray, str, list[str]]:
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    def unreadable(e: Exception) -> InputError:
+        return InputError(
+            "无法读取 Excel 文件（文件损坏、加密或并非 Excel 格式）",
+            f"cannot read the Excel file (corrupt, encrypted or not Excel): {type(e).__name__}: {e}",
+            file=rel,
+        )
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        metas = list(wb.sheets_metadata)
+    except Exception as e:  # calamine raises CalamineError, ZipError, XmlError, OSError …
+        raise unreadable(e) from None
+    sheets = [m for m in metas if m.typ == SheetTypeEnum.WorkSheet]
+    names = [m.name for m in sheets if m.visible == SheetVisibleEnum.Visible]
+    names += [m.name for m in sheets if m.visible != SheetVisibleEnum.Visible]
+    for name in names:
+        try:
+            sheet = wb.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            merged = sheet.merged_cell_ranges or []
+        except Exception as e:
+            raise unreadable(e) from None
+        if any(any(c != "" for c in r) for r in rows):
+            break
+    else:
+        raise InputError("Excel 文件中没有数据（所有工作表均为空）",
+                         "the Excel file holds no data (every sheet is empty)", file=rel)
+    grid = np.array(rows, dtype=object)
+    if grid.ndim != 2:  # ragged rows (never from calamine, but be safe)
+        width = max(len(r) for r in rows)
+        grid = np.array([list(r) + [""] * (width - len(r)) for r in rows], dtype=object)
+    for (r0, c0), (r1, c1) in merged:
+        if r0 < grid.shape[0] and c0 < grid.shape[1]:
+            grid[r0:r1 + 1, c0:c1 + 1] = grid[r0, c0]
+    notes = []
+    others = [n for n in names if n != name]
+    if others:
+        notes.append(
+            f"{rel}：只读取了工作表「{name}」，未读取其他工作表 {'、'.join(others)}"
+            f" / only sheet {name!r} was read; other sheets ignored"
+        )
+    return grid, np.arange(1, grid.shape[0] + 1, dtype=np.int64), name, notes
+
+
+# ----------------------------------------------------------------------------------------- CSV
+
+
+def decode_bytes(data: bytes, rel: str) -> tuple[str, str]:
+    """Decode a CSV file: BOM → UTF-8 (or UTF-16); else strict UTF-8; else strict GB18030; else an
+    :class:`InputError` naming the file. Returns ``(text, encoding)``."""
+    if data.startswith(codecs.BOM_UTF8):
+        try:
+            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as e:
+            raise InputError(
+                f"文件以 UTF-8 BOM 开头，但第 {e.start} 字节起不是合法的 UTF-8",
+                f"file starts with a UTF-8 BOM but is not valid UTF-8 at byte {e.start}", file=rel,
+            ) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise InputError("文件以 UTF-16 BOM 开头，但内容无法解码",
+                             "file starts with a UTF-16 BOM but cannot be decoded", file=rel) from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        raise InputError(
+            "无法识别 CSV 文件的编码（既不是 UTF-8 也不是 GB18030/GBK），请另存为 UTF-8",
+            "cannot determine the CSV encoding (neither UTF-8 nor GB18030/GBK); save it as UTF-8",
+            file=rel,
+        ) from None
+
+
+def _read_csv(path: Path, rel: str) -> tuple[np.ndarray, np.ndarray, str]:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError("无法读取文件", f"cannot read the file: {e}", file=rel) from None
+    text, encoding = decode_bytes(data, rel)
+    head = text[:20000].splitlines()[:HEADER_SCAN_ROWS]
+    delim = "\t" if sum(x.count("\t") for x in head) > sum(x.count(",") for x in head) else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    prev = 0
+    try:
+        for rec in reader:
+            starts.append(prev + 1)
+            prev = reader.line_num
+            rows.append(rec)
+    except csv.Error as e:
+        raise InputError(
+            f"CSV 文件第 {prev + 1} 行格式错误", f"malformed CSV at line {prev + 1}: {e}", file=rel
+        ) from None
+    if not any(any(c.strip() for c in r) for r in rows):
+        raise InputError("文件为空", "the file is empty", file=rel)
+    width = max(len(r) for r in rows)
+    grid = np.empty((len(rows), width), dtype=object)
+    grid[:] = ""
+    for i, r in enumerate(rows):
+        grid[i, : len(r)] = r
+    return grid, np.asarray(starts, dtype=np.int64), encoding
+
+
+# ------------------------------------------------------------------------------------- Parquet
+
+
+def _read_parquet(path: Path, rel: str, table: schema.Table) -> RawTable:
+    import pandas as pd
+
+    try:
+        df = pd.read_parquet(path)
+    except Exception as e:
+        raise InputError(
+            "无法读取 Parquet 文件（文件损坏或格式不符）",
+            f"cannot read the Parquet file: {type(e).__name__}: {e}", file=rel,
+        ) from None
+    header = [str(c) for c in df.columns]
+    grid = np.empty((len(df) + 1, len(header)), dtype=object)
+    grid[0, :] = header
+    for j, c in enumerate(df.columns):
+        s = df[c]
+        grid[1:, j] = s.astype(object).where(s.notna(), "").to_numpy(dtype=object)
+    return _from_grid(grid, np.arange(1, len(df) + 2, dtype=np.int64), rel, None, table, None, [],
+                      scan=1)
+
+
+# ------------------------------------------------------------------------------- header + rows
+
+
+def _cells_text(cells) -> list[str]:
+    return [c if isinstance(c, str) else ("" if c is None else str(c)) for c in cells]
+
+
+def _blank_rows(data: np.ndarray) -> np.ndarray:
+    """Rows whose every cell is empty (checked column by column on the rows still blank)."""
+    todo = np.arange(data.shape[0])
+    for j in range(data.shape[1]):
+        if not len(todo):
+            break
+        todo = todo[data[todo, j] == ""]
+    out = np.zeros(data.shape[0], dtype=bool)
+    out[todo] = True
+    return out
+
+
+def _from_grid(
+    grid: np.ndarray, rownums: np.ndarray, rel: str, sheet: str | None, table: schema.Table,
+    encoding: str | None, notes: list[str], scan: int = HEADER_SCAN_ROWS,
+) -> RawTable:
+    required = table.required
+    best: tuple[int, int, HeaderMatch] | None = None
+    found: tuple[int, HeaderMatch] | None = None
+    for i in range(min(scan, grid.shape[0])):
+        cells = _cells_text(grid[i])
+        if not any(cells):
+            continue
+        m = match_header(cells, table)
+        n_ok = sum(1 for r in required if r in m.columns)
+        if n_ok == len(required):
+            found = (i, m)
+            break
+        if best is None or n_ok > best[1]:
+            best = (i, n_ok, m)
+    if found is None:
+        if best is None:
+            raise InputError("文件中没有表头行", "no header row found in the file", file=rel,
+                             sheet=sheet)
+        i, _, m = best
+        missing = [c for c in required if c not in m.columns]
+        labels = "、".join(f"{table.column(c).zh}（{c}）" for c in missing)
+        hint = ""
+        if m.unknown_units:
+            hint = f"；单位无法识别的列：{'、'.join(m.unknown_units)}"
+        raise InputError(
+            f"缺少必需列：{labels}（已检查前 {scan} 行，最接近的表头在第 {int(rownums[i])} 行{hint}）",
+            f"missing required column(s): {', '.join(missing)} (best header candidate: row "
+            f"{int(rownums[i])}" + (f"; unknown units: {', '.join(m.unknown_units)}" if m.unknown_units
+                                    else "") + ")",
+            file=rel, sheet=sheet, row=int(rownums[i]), column=", ".join(missing),
+        )
+    i, m = found
+    if m.doubles:
+        name, heads = sorted(m.doubles.items())[0]
+        raise InputError(
+            f"多个列都对应「{table.column(name).zh}」（{name}）：{'、'.join(heads)}",
+            f"several headers name column {name}: {', '.join(heads)}",
+            file=rel, sheet=sheet, row=int(rownums[i]), column=name,
+        )
+    if m.unmatched:
+        notes.append(
+            f"{rel}：未识别的列已忽略：{'、'.join(m.unmatched)} / unrecognised columns ignored"
+        )
+    if m.unknown_units:
+        notes.append(
+            f"{rel}：列的单位无法识别，已忽略：{'、'.join(m.unknown_units)}"
+            f" / columns with an unknown unit ignored"
+        )
+    data = grid[i + 1:]
+    rows = rownums[i + 1:]
+    blank = _blank_rows(data)
+    n_blank = int(blank.sum())
+    if n_blank:
+        data, rows = data[~blank], rows[~blank]
+    cells = {name: data[:, j] for name, j in m.columns.items()}
+    return RawTable(
+        file=rel, sheet=sheet, header_row=int(rownums[i]), rows=rows, cells=cells,
+        headers=m.headers, factors=m.factors, lead=data[:, :LEAD_CELLS], blank_rows=n_blank,
+        encoding=encoding, notes=notes,
+    )
