@@ -30,13 +30,19 @@ Definitions (unit: yuan per person and year unless said otherwise; ``pc`` = per-
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from math import comb
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pac
 
+from .context import Context
+from .ledgers import LedgerSpec
 from .params import ParamError, Params
 
 COMPONENTS: tuple[str, ...] = ("wage", "operating_net", "property", "transfer")
@@ -46,6 +52,8 @@ COMPONENT_ZH: dict[str, str] = {
     "property": "财产性收入",
     "transfer": "转移性收入",
 }
+CAUSES: tuple[str, ...] = ("income", "size", "both")
+TRENDS: tuple[str, ...] = ("down", "flat", "up")
 CAUSE_ZH: dict[str, str] = {
     "income": "收入减少",
     "size": "人口增加",
@@ -78,9 +86,37 @@ class Panel:
         return self.pc.shape
 
 
-def build_panel(income: pd.DataFrame, last_year: int | None = None) -> Panel:
+def _large_strings(x: pd.Series | pd.Index) -> pa.Array:
+    x = pd.Series(x, copy=False)
+    if not pd.api.types.is_string_dtype(x.dtype):
+        x = x.astype("str")
+    return pa.array(x.array, type=pa.large_string())
+
+
+def positions(values: pd.Series, ids: pd.Index) -> np.ndarray:
+    """Position in ``ids`` (unique) of each of ``values`` (−1 when absent): one Arrow hash lookup
+    (``pyarrow.compute.index_in``), split over the cores for long inputs."""
+    probe, table = _large_strings(values), _large_strings(ids)
+    n = len(probe)
+    workers = max(1, min(os.cpu_count() or 1, n // 1_000_000))
+    step = -(-n // workers) if n else 1
+    with ThreadPoolExecutor(workers) as ex:  # Arrow releases the GIL
+        parts = list(ex.map(lambda s: pac.index_in(probe.slice(s, step), value_set=table),
+                            range(0, n, step)))
+    if not parts:
+        return np.empty(0, dtype=np.int64)
+    return np.concatenate([p.fill_null(-1).to_numpy(zero_copy_only=False) for p in parts]
+                          ).astype(np.int64)
+
+
+def build_panel(income: pd.DataFrame, last_year: int | None = None,
+                ids: pd.Series | pd.Index | None = None) -> Panel:
     """Factorise ``hh_id`` once into integer codes and scatter the income rows into
     households × years arrays (years after ``last_year`` are dropped).
+
+    Without ``ids`` the rows are the table's households in order of first appearance; with
+    ``ids`` (unique household ids) the rows are exactly those, in that order — one hash lookup
+    of the table's ids, rows of other households dropped, a household without rows all NaN.
 
     ``income`` has the loader's canonical columns ``hh_id, year, size, net_income, net_per_capita``
     and the components ``wage, operating_net, property, transfer``. A (hh_id, year) pair appears
@@ -90,10 +126,17 @@ def build_panel(income: pd.DataFrame, last_year: int | None = None) -> Panel:
     keep = ~np.isnan(year)
     if last_year is not None:
         keep &= year <= last_year
+    if ids is not None:
+        uniques = pd.Index(ids)
+        codes = positions(income["hh_id"], uniques)
+        keep &= codes >= 0
     if not keep.all():
         income = income.loc[keep]
         year = year[keep]
-    codes, uniques = pd.factorize(income["hh_id"], sort=False)
+    if ids is None:
+        codes, uniques = pd.factorize(income["hh_id"], sort=False)
+    else:
+        codes = codes[keep]
     if len(year):
         y0, y1 = int(year.min()), int(year.max())
         if last_year is not None:
@@ -221,14 +264,22 @@ def cagr(pc: np.ndarray, years: np.ndarray) -> np.ndarray:
 
 def _row_nanmedian(x: np.ndarray) -> np.ndarray:
     """Median of each row ignoring NaN (NaN for an all-NaN row), by one sort of the array."""
-    if x.shape[1] == 0:
-        return np.full(x.shape[0], np.nan)
-    s = np.sort(x, axis=1)  # NaN sort last
-    cnt = (~np.isnan(x)).sum(axis=1)
-    lo = np.maximum((cnt - 1) // 2, 0)[:, None]
-    hi = np.maximum(cnt // 2, 0)[:, None]
-    med = 0.5 * (np.take_along_axis(s, lo, axis=1) + np.take_along_axis(s, hi, axis=1))[:, 0]
-    return np.where(cnt > 0, med, np.nan)
+    h, p = x.shape
+    out = np.full(h, np.nan)
+    if p == 0:
+        return out
+    cnt = p - np.isnan(x).sum(axis=1)
+    full = cnt == p  # most rows: a partial sort around the middle is enough
+    lo, hi = (p - 1) // 2, p // 2
+    part = np.partition(x[full], [lo, hi], axis=1)
+    out[full] = 0.5 * (part[:, lo] + part[:, hi])
+    some = ~full & (cnt > 0)
+    if some.any():
+        srt = np.sort(x[some], axis=1)  # NaN sort last
+        c = cnt[some]
+        out[some] = 0.5 * (np.take_along_axis(srt, ((c - 1) // 2)[:, None], axis=1)[:, 0]
+                           + np.take_along_axis(srt, (c // 2)[:, None], axis=1)[:, 0])
+    return out
 
 
 def theil_sen_log_slope(pc: np.ndarray, years: np.ndarray) -> np.ndarray:
@@ -301,15 +352,17 @@ def mann_kendall(x: np.ndarray) -> pd.DataFrame:
     distribution is computed once and looked up by S.
     """
     h, t = x.shape
-    i, j = np.triu_indices(t, k=1)
-    d = x[:, j] - x[:, i]
-    known = ~np.isnan(d)
-    s = np.where(known, np.sign(d), 0.0).sum(axis=1).astype(np.int64)
+    s = np.zeros(h, dtype=np.int64)
+    tied = np.zeros(h, dtype=bool)
+    for i, j in zip(*np.triu_indices(t, k=1), strict=True):  # year pairs; NaN compares False
+        a, b = x[:, i], x[:, j]
+        s += b > a
+        s -= b < a
+        tied |= b == a
     n = (~np.isnan(x)).sum(axis=1)
     # Tie pattern: bit k set when the k-th and (k+1)-th smallest values are equal. Only rows with a
     # tie need the sort.
     bits = np.zeros(h, dtype=np.int64)
-    tied = (known & (d == 0)).any(axis=1)
     if tied.any():
         srt = np.sort(x[tied], axis=1)
         eq = srt[:, 1:] == srt[:, :-1]
@@ -400,110 +453,109 @@ def household_metrics(
     - ``jumps`` extreme jumps in any year (see :func:`jump_flags`), ``jump_in_window`` any in the window.
     """
     y = int(income_year)
-    keep = panel.years <= y
-    years = panel.years[keep]
-    if len(years) == 0 or years[-1] != y:
+    t = int(np.searchsorted(panel.years, y, side="right"))  # years ≤ Y are a prefix: views
+    years = panel.years[:t]
+    if t == 0 or years[-1] != y:
         raise ValueError(f"panel has no column for the income year {y}")
-    pc = panel.pc[:, keep]
-    net, size = panel.net[:, keep], panel.size[:, keep]
-    h, t = pc.shape
+    if y not in poverty_lines.index:
+        raise ParamError(f"参数 poverty_line 缺少 {y} 年的贫困线 / no poverty line for {y} in params")
+    line = float(poverty_lines.loc[y])
+    pc, size = panel.pc[:, :t], panel.size[:, :t]
+    h = pc.shape[0]
     rows = np.arange(h)
     n_dec = int(n_declines)
 
-    dec, run = decrease_runs(pc, min_drop)
+    _, run = decrease_runs(pc, min_drop)
     run_end = run[:, -1]
     gap, gap_year = chain_gap(pc, years, run_end, n_dec)
     valid = ~np.isnan(pc)
+    n_years = valid.sum(axis=1)
     first, _ = _first_last(valid)
 
-    # Window Y−N … Y: N changes (columns t−N … t−1 of the change arrays).
-    win = slice(max(t - 1 - n_dec, 0), t - 1)
-    full_window = t - 1 >= n_dec
-    inc_eff, size_eff = decompose_change(net, size)
-    comp = component_effects({c: panel.components[c][:, keep] for c in COMPONENTS}, size)
-    if full_window:
-        inc_w = inc_eff[:, win].sum(axis=1)
-        size_w = size_eff[:, win].sum(axis=1)
-        comp_w = np.column_stack([comp[c][:, win].sum(axis=1) for c in COMPONENTS])
-        pc_start = pc[:, t - 1 - n_dec]
-    else:
-        inc_w = size_w = np.full(h, np.nan)
-        comp_w = np.full((h, len(COMPONENTS)), np.nan)
-        pc_start = np.full(h, np.nan)
+    # Window Y−N … Y: its N+1 columns of the arrays, its N changes.
+    w0 = t - 1 - n_dec
+    full_window = w0 >= 0
     pc_now = pc[:, -1]
+    if full_window:
+        win = slice(w0, t)
+        inc_eff, size_eff = decompose_change(panel.net[:, win], size[:, win])
+        inc_w, size_w = inc_eff.sum(axis=1), size_eff.sum(axis=1)
+        comp = component_effects({c: panel.components[c][:, win] for c in COMPONENTS},
+                                 size[:, win])
+        comp_w = np.column_stack([comp[c].sum(axis=1) for c in COMPONENTS])
+        pc_start = pc[:, w0]
+        jump_w = jump_flags(pc[:, win], jump_factor).any(axis=1)
+    else:
+        inc_w = size_w = pc_start = np.full(h, np.nan)
+        comp_w = np.full((h, len(COMPONENTS)), np.nan)
+        jump_w = np.zeros(h, dtype=bool)
     change = pc_now - pc_start
     with np.errstate(invalid="ignore", divide="ignore"):
         change_pct = np.where(pc_start > 0, change / pc_start, np.nan)
-    fell = change < 0
-    cause = np.where(
-        ~fell, None,
-        np.where(inc_w >= 0, "size", np.where(size_w >= 0, "income", "both")),
-    )
+    # codes into CAUSES (−1 = not a fall / unknown)
+    cause = np.where(inc_w >= 0, 1, np.where(size_w >= 0, 0, 2))
+    cause = np.where(change < 0, cause, -1)
     comp_filled = np.where(np.isnan(comp_w), np.inf, comp_w)
     worst = np.argmin(comp_filled, axis=1)
     worst_eff = comp_filled[rows, worst]
     has_fall = np.isfinite(worst_eff) & (worst_eff < 0)
-    component = np.where(has_fall, np.asarray(COMPONENTS, dtype=object)[worst], None)
 
     ts = theil_sen_log_slope(pc, years)
     mk = mann_kendall(pc)
-    enough = mk["n"].to_numpy() >= 3
     p_down, p_up = mk["p_down"].to_numpy(), mk["p_up"].to_numpy()
-    trend = np.where(
-        ~enough, None,
-        np.where(p_down < trend_alpha, "down", np.where(p_up < trend_alpha, "up", "flat")),
-    )
+    trend = np.where(p_down < trend_alpha, 0, np.where(p_up < trend_alpha, 2, 1))
+    trend = np.where(mk["n"].to_numpy() >= 3, trend, -1)
 
-    if y not in poverty_lines.index:
-        raise ParamError(f"参数 poverty_line 缺少 {y} 年的贫困线 / no poverty line for {y} in params")
-    line = float(poverty_lines.loc[y])
-    jumps = jump_flags(pc, jump_factor)
+    def ints(v: np.ndarray, ok: np.ndarray) -> pd.arrays.IntegerArray:
+        return pd.arrays.IntegerArray(v.astype(np.int64), ~ok)
 
-    out = pd.DataFrame(
+    def codes(c: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical:
+        return pd.Categorical.from_codes(c, categories=list(labels))
+
+    return pd.DataFrame(
         {
-            "n_years": valid.sum(axis=1),
-            "first_year": np.where(valid.any(axis=1), years[first], -1),
+            "n_years": n_years,
+            "first_year": ints(years[first], n_years > 0),
             "pc_now": pc_now,
             "size_now": size[:, -1],
             "run_end": run_end.astype(np.int64),
             "longest_run": run.max(axis=1).astype(np.int64),
             "flagged": run_end >= n_dec,
             "gap": gap,
-            "gap_year": gap_year,
+            "gap_year": ints(gap_year, gap),
             "start_year": np.full(h, y - n_dec),
             "pc_start": pc_start,
             "change": change,
             "change_pct": change_pct,
             "income_effect": inc_w,
             "size_effect": size_w,
-            "cause": pd.array(cause, dtype="str"),
-            "component": pd.array(component, dtype="str"),
+            "cause": codes(cause, CAUSES),
+            "component": codes(np.where(has_fall, worst, -1), COMPONENTS),
             "component_effect": np.where(has_fall, worst_eff, np.nan),
             "cagr": cagr(pc, years),
             "trend_pct": 100.0 * np.expm1(ts),
             "mk_s": mk["s"].to_numpy(),
             "mk_p": mk["p_two"].to_numpy(),
             "mk_p_down": p_down,
-            "trend": pd.array(trend, dtype="str"),
+            "trend": codes(trend, TRENDS),
             "poverty_line": line,
             "line_ratio": pc_now / line,
-            "below_line": pd.array(np.where(np.isnan(pc_now), None, pc_now < line), dtype="boolean"),
-            "jumps": jumps.sum(axis=1).astype(np.int64),
-            "jump_in_window": jumps[:, win].any(axis=1) if full_window else np.zeros(h, bool),
+            "below_line": pd.arrays.BooleanArray(pc_now < line, np.isnan(pc_now)),
+            "jumps": jump_flags(pc, jump_factor).sum(axis=1).astype(np.int64),
+            "jump_in_window": jump_w,
         },
         index=panel.hh_id,
     )
-    out["gap_year"] = out["gap_year"].where(out["gap"]).astype("Int64")
-    out["first_year"] = out["first_year"].where(out["n_years"] > 0).astype("Int64")
-    return out
 
 
-def decline_metrics(income: pd.DataFrame, income_year: int, params: Params) -> pd.DataFrame:
-    """:func:`household_metrics` of :func:`build_panel` with the run's parameters
-    (``decline.n_declines``, ``decline.min_drop``, ``decline.jump_factor``, ``decline.trend_alpha``,
-    ``poverty_line``). The one function the ledger, the summary and the benchmark use."""
-    panel = build_panel(income, last_year=income_year)
-    return household_metrics(panel, income_year, **_decline_params(params))
+def decline_metrics(income: pd.DataFrame, income_year: int, params: Params,
+                    ids: pd.Series | pd.Index | None = None) -> tuple[Panel, pd.DataFrame]:
+    """:func:`build_panel` (rows ``ids``, or every household of ``income``) and its
+    :func:`household_metrics` with the run's parameters (``decline.n_declines``,
+    ``decline.min_drop``, ``decline.jump_factor``, ``decline.trend_alpha``, ``poverty_line``).
+    The one function the ledger, the summary, the notebook and the benchmark use."""
+    panel = build_panel(income, last_year=income_year, ids=ids)
+    return panel, household_metrics(panel, income_year, **_decline_params(params))
 
 
 def _decline_params(params: Params) -> dict:
@@ -514,3 +566,569 @@ def _decline_params(params: Params) -> dict:
         "trend_alpha": float(params.get("decline.trend_alpha")),
         "poverty_lines": params.poverty_lines,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Cohorts: median per-capita income by exit year, against the poverty line
+
+
+def cohort_medians(panel: Panel, cohort: np.ndarray | pd.Series, poverty_lines: pd.Series
+                   ) -> pd.DataFrame:
+    """Median per-capita net income of each exit-year cohort in each year (households with data
+    that year), long form: ``exit_year, year, households, median_pc, poverty_line, line_ratio``
+    (= median ÷ that year's line; NaN where params have no line for the year)."""
+    wide = pd.DataFrame(panel.pc, columns=panel.years)
+    key = pd.Series(np.asarray(cohort), name="exit_year")
+    g = wide.groupby(key)
+    long = {
+        name: frame.reset_index().melt(id_vars="exit_year", var_name="year", value_name=name)
+        for name, frame in (("households", g.count()), ("median_pc", g.median()))
+    }
+    out = long["households"].merge(long["median_pc"], on=["exit_year", "year"])
+    out = out[out["households"] > 0].copy()
+    out["exit_year"] = out["exit_year"].astype(np.int64)
+    out["year"] = out["year"].astype(np.int64)
+    out["households"] = out["households"].astype(np.int64)
+    out["poverty_line"] = out["year"].map(poverty_lines).astype(float)
+    out["line_ratio"] = out["median_pc"] / out["poverty_line"]
+    return out.sort_values(["exit_year", "year"]).reset_index(drop=True)
+
+
+def cohort_growth(medians: pd.DataFrame, income_year: int) -> pd.DataFrame:
+    """Each cohort's growth of median per-capita income against the poverty line's growth.
+
+    Base year b = the cohort's exit year, or its first year with data if later. Over b … Y:
+    ``growth_rate = (median_Y / median_b)^(1/(Y−b)) − 1`` and ``line_growth_rate`` the same for the
+    poverty line (fractions per year); ``excess_rate`` = growth_rate − line_growth_rate (> 0: the
+    cohort's median pulled away from the line). Rows only for cohorts with data in b and Y, Y > b.
+    """
+    m = medians[medians["year"] >= medians["exit_year"]]
+    base = m.sort_values(["exit_year", "year"]).groupby("exit_year").first()
+    now = medians[medians["year"] == int(income_year)].set_index("exit_year")
+    out = pd.DataFrame({
+        "base_year": base["year"],
+        "median_base": base["median_pc"],
+        "line_base": base["poverty_line"],
+    }).join(now[["households", "median_pc", "poverty_line"]].rename(
+        columns={"median_pc": "median_now", "poverty_line": "line_now"}), how="inner")
+    span = (int(income_year) - out["base_year"]).astype(float)
+    out = out[span > 0]
+    span = span[span > 0]
+    ok = (out["median_base"] > 0) & (out["median_now"] > 0)
+    out["growth_rate"] = ((out["median_now"] / out["median_base"]) ** (1 / span) - 1).where(ok)
+    out["line_growth_rate"] = (out["line_now"] / out["line_base"]) ** (1 / span) - 1
+    out["excess_rate"] = out["growth_rate"] - out["line_growth_rate"]
+    out.index.name = "exit_year"
+    return out.reset_index()
+
+
+# --------------------------------------------------------------------------------------------
+# The analysis of a run: past exited households, their metrics, the ledger
+
+
+@dataclass(frozen=True)
+class DeclineAnalysis:
+    """Everything the ledger, the summary and the notebook show, computed once per context.
+
+    ``households``: the past exited households (``hh_id, town, village, exit_status, exit_year``),
+    sorted by ``hh_id``; ``panel`` and ``metrics`` have one row per household in that order
+    (households without income rows are all-NaN rows: a data gap in the income year).
+    """
+
+    income_year: int
+    n_declines: int
+    households: pd.DataFrame
+    panel: Panel
+    metrics: pd.DataFrame
+    ledger: pd.DataFrame
+    cohorts: pd.DataFrame
+    cohort_growth: pd.DataFrame
+
+
+HOUSEHOLD_COLUMNS = ("hh_id", "town", "village", "exit_status", "exit_year")
+
+LEDGER_COLUMNS_ZH: dict[str, str] = {
+    "hh_id": "户编号",
+    "urgency": "紧急程度排序（1最急）",
+    "town": "乡(镇)",
+    "village": "行政村",
+    "exit_status": "脱贫属性",
+    "exit_year": "脱贫年度",
+    "n_declines": "连续下降年数",
+    "start_year": "起始年度",
+    "pc_start": "起始年人均纯收入（元）",
+    "pc_now": "当年人均纯收入（元）",
+    "pc_change": "人均纯收入变化（元）",
+    "change_rate": "变化率",
+    "pc_series": "人均纯收入序列（年:元）",
+    "size_series": "家庭人口序列（人）",
+    "size_start": "起始年人口",
+    "size_now": "当年人口",
+    "pc_income_effect": "收入变动影响（元/人）",
+    "pc_size_effect": "人口变动影响（元/人）",
+    "cause": "下降原因",
+    "component": "降幅最大的收入项",
+    "pc_component_effect": "该项影响（元/人）",
+    "poverty_line": "当年贫困线（元）",
+    "line_ratio": "人均纯收入÷贫困线",
+    "below_line": "低于贫困线",
+    "growth_rate": "全期年均增长率（首末年）",
+    "trend_rate": "稳健趋势（年均，Theil–Sen）",
+    "mk_p_down": "下降趋势检验p值（Mann–Kendall精确）",
+    "trend": "全期趋势",
+    "jump_suspect": "疑似数据错误（跳变）",
+    "reason": "原因",
+}
+
+TREND_ZH: dict[str, str] = {"down": "下降", "up": "上升", "flat": "无明显趋势"}
+
+LEDGERS = {
+    "income_decline": LedgerSpec(
+        name="income_decline",
+        title_zh="历年脱贫户人均纯收入连续下降台账",
+        key=("hh_id",),
+        columns_zh=LEDGER_COLUMNS_ZH,
+        plan="R5",
+        formats={"line_ratio": "float", "mk_p_down": "float"},
+    ),
+}
+
+
+def analyse(ctx: Context) -> DeclineAnalysis | None:
+    """Past exited households of the scope (:func:`qjlib.definitions.past_exited` for the income
+    year), their :func:`household_metrics`, the ``income_decline`` ledger and the cohort tables.
+    None when the package has no income table or the households no ``exit_year``."""
+    from .definitions import past_exited
+
+    pkg = ctx.pkg
+    if not pkg.has("income") or "exit_year" not in pkg["households"].columns:
+        return None
+    y = int(ctx.income_year)
+    kw = _decline_params(ctx.params)
+    hh = pkg["households"]
+    cols = [c for c in HOUSEHOLD_COLUMNS if c in hh.columns]
+    past = hh.loc[past_exited(hh, y).to_numpy(), cols]
+    past = past.sort_values("hh_id", kind="stable").reset_index(drop=True)
+    panel, metrics = decline_metrics(pkg["income"], y, ctx.params, ids=past["hh_id"])
+    lines = kw["poverty_lines"]
+    cohorts = cohort_medians(panel, past["exit_year"].to_numpy(dtype=np.int64), lines)
+    return DeclineAnalysis(
+        income_year=y,
+        n_declines=kw["n_declines"],
+        households=past,
+        panel=panel,
+        metrics=metrics,
+        ledger=decline_ledger(past, panel, metrics, y, kw["n_declines"], kw["jump_factor"]),
+        cohorts=cohorts,
+        cohort_growth=cohort_growth(cohorts, y),
+    )
+
+
+def _int_text(x: np.ndarray) -> pd.Series:
+    """Whole numbers as text ("" for NaN), without thousands separators."""
+    s = pd.Series(np.round(x)).astype("Int64").astype("str")
+    return s.fillna("")
+
+
+def _money_text(x: pd.Series) -> pd.Series:
+    """Yuan with thousands separators, e.g. ``5,230`` (small frames only: the ledger's rows)."""
+    return x.round(0).map("{:,.0f}".format, na_action="ignore").fillna("—").astype("str")
+
+
+def decline_ledger(households: pd.DataFrame, panel: Panel, metrics: pd.DataFrame, income_year: int,
+                   n_declines: int, jump_factor: float) -> pd.DataFrame:
+    """The ``income_decline`` ledger: the flagged rows of ``metrics`` with their household's town,
+    village and exit, the series of the window Y−N … Y as text, the size/income split, the component
+    that fell most, the poverty line, the trend, a Chinese ``reason`` and ``urgency`` (1 = most
+    urgent: below the line first, then the largest relative fall, then ``hh_id``). Sorted by
+    ``hh_id``. ``households`` and ``metrics`` are row-aligned with ``panel``."""
+    y, n = int(income_year), int(n_declines)
+    flag = metrics["flagged"].to_numpy()
+    rows = np.flatnonzero(flag)
+    m = metrics.iloc[rows].reset_index(drop=True)
+    hh = households.iloc[rows].reset_index(drop=True)
+    cols = np.flatnonzero((panel.years >= y - n) & (panel.years <= y))
+    pc_w, size_w = panel.pc[rows][:, cols], panel.size[rows][:, cols]
+    years = panel.years[cols]
+    pc_series = pd.Series("", index=m.index, dtype="str")
+    size_series = pd.Series("", index=m.index, dtype="str")
+    for k, yr in enumerate(years):  # N+1 years, vectorised over households
+        sep = "" if k == 0 else " → "
+        pc_series = pc_series + sep + f"{yr}:" + _int_text(pc_w[:, k])
+        size_series = size_series + sep + _int_text(size_w[:, k])
+
+    out = pd.DataFrame({
+        "hh_id": hh["hh_id"].astype("str"),
+        "town": hh["town"] if "town" in hh else pd.Series(pd.NA, index=hh.index, dtype="str"),
+        "village": hh["village"] if "village" in hh else pd.Series(pd.NA, index=hh.index, dtype="str"),
+        "exit_status": hh["exit_status"],
+        "exit_year": hh["exit_year"].astype("Int64"),
+        "n_declines": m["run_end"].astype("Int64"),
+        "start_year": pd.Series(m["start_year"], dtype="Int64"),
+        "pc_start": m["pc_start"],
+        "pc_now": m["pc_now"],
+        "pc_change": m["change"],
+        "change_rate": m["change_pct"],
+        "pc_series": pc_series,
+        "size_series": size_series,
+        "size_start": pd.Series(size_w[:, 0] if len(cols) else np.nan, dtype="float").astype("Int64"),
+        "size_now": m["size_now"].astype("Int64"),
+        "pc_income_effect": m["income_effect"],
+        "pc_size_effect": m["size_effect"],
+        "cause": m["cause"].map(CAUSE_ZH).astype("str"),
+        "component": m["component"].map(COMPONENT_ZH).astype("str"),
+        "pc_component_effect": m["component_effect"],
+        "poverty_line": m["poverty_line"],
+        "line_ratio": m["line_ratio"],
+        "below_line": m["below_line"].astype("boolean"),
+        "growth_rate": m["cagr"],
+        "trend_rate": m["trend_pct"] / 100.0,
+        "mk_p_down": m["mk_p_down"],
+        "trend": m["trend"].map(TREND_ZH).astype("str"),
+        "jump_suspect": m["jump_in_window"].astype(bool),
+    })
+    out["reason"] = _reason(out, y, jump_factor)
+    order = out.sort_values(
+        ["below_line", "change_rate", "hh_id"], ascending=[False, True, True],
+        na_position="last", kind="stable").index
+    out["urgency"] = pd.Series(np.arange(1, len(out) + 1), index=order).reindex(out.index)
+    out["urgency"] = out["urgency"].astype("Int64")
+    cols_order = [c for c in LEDGER_COLUMNS_ZH if c in out.columns]
+    return out[cols_order].sort_values("hh_id", kind="stable").reset_index(drop=True)
+
+
+def _reason(led: pd.DataFrame, income_year: int, jump_factor: float) -> pd.Series:
+    """The Chinese reason of each ledger row, built from its figures (vectorised string ops)."""
+    pct = (led["change_rate"] * 100).round(1).map("{:+.1f}%".format, na_action="ignore")
+    head = (
+        "连续" + led["n_declines"].astype("str") + "年人均纯收入下降（"
+        + led["start_year"].astype("str") + "年" + _money_text(led["pc_start"]) + "元→"
+        + str(income_year) + "年" + _money_text(led["pc_now"]) + "元"
+        + ("，" + pct).fillna("") + "）"
+    )
+    share = (led["pc_size_effect"] / led["pc_change"] * 100).round(0)
+    cause = pd.Series(
+        np.select(
+            [led["cause"].eq(CAUSE_ZH["size"]).fillna(False),
+             led["cause"].eq(CAUSE_ZH["income"]).fillna(False)],
+            ["；仅因家庭人口增加（家庭收入未减少）", "；因家庭收入减少"],
+            default="",
+        ), index=led.index, dtype="str")
+    both = led["cause"].eq(CAUSE_ZH["both"]).fillna(False)
+    cause = cause.where(~both, "；收入减少与人口增加并存（人口因素约占"
+                        + share.astype("Int64").astype("str").fillna("?") + "%）")
+    comp = ("，" + led["component"] + "降幅最大").fillna("")
+    line = np.where(
+        led["below_line"].fillna(False), "；低于当年贫困线" + _money_text(led["poverty_line"]) + "元",
+        "；为当年贫困线的" + led["line_ratio"].round(2).map("{:.2f}".format, na_action="ignore")
+        .fillna("?") + "倍")
+    jump = np.where(led["jump_suspect"],
+                    f"；期间有相邻两年之比≥{jump_factor:g}或≤1/{jump_factor:g}的跳变，疑似数据错误，请先核实", "")
+    return (head + cause + comp + line + jump).astype("str")
+
+
+def _empty_ledger() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="str") for c in LEDGER_COLUMNS_ZH})
+
+
+def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
+    """``income_decline`` for the scope and income year (empty, with its columns, when the package
+    has no income table or no exit years)."""
+    res = analyse(ctx)
+    return {"income_decline": _empty_ledger() if res is None else res.ledger}
+
+
+def _num(x: object, digits: int = 6) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return round(v, digits) if np.isfinite(v) else None
+
+
+def summary(ctx: Context) -> dict:
+    """``decline.*`` figures of summary.json for the scope and income year.
+
+    ``past_exited``: past exited households considered; ``flagged``: households in
+    ``income_decline``; ``data_gap``: past exited households whose chain ending in the income year
+    was broken by a missing year before reaching N (``no_income``: of them, no income row at all up
+    to the income year); ``exited_without_year``: exited/returned households without ``exit_year``
+    (not counted as past exited: a data caveat). Of the flagged: ``below_line``, ``by_cause``
+    (size / income / both), ``by_component``, ``jump_suspect``. Of all past exited: ``below_line_all``,
+    ``trend`` counts (exact Mann–Kendall one-sided p < ``decline.trend_alpha``), median
+    ``trend_pct`` and ``cagr``, ``jumps`` (households with an extreme jump), ``by_town`` (past exited
+    and flagged per town) and ``cohorts`` (see :func:`cohort_growth`).
+    """
+    pkg = ctx.pkg
+    if not pkg.has("income"):
+        return {"available": False, "reason": "未提供收入表 / no income table"}
+    if "exit_year" not in pkg["households"].columns:
+        return {"available": False, "reason": "户信息缺少脱贫年度 / households have no exit_year"}
+    res = analyse(ctx)
+    assert res is not None
+    m, led, hh = res.metrics, res.ledger, res.households
+    hhs = pkg["households"]
+    no_year = hhs["exit_status"].isin(("exited", "returned")) & hhs["exit_year"].isna()
+    flagged = m[m["flagged"].to_numpy()]
+    by_town = (
+        pd.DataFrame({"town": hh["town"].fillna("未知").to_numpy(), "flagged": m["flagged"].to_numpy()})
+        .groupby("town").agg(past_exited=("flagged", "size"), flagged=("flagged", "sum"))
+    )
+    trend = m["trend"].value_counts().to_dict() | {"insufficient": int(m["trend"].isna().sum())}
+    return {
+        "available": True,
+        "income_year": res.income_year,
+        "n_declines": res.n_declines,
+        "min_drop": _num(ctx.params.get("decline.min_drop")),
+        "past_exited": len(hh),
+        "flagged": len(led),
+        "data_gap": int(m["gap"].sum()),
+        "no_income": int((m["n_years"] == 0).sum()),
+        "exited_without_year": int(no_year.sum()),
+        "below_line": int(led["below_line"].fillna(False).sum()),
+        "by_cause": {k: int((flagged["cause"] == k).sum()) for k in CAUSE_ZH},
+        "by_component": {k: int((flagged["component"] == k).sum()) for k in COMPONENTS},
+        "jump_suspect": int(led["jump_suspect"].sum()),
+        "below_line_all": int(m["below_line"].fillna(False).sum()),
+        "trend": {k: int(trend.get(k, 0)) for k in ("down", "flat", "up", "insufficient")},
+        "median_trend_pct": _num(m["trend_pct"].median()),
+        "median_cagr": _num(m["cagr"].median()),
+        "jumps": int((m["jumps"] > 0).sum()),
+        "by_town": {
+            str(t): {"past_exited": int(n), "flagged": int(f)}
+            for t, n, f in zip(by_town.index, by_town["past_exited"], by_town["flagged"], strict=True)
+        },
+        "cohorts": [
+            {"exit_year": int(r["exit_year"]), "households": int(r["households"]),
+             "base_year": int(r["base_year"]), "median_base": _num(r["median_base"], 2),
+             "median_now": _num(r["median_now"], 2), "growth_rate": _num(r["growth_rate"]),
+             "line_growth_rate": _num(r["line_growth_rate"]), "excess_rate": _num(r["excess_rate"])}
+            for r in res.cohort_growth.to_dict("records")
+        ],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# What the notebook shows (tables and charts built from the analysis; prose from the summary)
+
+
+def key_figures(s: dict) -> dict[str, object]:
+    """The notebook's opening figures from :func:`summary` (Chinese label with English)."""
+    if not s.get("available"):
+        return {"历年脱贫户 past exited": "—"}
+    n, k = s["past_exited"], s["flagged"]
+    share = f"占历年脱贫户 {k / n:.1%}" if n else None
+    return {
+        "历年脱贫户 past exited households": n,
+        f"连续{s['n_declines']}年下降 flagged": (k, share),
+        "其中低于贫困线 of them below the line": s["below_line"],
+        "其中仅因人口增加 of them size only": s["by_cause"]["size"],
+        "数据缺口 data gaps": (s["data_gap"], "缺年份，无法判断"),
+        "全期趋势下降 downward trend": (s["trend"]["down"], "Mann–Kendall 精确检验"),
+    }
+
+
+def reading(s: dict, scope_name: str) -> str:
+    """A one-paragraph reading of :func:`summary` in Chinese (no typed numbers)."""
+    if not s.get("available"):
+        return f"{scope_name}：{s.get('reason', '无法分析')}。"
+    n, k, y, nd = s["past_exited"], s["flagged"], s["income_year"], s["n_declines"]
+    parts = [f"{scope_name}共有历年脱贫户（{y} 年以前脱贫、含返贫）{n:,} 户。"]
+    if k:
+        c = s["by_cause"]
+        parts.append(
+            f"其中 {k:,} 户（{k / n:.1%}）人均纯收入截至 {y} 年连续 {nd} 年下降，"
+            f"{s['below_line']:,} 户已低于当年贫困线。按下降原因分："
+            f"家庭收入减少 {c['income']:,} 户，仅因家庭人口增加（收入未减）{c['size']:,} 户，"
+            f"两者并存 {c['both']:,} 户。")
+        comp = {COMPONENT_ZH[key]: v for key, v in s["by_component"].items() if v}
+        if comp:
+            top = max(sorted(comp), key=lambda key: comp[key])
+            parts.append(f"降幅最大的收入项以{top}居多（{comp[top]:,} 户）。")
+        if s["jump_suspect"]:
+            parts.append(f"{s['jump_suspect']:,} 户期间有异常跳变，应先核实数据再作判断。")
+    else:
+        parts.append(f"截至 {y} 年没有人均纯收入连续 {nd} 年下降的户。")
+    if s["data_gap"]:
+        parts.append(f"另有 {s['data_gap']:,} 户因缺少某年收入记录无法判断（数据缺口，不计为下降），"
+                     "须补录后复核。")
+    t = s["trend"]
+    parts.append(
+        f"看全期趋势（各年数据，Mann–Kendall 精确检验）：上升 {t['up']:,} 户、无明显趋势 "
+        f"{t['flat']:,} 户、下降 {t['down']:,} 户；人均纯收入年均变化的中位数为 "
+        f"{_pct_text(s['median_trend_pct'])}。近期连续下降与全期趋势是两个信号，应同时看。")
+    if s["cohorts"]:
+        ahead = sum(1 for c in s["cohorts"] if (c["excess_rate"] or 0) > 0)
+        parts.append(f"按脱贫年度分组，{len(s['cohorts'])} 个年度组中有 {ahead} 个组的人均纯收入中位数"
+                     "增速快于贫困线的增速。")
+    return "".join(parts)
+
+
+def _pct_text(x: float | None) -> str:
+    return "—" if x is None else f"{x:+.1f}%"
+
+
+AREA_COLUMNS_ZH: dict[str, str] = {
+    "town": "乡(镇)",
+    "village": "行政村",
+    "past_exited": "历年脱贫户",
+    "flagged": "连续下降户",
+    "flag_rate": "连续下降户占比",
+    "below_line": "其中低于贫困线",
+    "data_gap": "数据缺口户",
+    "trend_down": "全期趋势下降户",
+}
+
+
+def by_area(res: DeclineAnalysis, area: str = "town") -> pd.DataFrame:
+    """Past exited households, flagged, flagged below the line, data gaps and downward trends per
+    ``town`` (or ``town, village``), sorted by flagged (descending) then name."""
+    keys = ["town"] if area == "town" else ["town", "village"]
+    m = res.metrics
+    frame = pd.DataFrame({
+        **{k: res.households[k].fillna("未知").to_numpy() for k in keys},
+        "past_exited": 1,
+        "flagged": m["flagged"].to_numpy(),
+        "below_line": (m["flagged"] & m["below_line"].fillna(False)).to_numpy(),
+        "data_gap": m["gap"].to_numpy(),
+        "trend_down": (m["trend"] == "down").to_numpy(),
+    })
+    out = frame.groupby(keys, as_index=False).sum()
+    for c in ("past_exited", "flagged", "below_line", "data_gap", "trend_down"):
+        out[c] = out[c].astype(np.int64)
+    out["flag_rate"] = out["flagged"] / out["past_exited"]
+    out = out.sort_values(["flagged", *keys], ascending=[False] + [True] * len(keys))
+    return out[[*keys, "past_exited", "flagged", "flag_rate", "below_line", "data_gap",
+                "trend_down"]].reset_index(drop=True)
+
+
+def cause_table(res: DeclineAnalysis) -> pd.DataFrame:
+    """Flagged households by cause (size / income / both) × the component that fell most, with the
+    mean income and size effects over the window (yuan per person)."""
+    f = res.metrics[res.metrics["flagged"].to_numpy()]
+    frame = pd.DataFrame({
+        "cause": f["cause"].map(CAUSE_ZH).astype("str").fillna("—").to_numpy(),
+        "component": f["component"].map(COMPONENT_ZH).astype("str").fillna("无（收入未减）")
+        .to_numpy(),
+        "households": 1,
+        "pc_income_effect": f["income_effect"].to_numpy(),
+        "pc_size_effect": f["size_effect"].to_numpy(),
+    })
+    out = frame.groupby(["cause", "component"], as_index=False).agg(
+        households=("households", "sum"), pc_income_effect=("pc_income_effect", "mean"),
+        pc_size_effect=("pc_size_effect", "mean"))
+    out["households"] = out["households"].astype(np.int64)
+    return out.sort_values(["households", "cause", "component"], ascending=[False, True, True]
+                           ).reset_index(drop=True)
+
+
+CAUSE_TABLE_ZH: dict[str, str] = {
+    "cause": "下降原因",
+    "component": "降幅最大的收入项",
+    "households": "户数",
+    "pc_income_effect": "平均收入变动影响（元/人）",
+    "pc_size_effect": "平均人口变动影响（元/人）",
+}
+
+RECENT_ZH: dict[str, str] = {"flagged": "连续{n}年下降", "some": "近年有下降（不足{n}年）",
+                             "none": "当年未下降", "gap": "数据缺口"}
+
+
+def signals_table(res: DeclineAnalysis) -> pd.DataFrame:
+    """Recent decline (flagged / some decrease ending in the income year / none / data gap) ×
+    overall trend (exact Mann–Kendall: 下降 / 无明显趋势 / 上升 / 年份不足), household counts."""
+    m = res.metrics
+    n = res.n_declines
+    recent = np.select(
+        [m["flagged"].to_numpy(), m["gap"].to_numpy(), m["run_end"].to_numpy() > 0],
+        [RECENT_ZH["flagged"].format(n=n), RECENT_ZH["gap"], RECENT_ZH["some"].format(n=n)],
+        default=RECENT_ZH["none"])
+    trend = m["trend"].map(TREND_ZH).astype("str").fillna("年份不足").to_numpy()
+    tab = pd.crosstab(pd.Series(recent, name="近期 recent"), pd.Series(trend, name="全期趋势 trend"))
+    rows = [RECENT_ZH[k].format(n=n) for k in ("flagged", "some", "none", "gap")]
+    cols = [*TREND_ZH.values(), "年份不足"]
+    return tab.reindex(index=rows, columns=cols, fill_value=0).astype(np.int64)
+
+
+def trajectories(res: DeclineAnalysis, k: int = 6) -> pd.DataFrame:
+    """The k most urgent flagged households' per-capita income and size over all years,
+    anonymised: ``label`` 户1 … 户k by urgency instead of ``hh_id``. Long form
+    ``label, year, pc, size`` (NaN for a year without data)."""
+    led = res.ledger.sort_values("urgency").head(k)
+    pos = res.panel.hh_id.get_indexer(led["hh_id"])
+    labels = [f"户{i + 1}" for i in range(len(led))]
+    years = res.panel.years[res.panel.years <= res.income_year]
+    t = len(years)
+    return pd.DataFrame({
+        "label": np.repeat(labels, t),
+        "year": np.tile(years, len(led)),
+        "pc": res.panel.pc[pos][:, :t].ravel(),
+        "size": res.panel.size[pos][:, :t].ravel(),
+    })
+
+
+def trajectory_chart(traj: pd.DataFrame, poverty_lines: pd.Series, title: str):
+    """Small multiples of the anonymised trajectories: per-capita net income (line, yuan) against
+    the poverty line (dashed), household size written at each point."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import GREY, OKABE_ITO
+
+    labels = list(dict.fromkeys(traj["label"]))
+    cols = min(3, max(len(labels), 1))
+    rows_n = max(1, -(-len(labels) // cols))
+    fig, axes = plt.subplots(rows_n, cols, figsize=(4.2 * cols, 3.2 * rows_n + 0.6),
+                             sharex=True, layout="constrained", squeeze=False)
+    for ax in axes.ravel()[len(labels):]:
+        ax.set_visible(False)
+    for ax, lab in zip(axes.ravel(), labels, strict=False):
+        t = traj[traj["label"] == lab]
+        yrs = t["year"].to_numpy()
+        ax.plot(yrs, t["pc"].to_numpy(), marker="o", color=OKABE_ITO[0])
+        ax.plot(yrs, poverty_lines.reindex(yrs).to_numpy(), ls="--", color=GREY)
+        for x, v, n in zip(yrs, t["pc"].to_numpy(), t["size"].to_numpy(), strict=True):
+            if np.isfinite(v) and np.isfinite(n):
+                ax.annotate(f"{int(n)}人", (x, v), textcoords="offset points", xytext=(0, 6),
+                            ha="center", fontsize=10, color="#333333")
+        ax.set_title(lab, loc="left", fontsize=14)
+        ax.grid(axis="y", visible=True)
+        ax.tick_params(labelsize=11)
+        ax.set_xticks(yrs)
+        ax.set_xticklabels([str(y)[2:] for y in yrs])
+    fig.suptitle(title, x=0.01, ha="left", fontsize=16)
+    return fig
+
+
+def cohort_chart(cohorts: pd.DataFrame, poverty_lines: pd.Series, title: str):
+    """Median per-capita net income (yuan) of each exit-year cohort over the years, from its exit
+    year on, with the poverty line (dashed black)."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import OKABE_ITO
+
+    fig, ax = plt.subplots(figsize=(10.0, 5.6), layout="constrained")
+    c = cohorts[cohorts["year"] >= cohorts["exit_year"]]
+    for i, (cy, g) in enumerate(c.groupby("exit_year")):
+        ax.plot(g["year"], g["median_pc"], marker="o", color=OKABE_ITO[i % 7],
+                label=f"{cy}年脱贫（{int(g['households'].iloc[-1]):,}户）")
+    yrs = np.sort(cohorts["year"].unique())
+    ax.plot(yrs, poverty_lines.reindex(yrs).to_numpy(), ls="--", color="#000000", label="贫困线")
+    ax.set_xticks(yrs)
+    ax.set_ylabel("人均纯收入中位数（元）")
+    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    ax.grid(axis="y", visible=True)
+    ax.set_title(title, loc="left")
+    fig.legend(ncols=3, loc="outside lower center")
+    return fig
+
+
+COHORT_COLUMNS_ZH: dict[str, str] = {
+    "exit_year": "脱贫年度",
+    "households": "当年有收入记录户数",
+    "base_year": "基期年度",
+    "median_base": "基期人均纯收入中位数（元）",
+    "median_now": "当年人均纯收入中位数（元）",
+    "growth_rate": "年均增速",
+    "line_growth_rate": "贫困线年均增速",
+    "excess_rate": "快于贫困线（百分点）",
+}

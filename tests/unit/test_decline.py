@@ -335,3 +335,159 @@ def test_metrics_are_the_same_whatever_the_row_order(params):
     b = metrics(inc.sample(frac=1.0, random_state=3), params).sort_index()
     pd.testing.assert_frame_equal(a, b)
     assert comb(6, 2) >= a["mk_s"].abs().max()
+
+
+# ---------------------------------------------------------------------------- cohorts
+
+
+def test_cohort_medians_and_growth_against_the_line():
+    inc = pc_rows({
+        "a": {2016: 3000, 2017: 3300, 2018: 3630, 2019: 3993},  # +10 %/yr
+        "b": {2016: 5000, 2017: 5500, 2018: 6050, 2019: 6655},
+        "c": {2017: 4000, 2018: 4000, 2019: 4000},
+    })
+    p = d.build_panel(inc, last_year=2019, ids=pd.Index(["a", "b", "c"]))
+    lines = pd.Series({2016: 2952.0, 2017: 2952.0, 2018: 2995.0, 2019: 3218.0})
+    med = d.cohort_medians(p, np.array([2016, 2016, 2017]), lines)
+    m16 = med[med["exit_year"] == 2016].set_index("year")
+    assert m16.loc[2016, "median_pc"] == pytest.approx(4000.0)
+    assert m16.loc[2019, "households"] == 2
+    assert m16.loc[2019, "line_ratio"] == pytest.approx((3993 + 6655) / 2 / 3218)
+    g = d.cohort_growth(med, 2019).set_index("exit_year")
+    assert g.loc[2016, "growth_rate"] == pytest.approx(0.10)
+    assert g.loc[2016, "line_growth_rate"] == pytest.approx((3218 / 2952) ** (1 / 3) - 1)
+    assert g.loc[2017, "growth_rate"] == pytest.approx(0.0)
+    assert g.loc[2017, "base_year"] == 2017
+
+
+# ---------------------------------------------------------------------------- ledger and summary
+
+
+class StubPackage:
+    def __init__(self, **tables: pd.DataFrame) -> None:
+        self.tables = tables
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+
+def households(rows: list[tuple]) -> pd.DataFrame:
+    """rows of (hh_id, town, village, exit_status, exit_year)."""
+    df = pd.DataFrame(rows, columns=["hh_id", "town", "village", "exit_status", "exit_year"])
+    df["exit_year"] = df["exit_year"].astype("Int64")
+    df["size"] = 4
+    return df.astype({"hh_id": "str", "town": "str", "village": "str", "exit_status": "str"})
+
+
+def tiny_context(params):
+    from qjlib.context import Context
+
+    hh = households([
+        ("f1", "甲镇", "一村", "exited", 2016),     # falls 3 years: flagged, below line
+        ("f2", "甲镇", "二村", "returned", 2017),   # falls 3 years, above the line
+        ("nb", "乙镇", "三村", "exited", 2015),     # falls only through newborns
+        ("up", "乙镇", "三村", "exited", 2016),     # rises
+        ("gp", "乙镇", "三村", "exited", 2016),     # 2017 missing: gap, not flagged
+        ("ne", "甲镇", "一村", "not_exited", None),  # falls, but not exited: not considered
+        ("cy", "甲镇", "一村", "exited", 2019),     # exits in the income year: not past exited
+        ("no", "乙镇", "四村", "exited", 2017),     # no income rows at all
+        ("ny", "乙镇", "四村", "exited", None),     # exited without exit year
+    ])
+    fall = {2016: (4, 24000.0, 0.0, 0.0, 0.0), 2017: (4, 20000.0, 0.0, 0.0, 0.0),
+            2018: (4, 16000.0, 0.0, 0.0, 0.0), 2019: (4, 12000.0, 0.0, 0.0, 0.0)}
+    inc = income_rows({
+        "f1": fall,
+        "f2": {y: (s, w, op + 9000, p, t) for y, (s, w, op, p, t) in fall.items()},
+        "nb": {2016: (3, 30000.0, 0.0, 0.0, 0.0), 2017: (4, 30000.0, 0.0, 0.0, 0.0),
+               2018: (5, 30000.0, 0.0, 0.0, 0.0), 2019: (6, 30000.0, 0.0, 0.0, 0.0)},
+        "up": {y: (4, 10000.0 + 1000 * k, 0.0, 0.0, 0.0) for k, y in enumerate(range(2016, 2020))},
+        "gp": {y: v for y, v in fall.items() if y != 2017},
+        "ne": fall,
+        "cy": fall,
+        "ny": fall,
+    })
+    return Context(StubPackage(households=hh, income=inc), params)
+
+
+def test_ledger_lists_exactly_the_past_exited_households_with_n_declines(params):
+    led = d.build_ledgers(tiny_context(params))["income_decline"]
+    assert led["hh_id"].tolist() == ["f1", "f2", "nb"]
+    r = led.set_index("hh_id")
+    assert r.loc["f1", "pc_series"] == "2016:6000 → 2017:5000 → 2018:4000 → 2019:3000"
+    assert r.loc["nb", "size_series"] == "3 → 4 → 5 → 6"
+    assert r.loc["f1", "below_line"] and not r.loc["f2", "below_line"]
+    assert r.loc["nb", "cause"] == "人口增加" and "仅因家庭人口增加" in r.loc["nb", "reason"]
+    assert r.loc["f1", "cause"] == "收入减少" and r.loc["f1", "component"] == "工资性收入"
+    assert r.loc["f1", "reason"].startswith("连续3年人均纯收入下降（2016年6,000元→2019年3,000元，-50.0%）")
+    assert "低于当年贫困线3,218元" in r.loc["f1", "reason"]
+    assert r.loc["f1", "town"] == "甲镇" and r.loc["nb", "village"] == "三村"
+    # urgency: below the line first, then the largest relative fall
+    assert r["urgency"].to_dict() == {"f1": 1, "nb": 2, "f2": 3}
+    assert set(led.columns) <= set(d.LEDGER_COLUMNS_ZH)
+
+
+def test_summary_counts_considered_flagged_and_gaps(params):
+    s = d.summary(tiny_context(params))
+    assert s["available"] and s["income_year"] == 2019
+    assert s["past_exited"] == 6  # f1 f2 nb up gp no
+    assert s["flagged"] == 3
+    assert s["data_gap"] == 2 and s["no_income"] == 1  # gp (2017 missing), no (no rows)
+    assert s["exited_without_year"] == 1
+    assert s["by_cause"] == {"income": 2, "size": 1, "both": 0}
+    assert s["below_line"] == 1
+    assert s["by_town"] == {"乙镇": {"past_exited": 4, "flagged": 1},
+                            "甲镇": {"past_exited": 2, "flagged": 2}}
+    import json
+
+    json.dumps(s)  # JSON-able
+
+
+def test_without_income_table_the_ledger_is_empty_and_summary_says_why(params):
+    from qjlib.context import Context
+
+    ctx = tiny_context(params)
+    ctx = Context(StubPackage(households=ctx.pkg["households"]), params)
+    led = d.build_ledgers(ctx)["income_decline"]
+    assert led.empty and list(led.columns) == list(d.LEDGER_COLUMNS_ZH)
+    s = d.summary(ctx)
+    assert s["available"] is False and "income" in s["reason"]
+
+
+def test_ledger_spec_labels_every_column():
+    spec = d.LEDGERS["income_decline"]
+    assert spec.key == ("hh_id",) and spec.plan == "R5"
+    assert all(spec.columns_zh[c] for c in d.LEDGER_COLUMNS_ZH)
+
+
+# ---------------------------------------------------------------------------- notebook helpers
+
+
+def test_notebook_tables_count_the_tiny_county(params):
+    res = d.analyse(tiny_context(params))
+    area = d.by_area(res).set_index("town")
+    assert area.loc["甲镇", "past_exited"] == 2 and area.loc["甲镇", "flagged"] == 2
+    assert area.loc["甲镇", "below_line"] == 1 and area.loc["乙镇", "data_gap"] == 2
+    assert area.loc["乙镇", "flag_rate"] == pytest.approx(1 / 4)
+    causes = d.cause_table(res)
+    assert causes["households"].sum() == 3
+    assert causes.set_index("cause").loc["人口增加", "component"] == "无（收入未减）"
+    sig = d.signals_table(res)
+    assert sig.to_numpy().sum() == 6
+    assert sig.loc["连续3年下降", "下降"] == 3 and sig.loc["数据缺口", "年份不足"] == 1
+    traj = d.trajectories(res, k=2)
+    assert traj["label"].unique().tolist() == ["户1", "户2"]
+    assert "hh_id" not in traj.columns
+    f1 = traj[traj["label"] == "户1"]  # the most urgent: f1, below the line
+    assert f1["pc"].tolist() == [6000.0, 5000.0, 4000.0, 3000.0]
+
+
+def test_reading_is_built_from_the_summary(params):
+    s = d.summary(tiny_context(params))
+    text = d.reading(s, "测试县")
+    assert "历年脱贫户" in text and f"{s['past_exited']:,} 户" in text
+    assert f"仅因家庭人口增加（收入未减）{s['by_cause']['size']:,} 户" in text
+    kf = d.key_figures(s)
+    assert kf["历年脱贫户 past exited households"] == 6
