@@ -220,6 +220,7 @@ def _benefit_rows(rng, proj: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
                    year_date(y, "04-01"))
     paid = random_dates(rng, lo, np.maximum(lo, last), m)
     paid = np.where(bt == "分红", due - rng.integers(1, 46, m) * D, paid)
+    paid = np.where((bt == "分红") & (due > ASOF), NAT, paid)  # not due yet: not paid yet
     b["amount"] = amount
     b["paid_date"] = paid
     b["due"] = due

@@ -109,13 +109,13 @@ def plant_quality(rng: np.random.Generator, county: County) -> None:
     _mark(inc, [e], "unparseable_number", "reject", "wage")
     d = row(q[7], 2018)
     dup = inc.loc[[d]].copy()
-    _mark(dup, dup.index, "duplicate_key", "reject", "hh_id")
+    _mark(dup, dup.index, "duplicate_key", "reject", "hh_id,year")
     t["income"] = pd.concat([inc.iloc[: d + 1], dup, inc.iloc[d + 1:]], ignore_index=True)
 
     pj = t["projects"]
     total = pd.DataFrame({"project_id": ["合计"], "investment": [pj["investment"].sum()],
                           "planned_households": [pj["planned_households"].sum()],
-                          "_q": ["total_row"], "_qtype": ["reject"], "_qcol": ["project_id"]})
+                          "_q": ["total_row"], "_qtype": ["reject"], "_qcol": [""]})
     t["projects"] = pd.concat([pj, total], ignore_index=True)
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import schema
 from .demo_county import ASOF, INCOME_YEAR, WINDOW_START, County
 
 N_DECLINES = 3
@@ -123,9 +124,10 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
     paid = b["paid_date"].to_numpy(dtype="datetime64[D]")
     isdiv = b["benefit_type"].to_numpy() == "分红"
     due = b["due"].to_numpy()
-    unpaid = isdiv & np.isnat(paid) & (due <= ASOF)
-    late = isdiv & ~np.isnat(paid) & (paid > due)
-    short = isdiv & ~np.isnat(paid) & (b["amount"].to_numpy() < b["guar"].to_numpy())
+    is_due = due <= ASOF
+    unpaid = isdiv & np.isnat(paid) & is_due
+    late = isdiv & ~np.isnat(paid) & (paid > due) & is_due
+    short = isdiv & ~np.isnat(paid) & (b["amount"].to_numpy() < b["guar"].to_numpy()) & is_due
     keys3 = b["project_id"] + "|" + b["hh_id"] + "|" + b["year"].astype(str)
     has_div = set(keys3[isdiv])
     principal = (b["benefit_type"].to_numpy() == "本金返还") & ~keys3.isin(has_div).to_numpy() & (due <= ASOF)
@@ -186,7 +188,7 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
                                    for x in county.decoys.get("decoy_helper_frequent_change", [])],
     }
     rejects, findings = [], []
-    keycol = {"households": "hh_id", "members": "person_id", "income": "hh_id", "projects": "project_id"}
+
     for p in sorted(problems, key=lambda x: (x["table"], x["file"], x["row"])):
         rec = {"table": p["table"], "file": p["file"], "sheet": p["sheet"], "row": p["row"],
                "column": p["column"], "kind": p["kind"]}
@@ -194,9 +196,8 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
         if p["treatment"] == "reject":
             rejects.append(rec)
         else:
-            rec["key"] = str(row[keycol[p["table"]]])
-            if p["table"] == "income":
-                rec["year"] = int(row["year"])
+            # the table's key as "column=value" pairs, e.g. "hh_id=6108…,year=2018"
+            rec["key"] = ",".join(f"{c}={_plain(row[c])}" for c in schema.TABLES[p["table"]].key)
             findings.append(rec)
     return {
         "ledgers": ledgers,
@@ -209,6 +210,10 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
         "files": sorted(({"table": f["table"], "file": f["file"], "rows": f["rows"]} for f in files),
                         key=lambda f: f["file"]),
     }
+
+
+def _plain(v) -> str:
+    return str(int(v)) if isinstance(v, (int, float, np.integer, np.floating)) else str(v)
 
 
 def _r(x) -> float | None:
