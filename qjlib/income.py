@@ -27,7 +27,7 @@ Definitions (each written once, here):
 
 Everything heavy is vectorised: household ids are matched once with Arrow's hash lookup, group keys
 are integer-coded (``np.bincount`` sums), and medians/quartiles come from one stable sort by group
-and an in-place sort of each group's run per share (a loop over groups, never over households).
+and an in-place partition of each group's run per share (a loop over groups, never over households).
 """
 
 from __future__ import annotations
@@ -75,26 +75,73 @@ def _zh(table, col: str) -> str:
 
 
 def household_positions(income_ids: pd.Series, household_ids: pd.Series) -> np.ndarray:
-    """Row position in ``household_ids`` of each income row's ``hh_id`` (−1 if unregistered).
+    """Row position in ``household_ids`` (unique, as the loader guarantees) of each income row's
+    ``hh_id``; −1 for an id that is not registered.
 
-    One hash lookup (``pyarrow.compute.index_in``) over the string ids: the household ids are
-    factorised once per call, which every grouping and flag then reuses as integer positions.
+    The string ids are integer-coded once: when every id has the same byte length (the usual
+    fixed-width 户编号), each is read as 8-byte words straight from the Arrow buffer, mixed into a
+    64-bit key, looked up in an integer hash table, and every match is then **verified** word by
+    word — so a hash collision can never pair two different ids; on any collision, or for ids of
+    varying length, the lookup falls back to Arrow's string hash lookup (``pyarrow.compute.index_in``).
     """
-    probe = pa.array(pd.Series(income_ids, copy=False).array, type=pa.large_string())
-    values = pa.array(pd.Series(household_ids, copy=False).array, type=pa.large_string())
-    n = len(probe)
-    workers = _workers(n)
-    if workers == 1:
-        parts = [pc.index_in(probe, value_set=values)]
-    else:
-        step = -(-n // workers)
-        with ThreadPoolExecutor(workers) as ex:
-            parts = list(ex.map(
-                lambda s: pc.index_in(probe.slice(s, step), value_set=values), range(0, n, step)
-            ))
-    return np.concatenate(
-        [p.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64) for p in parts]
-    ) if parts else np.empty(0, np.int64)
+    probe = _arrow_strings(income_ids)
+    values = _arrow_strings(household_ids)
+    pos = _positions_fixed_width(probe, values)
+    if pos is None:
+        pos = pc.index_in(probe, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False)
+    return np.asarray(pos, dtype=np.int64)
+
+
+def _arrow_strings(ids: pd.Series) -> pa.Array:
+    arr = pa.array(pd.Series(ids, copy=False).array, type=pa.large_string())
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio (Fibonacci hashing)
+
+
+def _words(arr: pa.Array) -> tuple[int, list[np.ndarray]] | None:
+    """(L, 8-byte words at byte offsets 0, 8, …, L − 8 of each string) as zero-copy strided views of
+    the Arrow data buffer, when all strings have the same byte length L ≥ 8 and none is null."""
+    if len(arr) == 0 or arr.null_count:
+        return None
+    off = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
+    width = int(off[1] - off[0])
+    if width < 8 or int(off[-1] - off[0]) != width * len(arr) or not (np.diff(off) == width).all():
+        return None
+    starts = list(range(0, width - 7, 8))
+    if starts[-1] != width - 8:
+        starts.append(width - 8)
+    buf = arr.buffers()[2]
+    return width, [
+        np.ndarray((len(arr),), dtype="<u8", buffer=buf, offset=int(off[0]) + s, strides=(width,))
+        for s in starts
+    ]
+
+
+def _mix(words: list[np.ndarray]) -> np.ndarray:
+    h = np.zeros(len(words[0]), np.uint64)
+    for w in words:
+        h ^= w
+        h *= _MIX
+    return h ^ (h >> np.uint64(31))
+
+
+def _positions_fixed_width(probe: pa.Array, values: pa.Array) -> np.ndarray | None:
+    a, b = _words(probe), _words(values)
+    if a is None or b is None or a[0] != b[0]:
+        return None
+    index = pd.Index(_mix(b[1]))
+    if not index.is_unique:  # two registered ids share a key: let Arrow compare the strings
+        return None
+    pos = index.get_indexer(_mix(a[1]))
+    take = np.where(pos >= 0, pos, 0)
+    same = np.ones(len(pos), dtype=bool)
+    for wa, wb in zip(a[1], b[1], strict=True):
+        same &= wa == np.ascontiguousarray(wb)[take]
+    if not same[pos >= 0].all():  # a key matched a different id
+        return None
+    return pos
 
 
 def _workers(n: int) -> int:
@@ -226,27 +273,32 @@ def _group_quantiles(
     ``numpy.quantile`` and DuckDB ``quantile_cont``) of each column over the valid rows of each group.
 
     Sorting once: one stable sort of the group codes (a radix sort while they fit 16 bits), shared
-    by all columns; then, per column, each group's contiguous run is sorted in place (a loop over
-    groups, not households) and every quantile is read by index arithmetic. Returns one
-    (n_groups, len(qs)) array per column, NaN for a group without valid rows."""
+    by all columns; then, per column, each group's contiguous run is partitioned in place around the
+    positions the quantiles need (a loop over groups, not households; O(n) per run) and every
+    quantile is read by index arithmetic. Returns one (n_groups, len(qs)) array per column, NaN for
+    a group without valid rows."""
     gv = np.where(valid, g, n_groups)
     key = gv.astype(np.uint16) if n_groups < np.iinfo(np.uint16).max else gv
     counts = np.bincount(gv, minlength=n_groups + 1)[:n_groups]
     order = np.argsort(key, kind="stable")[: counts.sum()]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     nonempty = np.flatnonzero(counts)
-    runs = [(int(starts[k]), int(starts[k] + counts[k])) for k in np.flatnonzero(counts > 1)]
     q = np.asarray(qs, dtype=float)
-    at = q[None, :] * (counts[nonempty, None] - 1)  # position within the group
+    size = counts[nonempty, None]
+    at = q[None, :] * (size - 1)  # position within the group
     lo_local = np.floor(at).astype(np.int64)
+    hi_local = np.minimum(lo_local + 1, size - 1)
     t = at - lo_local
     lo = starts[nonempty, None] + lo_local
-    hi = np.minimum(lo + 1, (starts + counts - 1)[nonempty, None])
+    hi = starts[nonempty, None] + hi_local
+    kth = np.concatenate([lo_local, hi_local], axis=1)
+    runs = [(int(starts[k]), int(starts[k] + counts[k]), kth[i])
+            for i, k in enumerate(nonempty) if counts[k] > 1]
 
     def one(col: np.ndarray) -> np.ndarray:
         v = col[order]
-        for a, b in runs:
-            v[a:b].sort()
+        for a, b, k in runs:
+            v[a:b].partition(k)
         a, b = v[lo], v[hi]
         d = b - a
         out = np.full((n_groups, len(q)), np.nan)

@@ -183,13 +183,21 @@ def test_exit_cohort_and_other_groupings():
         "2016年脱贫": 100, "未脱贫": 300, "未知": 400, "返贫": 200}
 
 
-def test_household_positions_threaded_path_matches(monkeypatch):
-    ids = pd.Series([f"h{i:03d}" for i in range(50)], dtype="str")
-    probe = pd.Series(["h007", "x", "h049", "h000", "h007"] * 3, dtype="str")
-    want = [7, -1, 49, 0, 7] * 3
+def test_household_positions_fixed_width_fast_path_and_fallbacks(monkeypatch):
+    ids = pd.Series([f"6108{i:014d}" for i in range(50)], dtype="str")  # 18 characters each
+    probe = pd.Series(["610800000000000007", "610899999999999999", "610800000000000049",
+                       "610800000000000000", "610800000000000007"], dtype="str")
+    want = [7, -1, 49, 0, 7]
     assert inc.household_positions(probe, ids).tolist() == want
-    monkeypatch.setattr(inc, "_workers", lambda n: 2)
+    # ids of varying length (and non-ASCII) go through Arrow's string lookup: same answer
+    mixed = pd.Series(["户1", "A-22", "610800000000000007"], dtype="str")
+    assert inc.household_positions(pd.Series(["A-22", "x", "户1"], dtype="str"), mixed).tolist() == [1, -1, 0]
+    # a key that only looks at the first 8 bytes: 6108000… collide → detected → still exact
+    monkeypatch.setattr(inc, "_mix", lambda words: words[0].copy())
     assert inc.household_positions(probe, ids).tolist() == want
+    regs = pd.Series(["AAAAAAAA01", "BBBBBBBB01"], dtype="str")  # unique first words …
+    wrong = pd.Series(["AAAAAAAA02", "BBBBBBBB01"], dtype="str")  # … and a false match: verified
+    assert inc.household_positions(wrong, regs).tolist() == [-1, 1]
 
 
 @settings(max_examples=40, deadline=None)
