@@ -115,10 +115,13 @@ LEDGERS: dict[str, LedgerSpec] = {
     "dividend_overdue": LedgerSpec(
         "dividend_overdue", "保底分红问题台账（未兑付、迟兑付、低于保底、分本不分红）",
         ("project_id", "hh_id", "year"), _OVERDUE_COLUMNS, "R3",
+        formats={"shortfall": "money", "days_late": "int"},
     ),
     "industry_projects": LedgerSpec(
         "industry_projects", "产业扶贫项目台账（投资、带贫、分红）", ("project_id",),
         _PROJECT_COLUMNS, "R1, R3",
+        formats={"shortfall": "int", "benefit_per_10k": "money",
+                 "investment_per_household": "money"},
     ),
 }
 
@@ -541,6 +544,38 @@ def dividend_obligations(
     return ob[cols].sort_values(key, ignore_index=True)
 
 
+def dividends_by(
+    obligations: pd.DataFrame, projects: pd.DataFrame, by: Sequence[str] = ("nature", "entity")
+) -> pd.DataFrame:
+    """Dividends due by the as-of date per project class ``by`` (default nature × entity).
+
+    ``due``: household-years whose dividend was due (:func:`dividend_obligations`, ``is_due``);
+    ``issues``: of them with a status, and one column per status (``status``, the first that
+    applies); ``on_time`` = due − issues (paid in full by the due date); ``issue_share`` =
+    issues ÷ due; ``due_dates``: the month-days the dividends fell due (e.g. ``08-31、09-30``),
+    to set beside the plan's deadlines.
+    """
+    by = list(by)
+    attrs = projects[["project_id", *[c for c in by if c != "nature"]]].copy()
+    for c in by:
+        if c in attrs and c != "project_id":
+            attrs[c] = _label(attrs[c])
+    d = obligations[obligations["is_due"]].merge(attrs, on="project_id", how="left")
+    for c in by:
+        d[c] = d[c].fillna(NOT_GIVEN)
+    d = d.assign(issue=d["status"].notna(), md=d["due_date"].dt.strftime("%m-%d"),
+                 **{k: d["status"].eq(k) for k in STATUS_ORDER})
+    g = d.groupby(by, sort=True).agg(
+        projects=("project_id", "nunique"), due=("hh_id", "size"), issues=("issue", "sum"),
+        **{k: (k, "sum") for k in STATUS_ORDER})
+    g["on_time"] = g["due"] - g["issues"]
+    g["issue_share"] = g["issues"] / g["due"]
+    dates = d[[*by, "md"]].drop_duplicates().sort_values([*by, "md"])
+    g["due_dates"] = dates.groupby(by, sort=True)["md"].agg("、".join)
+    return g.reset_index()[[*by, "projects", "due", "on_time", "issues", "issue_share",
+                            *STATUS_ORDER, "due_dates"]]
+
+
 # ---------------------------------------------------------------------------------------------
 # Putting it together for a run
 # ---------------------------------------------------------------------------------------------
@@ -577,9 +612,11 @@ class Industry:
     quantiles: pd.DataFrame = field(default_factory=pd.DataFrame)
     shares: dict[str, pd.DataFrame] = field(default_factory=dict)  # dimension -> project_shares
     shares_by_year: dict[str, pd.DataFrame] = field(default_factory=dict)
+    shares_cross: pd.DataFrame = field(default_factory=pd.DataFrame)  # category × nature
     outcomes: pd.DataFrame = field(default_factory=pd.DataFrame)  # project_outcomes
     outcomes_by_nature: pd.DataFrame = field(default_factory=pd.DataFrame)
     obligations: pd.DataFrame = field(default_factory=pd.DataFrame)  # dividend_obligations
+    dividends_by_entity: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
 
 
@@ -606,6 +643,9 @@ def analyse(ctx: Context) -> Industry:
     up_to = projects_up_to(projects, year)
     b_up_to = benefits[benefits["year"].le(year).fillna(False)]
     outcomes = project_outcomes(up_to, b_up_to, income_types)
+    obligations = dividend_obligations(
+        benefits, projects, ctx.asof, ctx.params.get("dividends.default_due"),
+        ctx.params.get("dividends.natures"))
     return Industry(
         True, "", year, line, frame,
         rates=support_rates(frame),
@@ -619,11 +659,11 @@ def analyse(ctx: Context) -> Industry:
         shares={d: project_shares(up_to, d) for d in SHARE_DIMENSIONS},
         shares_by_year={d: project_shares(up_to, d, within=["year"])
                         for d in ("category", "nature")},
+        shares_cross=project_shares(up_to, ["category", "nature"]),
         outcomes=outcomes,
         outcomes_by_nature=outcomes_by(outcomes, "nature"),
-        obligations=dividend_obligations(
-            benefits, projects, ctx.asof, ctx.params.get("dividends.default_due"),
-            ctx.params.get("dividends.natures")),
+        obligations=obligations,
+        dividends_by_entity=dividends_by(obligations, projects),
         notes=notes,
     )
 
@@ -758,10 +798,11 @@ def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
     }
 
 
-def _num(x: Any, digits: int = 6) -> float | None:
+def _num(x: Any) -> float | None:
+    """A JSON-able float (None for missing); the report rounds summary.json once."""
     if x is None or pd.isna(x):
         return None
-    return round(float(x), digits)
+    return float(x)
 
 
 def _rates(t: pd.DataFrame, key: str | None = None) -> dict[str, Any] | dict[str, dict]:
@@ -776,7 +817,7 @@ def _contribs(t: pd.DataFrame, key: str | None = None) -> dict[str, Any] | dict[
     """Contribution-ratio records of a :func:`support_rates` table."""
     recs = {str(r[key]) if key else "": {
         "ratio": _num(r["contribution_ratio"]), "households": int(r["with_income"]),
-        "benefit": _num(r["benefit"], 2), "net_income": _num(r["net_income"], 2)}
+        "benefit": _num(r["benefit"]), "net_income": _num(r["net_income"])}
         for r in t.to_dict("records")}
     return recs if key else recs.get(
         "", {"ratio": None, "households": 0, "benefit": 0.0, "net_income": 0.0})
@@ -795,7 +836,7 @@ def summary(ctx: Context) -> dict:
     ``investment_share`` (per ``category`` and per ``nature``) and the dividend statuses."""
     res = analyse(ctx)
     if not res.available:
-        return {"industry": {"available": False, "reason": res.reason}}
+        return {"available": False, "reason": res.reason}
     rates = res.rates
     past, planned = (rates[rates["group"].eq(g)] for g in ("past_exited", "planned_exit"))
     cohorts = res.by_cohort[res.by_cohort["group"].eq("past_exited")]
@@ -811,9 +852,10 @@ def summary(ctx: Context) -> dict:
     past_rate, past_contrib = _rates(past), _contribs(past)
     ob = res.obligations
     statuses = ob["status"].value_counts().reindex(list(STATUS_ORDER), fill_value=0)
-    return {"industry": {
+    return {
         "available": True,
         "income_year": res.income_year,
+        "as_of": ctx.asof.date().isoformat(),
         "poverty_line": res.line,
         "support_rate": {
             "overall": past_rate["rate"],
@@ -838,9 +880,61 @@ def summary(ctx: Context) -> dict:
         "count_share": shares("count_share"),
         "investment_share": shares("investment_share"),
         "projects": int(res.shares["category"]["projects"].sum()),
-        "investment": _num(res.shares["category"]["investment"].sum(), 2),
+        "investment": _num(res.shares["category"]["investment"].sum()),
         "dividends": {
             "due": int(ob["is_due"].sum()), "paid": int((ob["is_due"] & ob["paid"]).sum()),
             **{k: int(v) for k, v in statuses.items()},
         },
-    }}
+    }
+
+
+def key_figures(s: dict) -> dict[str, Any]:
+    """The notebook's opening figures from :func:`summary` (label → (value, note))."""
+    from .plotting import fmt_int, fmt_pct
+
+    if not s.get("available"):
+        return {}
+    sr, cr, pv, dv = s["support_rate"], s["contribution_ratio"], s["pivotal"], s["dividends"]
+    issues = sum(dv[k] for k in STATUS_ORDER)
+    return {
+        "历年脱贫户产业覆盖率 support rate": (
+            fmt_pct(sr["overall"]), f"{fmt_int(sr['supported'])} / {fmt_int(sr['households'])} 户"),
+        "产业收入贡献率 contribution": (
+            fmt_pct(cr["overall"]), f"受益户纯收入中产业收入占比（{fmt_int(cr['households'])} 户）"),
+        f"{s['income_year']}年计划脱贫户覆盖率": (
+            fmt_pct(sr["planned"]["rate"]),
+            f"{fmt_int(sr['planned']['supported'])} / {fmt_int(sr['planned']['households'])} 户"),
+        "关键户 pivotal": (pv["households"], "扣除产业收入即低于贫困线"),
+        "分红问题 dividend issues": (issues, f"应兑付 {fmt_int(dv['due'])} 户次"),
+    }
+
+
+def reading(s: dict, scope_name: str) -> str:
+    """A one-paragraph reading in Chinese, built from :func:`summary` (no typed numbers)."""
+    from .plotting import fmt_int, fmt_pct, fmt_yuan
+
+    if not s.get("available"):
+        return f"{scope_name}：{s.get('reason', '产业分析不可用')}。"
+    y, sr, cr, pv = s["income_year"], s["support_rate"], s["contribution_ratio"], s["pivotal"]
+    pl, dv = sr["planned"], s["dividends"]
+    cs, ish = s["count_share"]["nature"], s["investment_share"]["nature"]
+    parts = [
+        f"{scope_name}{y} 年共有历年脱贫户 {fmt_int(sr['households'])} 户，其中 "
+        f"{fmt_int(sr['supported'])} 户（{fmt_pct(sr['overall'])}）当年有产业项目受益；"
+        f"这些户的产业收入合计 {fmt_yuan(cr['benefit'], 1, '万元')}，占其纯收入的 "
+        f"{fmt_pct(cr['overall'])}。",
+        f"{y} 年计划脱贫户 {fmt_int(pl['households'])} 户，受益 {fmt_int(pl['supported'])} 户"
+        f"（{fmt_pct(pl['rate'])}），产业收入占其纯收入的 {fmt_pct(cr['planned']['ratio'])}。"
+        if pl["households"] else f"数据中没有 {y} 年计划脱贫户。",
+        f"受益户中有 {fmt_int(pv['households'])} 户人均纯收入达到当年贫困线"
+        f"（{fmt_yuan(s['poverty_line'])}/人），但扣除产业收入后将低于贫困线——"
+        "产业收入是这些户不返贫的关键，分红和务工收入一旦中断须优先关注。",
+        f"截至 {y} 年共有产业项目 {fmt_int(s['projects'])} 个、投资 "
+        f"{fmt_yuan(s['investment'], 1, '万元')}；其中到户直补项目占个数的 "
+        f"{fmt_pct(cs.get('direct'))}、投资的 {fmt_pct(ish.get('direct'))}，新型经营主体带动项目占个数的 "
+        f"{fmt_pct(cs.get('entity_led'))}、投资的 {fmt_pct(ish.get('entity_led'))}。",
+        f"保底分红：截至 {s['as_of']} 应兑付 {fmt_int(dv['due'])} 户次，其中逾期未兑付 "
+        f"{fmt_int(dv['unpaid'])}、迟兑付 {fmt_int(dv['late'])}、低于保底 {fmt_int(dv['short'])}、"
+        f"以本金返还代替分红（分本不分红）{fmt_int(dv['principal'])} 户次，均列入分红问题台账。",
+    ]
+    return "".join(parts)

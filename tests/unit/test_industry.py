@@ -323,6 +323,27 @@ def test_several_statuses_keep_one_row_with_all_listed():
     assert ob.loc["H2", "status"] == "principal" and ob.loc["H2", "statuses"] == "principal;unpaid"
 
 
+def test_dividends_by_entity_counts_due_household_years():
+    p = _projects([
+        {"project_id": "P1", "entity": "果业公司", "guaranteed_dividend": 500.0,
+         "dividend_due": "2019-08-31"},
+        {"project_id": "P2", "entity": "果业公司", "guaranteed_dividend": 500.0},
+        {"project_id": "P3", "entity": "光伏公司", "nature": "asset_income"},
+    ])
+    b = _benefits([
+        ("P1", "H1", 2019, "分红", 500, "2019-08-01"), ("P1", "H2", 2019, "分红", 500, None),
+        ("P2", "H1", 2019, "分红", 500, "2019-10-02"),
+        ("P2", "H2", 2020, "分红", 500, None),  # not due yet
+        ("P3", "H3", 2019, "本金返还", 4000, "2019-09-01"),
+    ])
+    ob = ind.dividend_obligations(b, p, ASOF, "09-30", NATURES)
+    t = ind.dividends_by(ob, p).set_index("entity")
+    assert t.loc["果业公司", ["projects", "due", "on_time", "issues", "unpaid", "late"]].tolist() == [
+        2, 3, 1, 2, 1, 1]
+    assert t.loc["果业公司", "due_dates"] == "08-31、09-30"
+    assert t.loc["光伏公司", "principal"] == 1 and t.loc["光伏公司", "issue_share"] == 1.0
+
+
 # --- ledgers ------------------------------------------------------------------------------
 
 
@@ -366,3 +387,110 @@ def test_overdue_and_project_ledgers():
             proj["dividends_paid"], proj["dividend_issues"]) == (3, 1, 3, 2, 2)
     assert proj["dividend_paid_amount"] == 1000.0
     assert "少于计划 4 户" in proj["reason"] and "分红问题 2 户次" in proj["reason"]
+
+
+# --- a whole run on a tiny package read through the loader --------------------------------
+
+
+def _write_package(root) -> None:
+    """A three-household package with Chinese headers; investment given in 万元."""
+    root.mkdir(exist_ok=True)
+    (root / "户信息.csv").write_text(
+        "户编号,乡(镇),行政村,家庭人口数,脱贫属性,脱贫年度,计划脱贫年度\n"
+        "H1,甲镇,一村,2,已脱贫,2017,\n"
+        "H2,甲镇,二村,1,已脱贫,2018,\n"
+        "H3,乙镇,三村,2,未脱贫,,2019\n"
+        "H4,乙镇,三村,1,已脱贫,2019,\n", encoding="utf-8")
+    (root / "收入信息.csv").write_text(
+        "户编号,年度,年度家庭人口数,工资性收入,生产经营性收入,生产经营性支出,财产性收入,转移性收入\n"
+        "H1,2019,2,5000,1500,500,500,0\n"  # net 6500, 3250 per head
+        "H2,2019,1,8000,0,0,0,2000\n"  # net 10000
+        "H3,2019,2,4000,2000,1000,1000,2000\n"  # net 8000
+        "H4,2019,1,3000,0,0,0,1000\n", encoding="utf-8")
+    (root / "产业项目.csv").write_text(
+        "项目编号,项目名称,实施年度,乡(镇),行政村,项目类别,项目性质,带动主体,投资金额（万元）,"
+        "资金来源,计划带动贫困户数,保底分红（元/户）,分红截止日期\n"
+        "P1,苹果园,2018,甲镇,一村,种植业,新型经营主体带动,果业公司,12.5,财政专项,3,500,2019-08-31\n"
+        "P2,到户直补,2019,乙镇,三村,养殖业,到户直补,,2,整合资金,1,,\n"
+        "P3,光伏电站,2020,乙镇,三村,光伏扶贫,资产收益,光伏公司,300,财政专项,5,1000,\n",
+        encoding="utf-8")
+    (root / "项目受益.csv").write_text(
+        "项目编号,户编号,年度,受益方式,受益金额（元）,到账日期\n"
+        "P1,H1,2019,分红,500,2019-09-02\n"  # late: due 08-31
+        "P1,H1,2018,分红,500,2018-08-01\n"
+        "P1,H2,2019,本金返还,3000,2019-06-01\n"  # principal
+        "P1,H2,2019,务工,1000,2019-07-01\n"
+        "P2,H3,2019,直补,1500,2019-05-01\n"
+        "P2,H4,2019,直补,800,2019-05-01\n", encoding="utf-8")
+
+
+@pytest.fixture()
+def tiny_ctx(tmp_path):
+    from qjlib.context import Context
+    from qjlib.load import load_package
+
+    _write_package(tmp_path / "pkg")
+    return Context(load_package(tmp_path / "pkg"), load_params("2019Q3"))
+
+
+def test_investment_in_wan_yuan_is_read_as_yuan(tiny_ctx):
+    inv = tiny_ctx.pkg["projects"].set_index("project_id")["investment"]
+    assert inv.to_dict() == {"P1": 125_000.0, "P2": 20_000.0, "P3": 3_000_000.0}
+
+
+def test_run_summary_and_ledgers(tiny_ctx):
+    s = ind.summary(tiny_ctx)
+    assert s["available"] and s["income_year"] == 2019
+    sr = s["support_rate"]
+    # past exited (exit year < 2019): H1, H2 — both supported; H4 exited in 2019 is not past
+    assert (sr["households"], sr["supported"], sr["overall"]) == (2, 2, 1.0)
+    assert sr["by_cohort"] == {"2017": {"rate": 1.0, "households": 1, "supported": 1},
+                               "2018": {"rate": 1.0, "households": 1, "supported": 1}}
+    assert sr["planned"] == {"rate": 1.0, "households": 1, "supported": 1}  # H3
+    cr = s["contribution_ratio"]
+    # H1: dividend 500 of net 6500; H2: 务工 1000 (本金返还 is not income) of net 10000
+    assert cr["overall"] == pytest.approx((500 + 1000) / (6500 + 10000))
+    assert cr["planned"]["ratio"] == pytest.approx(1500 / 8000)
+    # H1: 3250 >= 3218, 3250 - 500/2 = 3000 < 3218 -> pivotal; H2, H3 are far from the line
+    assert s["pivotal"]["households"] == 1 and s["pivotal"]["past_exited"] == 1
+    # projects up to 2019: P1 (125,000 yuan) and P2 (20,000 yuan); P3 is a 2020 project
+    assert s["count_share"]["category"] == {"养殖业": 0.5, "种植业": 0.5}
+    assert s["investment_share"]["nature"] == pytest.approx(
+        {"direct": 20_000 / 145_000, "entity_led": 125_000 / 145_000})
+    led = ind.build_ledgers(tiny_ctx)
+    assert set(led) == set(ind.LEDGERS)
+    od = led["dividend_overdue"]
+    assert od[["project_id", "hh_id", "year", "status"]].to_numpy().tolist() == [
+        ["P1", "H1", 2019, "late"], ["P1", "H2", 2019, "principal"]]
+    assert led["industry_beneficiaries"].shape[0] == 5  # P1-H1 in 2018 and 2019, P1-H2, P2-H3/H4
+    pj = led["industry_projects"].set_index("project_id")
+    assert pj.loc["P1", "beneficiaries"] == 2 and pj.loc["P1", "shortfall"] == 1
+    assert pj.loc["P1", "benefit_per_10k"] == pytest.approx((500 + 500 + 1000) / 12.5)
+    assert "P3" not in pj.index
+    for name, frame in led.items():
+        assert list(frame.columns) == list(ind.LEDGERS[name].columns_zh)
+
+
+def test_missing_tables_switch_the_analysis_off(tiny_ctx):
+    from dataclasses import replace
+
+    tables = {k: v for k, v in tiny_ctx.pkg.tables.items() if k != "benefits"}
+    ctx = replace(tiny_ctx, pkg=replace(tiny_ctx.pkg, tables=tables))
+    s = ind.summary(ctx)
+    assert s["available"] is False and "benefits" in s["reason"]
+    led = ind.build_ledgers(ctx)
+    assert all(f.empty and list(f.columns) == list(ind.LEDGERS[n].columns_zh)
+               for n, f in led.items())
+
+
+def test_reading_and_key_figures_come_from_the_summary(tiny_ctx):
+    s = ind.summary(tiny_ctx)
+    text = ind.reading(s, "测试县")
+    assert "历年脱贫户 2 户" in text and "占其纯收入的 9.1%" in text  # 1500 / 16500
+    assert "迟兑付 1" in text and "分本不分红）1 户次" in text
+    s["support_rate"]["households"] = 7
+    assert "历年脱贫户 7 户" in ind.reading(s, "测试县")
+    kf = ind.key_figures(s)
+    assert kf["关键户 pivotal"][0] == 1 and kf["分红问题 dividend issues"][0] == 2
+    off = {"available": False, "reason": "缺少 benefits 表"}
+    assert ind.key_figures(off) == {} and "缺少 benefits 表" in ind.reading(off, "测试县")
