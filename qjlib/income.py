@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .context import Context
+from .definitions import TRANSFER_ITEMS
 from .ledgers import LedgerSpec
 from .schema import LABOR_CAPACITY, TABLES
 
@@ -52,9 +53,6 @@ COMPONENTS_ZH: dict[str, str] = {
     "property": "财产性收入",
     "transfer": "转移性收入",
 }
-TRANSFER_ITEMS: tuple[str, ...] = (
-    "dibao_pay", "wubao_pay", "pension", "eco_comp", "family_planning", "other_transfer",
-)
 UNITEMISED = "unitemised"  # transfer − Σ items: the part of transfers not broken down in the file
 WITH_CAPACITY: tuple[str, ...] = LABOR_CAPACITY[:2]  # 有劳动能力, 弱劳动能力
 UNKNOWN = "未知"  # label of a missing group value (no members rows, blank town, …): kept, not dropped

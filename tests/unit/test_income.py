@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qjlib import definitions
 from qjlib import income as inc
 from qjlib.context import Context
 from qjlib.params import load_params
@@ -29,10 +30,9 @@ def income_frame(rows: list[dict]) -> pd.DataFrame:
     df["size"] = df["size"].astype("Int64")
     for c in ("wage", "operating", "operating_cost", "property", "transfer"):
         df[c] = df[c].astype(float)
-    df["operating_net"] = df["operating"] - df["operating_cost"]
-    df["net_income"] = df["wage"] + df["operating_net"] + df["property"] + df["transfer"]
-    df["net_per_capita"] = df["net_income"] / df["size"].astype(float)
-    return df
+    return df.assign(operating_net=definitions.operating_net(df),
+                     net_income=definitions.net_income(df),
+                     net_per_capita=definitions.net_per_capita(df))
 
 
 def households_frame(rows: list[dict]) -> pd.DataFrame:
