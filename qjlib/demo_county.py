@@ -367,11 +367,11 @@ def simulate(seed: int = 2019, households: int = 12000) -> County:
 
     # --- registration: identified 2014-2016, exit 2014-2019, a few returned -------------------
     ident = rng.choice(np.array([2014, 2015, 2016]), n, p=[0.72, 0.14, 0.14])
-    ex = rng.choice(np.arange(2014, 2020), n, p=[0.07, 0.12, 0.17, 0.19, 0.17, 0.28])
+    ex = rng.choice(np.arange(2014, 2020), n, p=[0.06, 0.11, 0.15, 0.17, 0.15, 0.36])
     ex = np.maximum(ex, ident + (rng.random(n) < 0.8))
     ex = np.minimum(ex, 2020)
     status = np.where(ex <= 2018, "exited", np.where(ex == 2019, "exited", "not_exited"))
-    late = (ex == 2019) & (rng.random(n) < 0.3)  # part of the 2019 cohort is not yet declared
+    late = (ex == 2019) & (rng.random(n) < 0.2)  # part of the 2019 cohort is not yet declared
     status = np.where(late, "not_exited", status)
     ret = (ex <= 2017) & (rng.random(n) < 0.012)
     ret_year = np.where(ret, np.minimum(ex + 1 + rng.integers(0, 2, n), 2018), 0)

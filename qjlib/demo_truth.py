@@ -193,12 +193,10 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
         rec = {"table": p["table"], "file": p["file"], "sheet": p["sheet"], "row": p["row"],
                "column": p["column"], "kind": p["kind"]}
         row = p["frame"].iloc[p["index"]]
-        if p["treatment"] == "reject":
-            rejects.append(rec)
-        else:
-            # the table's key as "column=value" pairs, e.g. "hh_id=6108…,year=2018"
-            rec["key"] = ",".join(f"{c}={_plain(row[c])}" for c in schema.TABLES[p["table"]].key)
-            findings.append(rec)
+        # the table's key as "column=value" pairs, e.g. "hh_id=6108…,year=2018" (none for 合计)
+        rec["key"] = "" if p["kind"] == "total_row" else ",".join(
+            f"{c}={_plain(row[c])}" for c in schema.TABLES[p["table"]].key)
+        (rejects if p["treatment"] == "reject" else findings).append(rec)
     return {
         "ledgers": ledgers,
         "decoys": decoys,
