@@ -1,0 +1,104 @@
+"""Benchmark of the quarterly report batch: its wall time against the kernel start-up floor.
+
+The floor is the same batch — the same number of notebooks, for the same scopes, on the same
+number of worker processes, through the same papermill + HTML export path — with notebooks that
+hold only their parameters cell. The ratio (report notebooks ÷ empty notebooks) says what the
+notebooks themselves cost on top of starting kernels; the target is ≤ 1.5.
+
+    .venv/bin/python benchmarks/bench_report.py                  # data/demo (12,000 households)
+    .venv/bin/python benchmarks/bench_report.py --households 2000 --jobs 2
+
+Prints the figures (seconds) and the ratio; writes nothing outside a temporary folder (the
+package cache of ``load_package(cache=True)`` excepted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qjlib import report  # noqa: E402
+
+
+def empty_copies(notebooks: list[Path], folder: Path) -> Path:
+    """Copies of the notebooks that keep only the cell tagged ``parameters``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for p in notebooks:
+        nb = nbformat.read(p, as_version=4)
+        nb.cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        nbformat.write(nb, folder / p.name)
+    return folder
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=None, help="data package (default data/demo)")
+    ap.add_argument("--households", type=int, default=None,
+                    help="generate a demo county of this size instead (seed 7)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--period", default="2019Q3")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="qj-bench-") as tmp:
+        tmp = Path(tmp)
+        data = args.data
+        if args.households:
+            from qjlib.demo import write_demo
+
+            data = tmp / "demo"
+            write_demo(data, seed=7, households=args.households)
+        data = data or ROOT / "data" / "demo"
+        nbs = report.list_notebooks(report.notebooks_dir())
+        print(f"data {data}; {len(nbs)} notebooks; {args.jobs} processes")
+
+        # Warm the package cache once so both batches start from the same state.
+        from qjlib.load import load_package
+
+        load_package(data, cache=True)
+
+        t0 = time.perf_counter()
+        run = report.run_report(data, args.period, tmp / "out", jobs=args.jobs, progress=False,
+                                command=["bench"])
+        total = time.perf_counter() - t0
+        m = run.manifest
+        nb_times = [r["seconds"] for r in m["notebooks"]]
+        scopes = [report.Scope(s["code"], s["name"], s["folder"], None) for s in m["scopes"]]
+
+        empty_dir = empty_copies(nbs, tmp / "empty")
+        jobs = [
+            report.NotebookJob(
+                empty_dir / nb.name, s, tmp / "empty_out" / s.code / nb.name,
+                {"data_dir": str(data), "period": args.period, "scope": s.code},
+            )
+            for s in scopes for nb in nbs
+        ]
+        t1 = time.perf_counter()
+        empty = report.run_notebooks(jobs, args.jobs, progress=False)
+        floor = time.perf_counter() - t1
+
+    batch = m["seconds"]["notebooks"]
+    print(f"notebook runs            : {len(nb_times)} ({len(nbs)} × {len(scopes)} scopes)")
+    print(f"qj report total          : {total:7.1f} s")
+    print(f"  analyses + outputs     : {m['seconds']['analyses']:7.1f} s")
+    print(f"  notebook batch         : {batch:7.1f} s (incl. per-scope precompute)")
+    print(f"  mean per notebook      : {sum(nb_times) / max(len(nb_times), 1):7.2f} s")
+    print(f"empty-notebook batch     : {floor:7.1f} s "
+          f"(mean {sum(r['seconds'] for r in empty) / max(len(empty), 1):.2f} s)")
+    print(f"ratio batch / floor      : {batch / floor:7.2f}  (target ≤ 1.5)")
+    failed = [r for r in m["notebooks"] if r["status"] != "ok"]
+    if failed:
+        print(f"note: {len(failed)} notebook(s) failed in this run")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

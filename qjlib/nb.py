@@ -1,0 +1,450 @@
+"""What every notebook calls, so notebooks stay thin: open a run, show figures, tables, ledgers.
+
+The notebook pattern (see ``docs/report.md``)::
+
+    # parameters cell (tagged "parameters"; papermill replaces it for each scope)
+    data_dir = "../data/demo"
+    period = "2019Q3"
+    scope = "county"          # or a town code such as "T1a2b3c" (never a Chinese name)
+    params_file = None
+    pii = "masked"
+    results_dir = None        # set by `qj report`: precomputed figures and ledgers
+
+    from qjlib import nb
+    run = nb.open_run(data_dir, period, scope, params_file, pii, results_dir)
+    s = run.summary("income")                     # the module's summary.json figures
+    nb.key_figures({"历年脱贫户": s["..."], ...})
+    nb.md(f"……{...}……")                           # prose built from the computed figures
+    nb.show(plotting.stacked_share_bar(...))
+    led = run.ledger("income_low_operating")
+    nb.show_table(led, spec=run.spec("income_low_operating"), max_rows=15)
+    nb.ledger_note("income_low_operating", len(led))
+
+``python -m qjlib.nb refresh notebooks/NN_x.ipynb [...]`` executes notebooks in place on the
+demo county (``data/demo``, 2019Q3, county scope, the parameters cell's defaults), hides their
+code cells and strips run metadata, so the committed outputs are what nbval re-computes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import pickle
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pandas as pd
+
+from . import plotting, schema
+from .context import Context
+from .errors import QjError
+from .ledgers import LedgerSpec, column_label, column_type, sort_ledger
+from .params import Params, load_params
+from .privacy import check_pii_mode, mask_frame
+from .report import (
+    COUNTY,
+    Scope,
+    all_scopes,
+    execute,
+    ledger_sheets,
+    load_analyses,
+    scope_context,
+    town_rows,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = ROOT / "data" / "demo"
+DEMO_PERIOD = "2019Q3"
+
+__all__ = ["Run", "open_run", "show_table", "key_figures", "ledger_note", "md", "show"]
+
+
+@dataclass
+class Run:
+    """One notebook's run: the scope's context, the county context and cached results.
+
+    Analysis modules are imported on first use, so a notebook pays only for the modules it uses.
+    """
+
+    params: Params
+    county_ctx: Context
+    ctx: Context
+    scope: Scope
+    pii: str
+    scopes: list[Scope]
+    _results: dict[str, Any] | None = None
+    _results_dir: Path | None = None
+    _cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    @property
+    def scope_name(self) -> str:
+        """The scope in Chinese: the county's name (or 全县) or the town's name."""
+        return self.scope.name
+
+    @property
+    def is_county(self) -> bool:
+        return self.scope.town is None
+
+    @property
+    def income_year(self) -> int:
+        return self.ctx.income_year
+
+    @property
+    def asof(self) -> pd.Timestamp:
+        return self.ctx.asof
+
+    @property
+    def period(self) -> str:
+        return self.params.period
+
+    @property
+    def towns(self) -> list[Scope]:
+        return [s for s in self.scopes if s.town is not None]
+
+    def module(self, name: str) -> ModuleType:
+        """The analysis module ``qjlib.<name>`` (imported now if needed)."""
+        found = load_analyses([name])
+        if name not in found.modules:
+            raise QjError(f"分析模块 {name} 不可用：{found.skipped.get(name, '')} / analysis module "
+                          f"{name} not available")
+        return found.modules[name]
+
+    def summary(self, module: str) -> dict:
+        """``module.summary(ctx)`` for this scope (precomputed by ``qj report`` when available)."""
+        key = ("summary", module)
+        if key not in self._cache:
+            pre = (self._results or {}).get("summary")
+            if pre is not None:
+                pre = pre if self.is_county else pre["towns"][self.scope.code]
+            self._cache[key] = (pre[module] if pre is not None and module in pre
+                                else self.module(module).summary(self.ctx))
+        return self._cache[key]
+
+    def ledgers(self, module: str) -> dict[str, pd.DataFrame]:
+        """The module's ledgers for this scope, raw (masking happens when shown): the county's
+        ledgers (``module.build_ledgers`` on the county; precomputed by ``qj report``), and for a
+        town the rows that concern it (:func:`qjlib.report.town_rows`) — the same rows the town
+        finds when it filters ``ledgers.xlsx``."""
+        key = ("ledgers", module)
+        if key not in self._cache:
+            county = self._county_ledgers(module)
+            if not self.is_county:
+                county = {n: town_rows(df, self.scope.name) for n, df in county.items()}
+            self._cache[key] = county
+        return self._cache[key]
+
+    def _county_ledgers(self, module: str) -> dict[str, pd.DataFrame]:
+        f = self._results_dir / f"ledgers-{module}.pkl" if self._results_dir else None
+        if f is not None and f.exists():
+            with open(f, "rb") as fh:
+                return pickle.load(fh)  # noqa: S301 - written by qj report for this run
+        return self.module(module).build_ledgers(self.county_ctx)
+
+    def spec(self, ledger: str) -> LedgerSpec:
+        """The ledger's :class:`LedgerSpec`."""
+        return ledger_specs(self._results)[ledger]
+
+    def ledger(self, name: str) -> pd.DataFrame:
+        """One ledger for this scope, sorted by its key."""
+        owners = ledger_owners(self._results)
+        if name not in owners:
+            raise QjError(f"未知台账 {name} / unknown ledger {name}")
+        return sort_ledger(self.ledgers(owners[name])[name], self.spec(name))
+
+
+_ALL: dict[str, Any] = {}
+
+
+def _all_ledgers(results: dict[str, Any] | None) -> dict[str, Any]:
+    """Specs, owners and sheet names of every ledger: from ``qj report``'s precomputed results,
+    else by importing every analysis module (once per kernel)."""
+    if results and "specs" in results:
+        return results
+    if not _ALL:
+        analyses = load_analyses()
+        specs = analyses.specs()
+        _ALL.update(specs=specs, sheets=ledger_sheets(specs),
+                    owners={n: m for m, mod in analyses.modules.items() for n in mod.LEDGERS})
+    return _ALL
+
+
+def ledger_specs(results: dict[str, Any] | None = None) -> dict[str, LedgerSpec]:
+    return _all_ledgers(results or _CURRENT.get("results"))["specs"]
+
+
+def ledger_owners(results: dict[str, Any] | None = None) -> dict[str, str]:
+    return _all_ledgers(results or _CURRENT.get("results"))["owners"]
+
+
+def ledger_sheet(name: str) -> str:
+    """The ``ledgers.xlsx`` sheet of a ledger."""
+    return _all_ledgers(_CURRENT.get("results"))["sheets"][name]
+
+
+_CURRENT: dict[str, Any] = {}
+
+
+def open_run(
+    data_dir: str | Path,
+    period: str,
+    scope: str = COUNTY,
+    params_file: str | Path | None = None,
+    pii: str = "masked",
+    results_dir: str | Path | None = None,
+) -> Run:
+    """Open a notebook's run: parameters, the (cached) package, the scope's context, chart style.
+
+    ``scope`` is ``"county"`` or a town code (a town name works too); ``results_dir`` is where
+    ``qj report`` left the precomputed figures and ledgers of every scope.
+    """
+    from .load import load_package
+
+    check_pii_mode(pii)
+    params = load_params(period, params_file)
+    pkg = load_package(Path(data_dir), cache=True)
+    county_ctx = Context(pkg, params)
+    scopes = all_scopes(pkg)
+    hit = [s for s in scopes if scope in (s.code, s.name) or (scope == "县" and s.town is None)]
+    if not hit:
+        avail = "、".join(f"{s.name}({s.code})" for s in scopes)
+        raise QjError(f"未知范围 {scope!r}，可选：{avail} / unknown scope {scope!r}")
+    s = hit[0]
+    results, work = None, None
+    if results_dir is not None and (Path(results_dir) / "meta.pkl").exists():
+        work = Path(results_dir)
+        with open(work / "meta.pkl", "rb") as fh:
+            results = pickle.load(fh)  # noqa: S301 - written by qj report for this run
+    _CURRENT.clear()
+    _CURRENT["results"] = results
+    plotting.use_style()
+    return Run(params, county_ctx, scope_context(county_ctx, s), s, pii, scopes, results, work)
+
+
+# ---------------------------------------------------------------------------------------------
+# Display
+
+_CSS = """<style>
+.qj-table{border-collapse:collapse;font-size:14px;margin:4px 0}
+.qj-table th{background:#DDEBF7;padding:4px 8px;text-align:left;border-bottom:1px solid #999}
+.qj-table td{padding:3px 8px;border-bottom:1px solid #e5e5e5}
+.qj-table td.r{text-align:right;font-variant-numeric:tabular-nums}
+.qj-note{color:#555;font-size:13px}
+.qj-kf{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}
+.qj-kf div.box{border:1px solid #0072B2;border-radius:6px;padding:8px 14px;min-width:150px}
+.qj-kf .v{font-size:26px;font-weight:600;color:#0072B2}
+.qj-kf .l{font-size:14px;color:#333}
+.qj-kf .n{font-size:12px;color:#666}
+</style>"""
+
+_PLAIN_INT = ("row", "year", "code")
+
+
+def _display(obj: Any) -> None:
+    from IPython.display import display
+
+    display(obj)
+
+
+def format_cells(df: pd.DataFrame, spec: LedgerSpec | None = None) -> pd.DataFrame:
+    """Every cell as text for people: money ``12,345.68``, shares ``12.3%``, counts ``1,234``,
+    years and row numbers plain, dates ``YYYY-MM-DD``, coded values in Chinese, missing blank."""
+    out = {}
+    for c in df.columns:
+        s = df[c]
+        kind = column_type(c, s, spec)
+        present = s.notna()
+        if kind == "money":
+            t = s.map("{:,.2f}".format, na_action="ignore")
+        elif kind == "share":
+            t = s.map(plotting.fmt_pct, na_action="ignore")
+        elif kind == "float":
+            t = s.map("{:,.2f}".format, na_action="ignore")
+        elif kind == "int":
+            plain = any(c == p or c.endswith("_" + p) for p in _PLAIN_INT)
+            t = s.astype("Float64").map(("{:.0f}" if plain else "{:,.0f}").format,
+                                        na_action="ignore")
+        elif kind == "date":
+            t = pd.to_datetime(s).dt.strftime("%Y-%m-%d")
+        elif pd.api.types.is_bool_dtype(s):
+            t = s.map({True: "是", False: "否"})
+        else:
+            t = s.astype("str")
+            labels = schema.CODE_LABELS_ZH.get(c)
+            if labels:
+                t = t.replace(labels)
+        out[c] = t.where(present, "").astype("str")
+    return pd.DataFrame(out, index=df.index, columns=df.columns)
+
+
+def table_html(
+    df: pd.DataFrame,
+    columns_zh: Mapping[str, str] | None = None,
+    spec: LedgerSpec | None = None,
+) -> str:
+    """A plain, deterministic HTML table of already formatted-and-masked rows (no index, no ids)."""
+    text = format_cells(df, spec)
+    labels = dict(columns_zh or {})
+    heads = "".join(f"<th>{html.escape(labels.get(c) or column_label(c, spec))}</th>"
+                    for c in df.columns)
+    if len(df):
+        cells = pd.Series("", index=df.index, dtype="str")
+        for c in df.columns:
+            numeric = column_type(c, df[c], spec) in ("money", "share", "float", "int")
+            td = '<td class="r">' if numeric else "<td>"
+            cells = cells + td + text[c].map(html.escape) + "</td>"
+        body = "".join("<tr>" + cells + "</tr>")
+    else:
+        body = f'<tr><td colspan="{max(len(df.columns), 1)}">（无 none）</td></tr>'
+    return f'<table class="qj-table"><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def show_table(
+    df: pd.DataFrame,
+    columns_zh: Mapping[str, str] | None = None,
+    max_rows: int = 20,
+    spec: LedgerSpec | None = None,
+    pii: str = "masked",
+    caption: str | None = None,
+) -> None:
+    """Show a table for people: personal columns masked, Chinese headers (``columns_zh``, else
+    the spec's, else the schema's), formatted numbers, no index, the first ``max_rows`` rows
+    (sorted by the ledger key when ``spec`` is given) and a line saying how many there are."""
+    if spec is not None:
+        df = sort_ledger(df, spec)
+    shown = mask_frame(df.head(max_rows), pii, extra=spec.pii if spec else None,
+                       labels=(spec.columns_zh if spec else None))
+    parts = [_CSS]
+    if caption:
+        parts.append(f"<p><b>{html.escape(caption)}</b></p>")
+    parts.append(table_html(shown, columns_zh, spec))
+    if len(df) > max_rows:
+        parts.append(f'<p class="qj-note">共 {len(df):,} 行，显示前 {max_rows} 行 / '
+                     f"{len(df):,} rows, first {max_rows} shown</p>")
+    from IPython.display import HTML
+
+    _display(HTML("".join(parts)))
+
+
+def _figure_text(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool) or v is None:
+        return "—" if v is None else ("是" if v else "否")
+    if isinstance(v, int) or (hasattr(v, "dtype") and pd.api.types.is_integer_dtype(v.dtype)):
+        return plotting.fmt_int(v)
+    if isinstance(v, float) and v != v:
+        return "—"
+    return f"{float(v):,.2f}"
+
+
+def key_figures(figures: Mapping[str, Any], title: str | None = None) -> None:
+    """The opening box of key figures: ``{label: value}`` or ``{label: (value, note)}``; ints get
+    thousands separators, strings (e.g. ``fmt_pct(x)``) are shown as given."""
+    boxes = []
+    for label, v in figures.items():
+        value, note = v if isinstance(v, tuple) else (v, None)
+        n = f'<div class="n">{html.escape(str(note))}</div>' if note else ""
+        boxes.append(f'<div class="box"><div class="v">{html.escape(_figure_text(value))}</div>'
+                     f'<div class="l">{html.escape(str(label))}</div>{n}</div>')
+    head = f"<h3>{html.escape(title)}</h3>" if title else ""
+    from IPython.display import HTML
+
+    _display(HTML(_CSS + head + '<div class="qj-kf">' + "".join(boxes) + "</div>"))
+
+
+def ledger_note(name: str, count: int) -> None:
+    """Where to find a ledger: its ``ledgers.xlsx`` sheet and CSV file in the report folder."""
+    specs = ledger_specs()
+    if name not in specs:
+        raise QjError(f"未知台账 {name} / unknown ledger {name}")
+    sheet = ledger_sheet(name)
+    md(f"**台账「{specs[name].title_zh}」**：本范围 {count:,} 条。完整清单见报告目录下 "
+       f"`ledgers.xlsx` 工作表「{sheet}」或 `ledgers/{name}.csv`（全县总表，可按乡镇筛选）。  \n"
+       f"*Ledger `{name}`: {count:,} rows here; the full county list is in `ledgers.xlsx`, "
+       f"sheet “{sheet}”, and `ledgers/{name}.csv`.*")
+
+
+def md(text: str) -> None:
+    """Show Markdown (prose built from computed figures)."""
+    from IPython.display import Markdown
+
+    _display(Markdown(text))
+
+
+def show(fig: Any) -> None:
+    """Show a matplotlib figure as a deterministic PNG (:func:`qjlib.plotting.show`)."""
+    plotting.show(fig)
+
+
+# ---------------------------------------------------------------------------------------------
+# Refreshing committed notebooks
+
+
+def tidy_notebook(nb: Any) -> Any:
+    """Strip run metadata (papermill, timings), number the code cells, hide code cells, and check
+    that the parameters cell is tagged ``parameters``."""
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    tagged = False
+    count = 0
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        count += 1
+        cell.execution_count = count
+        for out in cell.get("outputs", []):
+            if "execution_count" in out:
+                out["execution_count"] = count
+        cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
+        tagged |= "parameters" in cell.metadata.get("tags", [])
+    if not tagged:
+        raise QjError("笔记本缺少标记为 parameters 的参数单元 / no cell tagged 'parameters'")
+    return nb
+
+
+def refresh(paths: list[Path], data_dir: Path = DEMO_DIR) -> None:
+    """Execute each notebook in place on the demo county with its parameters cell's defaults."""
+    import os
+
+    import nbformat
+
+    if not (data_dir / "truth.json").exists():
+        from .demo import write_demo
+
+        print(f"[nb] 生成示范县 generating the demo county into {data_dir}", file=sys.stderr)
+        write_demo(data_dir)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    for path in paths:
+        path = Path(path).resolve()
+        print(f"[nb] refresh {path.name}", file=sys.stderr, flush=True)
+        tmp = path.with_name(f".{path.stem}.refresh.ipynb")
+        try:
+            execute(path, tmp, timeout=None)
+            nb = tidy_notebook(nbformat.read(tmp, as_version=4))
+            nbformat.write(nb, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m qjlib.nb", description="刷新提交的笔记本输出")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("refresh", help="在示范县上原位执行笔记本 / execute notebooks in place")
+    r.add_argument("notebooks", nargs="+", type=Path)
+    args = p.parse_args(argv)
+    try:
+        refresh(args.notebooks)
+    except QjError as e:
+        print(f"qjlib.nb: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
