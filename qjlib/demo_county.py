@@ -16,7 +16,7 @@ How incomes are built (yuan per household and year, rounded to whole yuan):
 * ``transfer`` = 计划生育金 + 低保金 + 五保金 + 养老金 + 生态补偿金 + 其他转移性收入 (each item from the
   members: ages, 低保/特困 status, students), so the items sum to ``transfer``.
 
-The activity path ``f`` is low and slowly rising before exit (``p_pre × 1.03^(year−2014)``), jumps at
+The activity path ``f`` is low and slowly rising before exit (``p_pre × 1.02^(year−2014)``, lower the later the household exits), jumps at
 the exit year and then grows 6–14 % a year to 1 in 2019; a returned household (返贫) falls back to
 its pre-exit path in its return year. Year-to-year noise is small (σ = 3 % per component), so
 natural three-year declines of per-capita income are rare: the decline ledger's cases are planted.
@@ -65,7 +65,7 @@ RELATION = {0: "户主", 1: "配偶", 3: "之父", 5: "之儿媳"}
 # yearly policy rates, 2014..2019 (yuan)
 MONTHLY_WAGE = np.array([1100, 1180, 1260, 1350, 1450, 1560.0])  # remitted per migrant month
 PENSION = np.array([960, 1080, 1200, 1320, 1476, 1620.0])  # per person aged 60+
-DIBAO = np.array([1700, 1900, 2100, 2300, 2600, 2900.0])  # per enrolled person (补差 scaled)
+DIBAO = np.array([1300, 1450, 1600, 1750, 1950, 2150.0])  # per enrolled person (补差 scaled)
 WUBAO = np.array([3800, 4100, 4500, 4900, 5300, 5800.0])  # per 特困 person
 FAMILY_PLANNING = 960.0  # 计划生育奖励扶助 per parent aged 60+
 EDU_SUBSIDY = 1000.0  # per student aged 6-22
@@ -452,9 +452,11 @@ def simulate(seed: int = 2019, households: int = 12000) -> County:
     # --- income paths ------------------------------------------------------------------------
     j = np.arange(NY)[None, :]
     Y = YEARS[None, :]
-    p_pre = rng.uniform(0.42, 0.58, n)[:, None]
+    # the later a household exits, the poorer it was: 5 % lower pre-exit level per year of waiting
+    sel = 1.0 - 0.05 * (np.minimum(np.where(status == "not_exited", 2020, ex), 2020) - 2014)
+    p_pre = (rng.uniform(0.42, 0.58, n) * sel)[:, None]
     g_post = rng.uniform(0.06, 0.14, n)[:, None]
-    pre = p_pre * 1.03 ** j
+    pre = p_pre * 1.02 ** j
     post = np.maximum((1 + g_post) ** (Y - 2019), pre * 1.15)
     exits = np.where(status == "not_exited", 9999, ex)[:, None]
     f = np.where(Y < exits, pre, post)
