@@ -799,6 +799,8 @@ def decline_ledger(households: pd.DataFrame, panel: Panel, metrics: pd.DataFrame
 
 def _reason(led: pd.DataFrame, income_year: int, jump_factor: float) -> pd.Series:
     """The Chinese reason of each ledger row, built from its figures (vectorised string ops)."""
+    if led.empty:
+        return pd.Series([], index=led.index, dtype="str")
     pct = (led["change_rate"] * 100).round(1).map("{:+.1f}%".format, na_action="ignore")
     head = (
         "连续" + led["n_declines"].astype("str") + "年人均纯收入下降（"
@@ -917,7 +919,7 @@ def key_figures(s: dict) -> dict[str, object]:
     if not s.get("available"):
         return {"历年脱贫户 past exited": "—"}
     n, k = s["past_exited"], s["flagged"]
-    share = f"占历年脱贫户 {k / n:.1%}" if n else None
+    share = f"占历年脱贫户 {share_text(k, n)}" if n else None
     return {
         "历年脱贫户 past exited households": n,
         f"连续{s['n_declines']}年下降 flagged": (k, share),
@@ -937,7 +939,7 @@ def reading(s: dict, scope_name: str) -> str:
     if k:
         c = s["by_cause"]
         parts.append(
-            f"其中 {k:,} 户（{k / n:.1%}）人均纯收入截至 {y} 年连续 {nd} 年下降，"
+            f"其中 {k:,} 户（{share_text(k, n)}）人均纯收入截至 {y} 年连续 {nd} 年下降，"
             f"{s['below_line']:,} 户已低于当年贫困线。按下降原因分："
             f"家庭收入减少 {c['income']:,} 户，仅因家庭人口增加（收入未减）{c['size']:,} 户，"
             f"两者并存 {c['both']:,} 户。")
@@ -962,6 +964,17 @@ def reading(s: dict, scope_name: str) -> str:
         parts.append(f"按脱贫年度分组，{len(s['cohorts'])} 个年度组中有 {ahead} 个组的人均纯收入中位数"
                      "增速快于贫困线的增速。")
     return "".join(parts)
+
+
+def share_text(k: int, n: int) -> str:
+    """``k/n`` as a percentage with enough digits that a small non-zero share does not read 0.0%:
+    one decimal from 1 %, two below (``0.05%``), ``<0.01%`` below that."""
+    if not n:
+        return "—"
+    x = k / n
+    if x == 0 or x >= 0.01:
+        return f"{x:.1%}"
+    return f"{x:.2%}" if x >= 0.0001 else "<0.01%"
 
 
 def _pct_text(x: float | None) -> str:
@@ -1000,6 +1013,21 @@ def by_area(res: DeclineAnalysis, area: str = "town") -> pd.DataFrame:
     out = out.sort_values(["flagged", *keys], ascending=[False] + [True] * len(keys))
     return out[[*keys, "past_exited", "flagged", "flag_rate", "below_line", "data_gap",
                 "trend_down"]].reset_index(drop=True)
+
+
+def area_chart(where: pd.DataFrame, area: str, n_declines: int):
+    """Stacked bars of flagged and data-gap households per area (areas with any), integer ticks."""
+    from matplotlib.ticker import MaxNLocator
+
+    from . import plotting
+
+    shown = where[where["flagged"] + where["data_gap"] > 0]
+    chart = shown.set_index(area)[["flagged", "data_gap"]].rename(
+        columns={"flagged": f"连续{n_declines}年下降", "data_gap": "数据缺口"})
+    label = "乡镇" if area == "town" else "行政村"
+    fig = plotting.stacked_bar(chart, f"各{label}连续下降户与数据缺口户（户）", "户数")
+    fig.axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
 
 
 def cause_table(res: DeclineAnalysis) -> pd.DataFrame:
@@ -1046,7 +1074,7 @@ def signals_table(res: DeclineAnalysis) -> pd.DataFrame:
     trend = m["trend"].map(TREND_ZH).astype("str").fillna("年份不足").to_numpy()
     tab = pd.crosstab(pd.Series(recent, name="近期 recent"), pd.Series(trend, name="全期趋势 trend"))
     rows = [RECENT_ZH[k].format(n=n) for k in ("flagged", "some", "none", "gap")]
-    cols = [*TREND_ZH.values(), "年份不足"]
+    cols = [TREND_ZH[k] for k in ("down", "flat", "up")] + ["年份不足"]
     return tab.reindex(index=rows, columns=cols, fill_value=0).astype(np.int64)
 
 
@@ -1078,7 +1106,7 @@ def trajectory_chart(traj: pd.DataFrame, poverty_lines: pd.Series, title: str):
     cols = min(3, max(len(labels), 1))
     rows_n = max(1, -(-len(labels) // cols))
     fig, axes = plt.subplots(rows_n, cols, figsize=(4.2 * cols, 3.2 * rows_n + 0.6),
-                             sharex=True, layout="constrained", squeeze=False)
+                             layout="constrained", squeeze=False)
     for ax in axes.ravel()[len(labels):]:
         ax.set_visible(False)
     for ax, lab in zip(axes.ravel(), labels, strict=False):
@@ -1130,5 +1158,40 @@ COHORT_COLUMNS_ZH: dict[str, str] = {
     "median_now": "当年人均纯收入中位数（元）",
     "growth_rate": "年均增速",
     "line_growth_rate": "贫困线年均增速",
-    "excess_rate": "快于贫困线（百分点）",
+    "excess_rate": "增速差（快于贫困线为正）",
 }
+
+
+def definitions_text(params: Params, income_year: int) -> str:
+    """The definitions of this analysis as Markdown for the notebook, with the run's parameter
+    values (nothing typed by hand)."""
+    kw = _decline_params(params)
+    y, n = int(income_year), kw["n_declines"]
+    line = params.poverty_line(y)
+    f = kw["jump_factor"]
+    return "\n".join([
+        f"- **历年脱贫户**：脱贫属性为已脱贫或返贫、且脱贫年度早于收入年度（{y} 年）的户"
+        "（`qjlib.definitions.past_exited`）。没有脱贫年度的已脱贫户不计入，单独计数。",
+        "- **人均纯收入** = （工资性收入 + 生产经营性收入 − 生产经营性支出 + 财产性收入 + 转移性收入）"
+        "÷ 当年家庭人口（元/人），由各项收入重算。",
+        ("- **一次下降**：某年人均纯收入低于上年（相等不算下降；"
+         if kw["min_drop"] == 0 else
+         f"- **一次下降**：某年人均纯收入比上年低 {kw['min_drop']:,.0f} 元以上（")
+        + f"pc[t] < pc[t−1] − {kw['min_drop']:g}，参数 `decline.min_drop`）；两年都要有记录。",
+        f"- **连续 {n} 年下降**（参数 `decline.n_declines`）：截至 {y} 年连续 {n} 次下降，需要 "
+        f"{y - n}–{y} 共 {n + 1} 年的记录。缺少某一年即链条中断，计为**数据缺口**，不算下降。",
+        "- **下降原因的分解**：Δ(Y/n) = ΔY·½(1/n₀+1/n₁) + Δ(1/n)·½(Y₀+Y₁)，前一项为家庭收入变动的影响，"
+        "后一项为家庭人口变动的影响，两项相加恰等于人均纯收入的变化；各项收入的影响为 ΔY_c·½(1/n₀+1/n₁)，"
+        "相加等于收入影响。收入影响不为负即“仅因人口增加”。",
+        "- **全期趋势**：用各户全部年份（至收入年度）的数据。年均增长率（首末年，均为正时才计算）；"
+        "稳健趋势为 ln(人均纯收入) 的 Theil–Sen 斜率 b，折算为每年 100·(eᵇ−1)%；"
+        "Mann–Kendall 趋势检验的 p 值按全部排列精确计算（有相同数值时按相同值分组的条件分布），"
+        f"单侧 p < {kw['trend_alpha']:g}（参数 `decline.trend_alpha`）判为上升或下降，"
+        "至少需要 3 年数据。",
+        f"- **异常跳变**：相邻两年人均纯收入之比 ≥ {f:g} 或 ≤ 1/{f:g}（参数 `decline.jump_factor`），"
+        "视为疑似数据错误，请先核实，不作为结果解读。",
+        f"- **贫困线**：{y} 年 {line:,.0f} 元/人（参数 `poverty_line`；来源："
+        f"{params.sources.get('poverty_line', '')}）。",
+        "- **脱贫年度组**：按脱贫年度分组，各年人均纯收入的中位数（当年有记录的户）；年均增速从脱贫当年"
+        "（或其后第一个有数据的年份）算到收入年度，与同期贫困线的年均增速比较。",
+    ])

@@ -491,3 +491,27 @@ def test_reading_is_built_from_the_summary(params):
     assert f"仅因家庭人口增加（收入未减）{s['by_cause']['size']:,} 户" in text
     kf = d.key_figures(s)
     assert kf["历年脱贫户 past exited households"] == 6
+
+
+def test_a_scope_without_declines_has_an_empty_ledger_and_a_summary(params):
+    from qjlib.context import Context
+
+    ctx = tiny_context(params)
+    hh, inc = ctx.pkg["households"], ctx.pkg["income"]
+    keep = ["up", "gp"]
+    sub = Context(StubPackage(households=hh[hh["hh_id"].isin(keep)],
+                              income=inc[inc["hh_id"].isin(keep)]), params)
+    res = d.analyse(sub)
+    assert res.ledger.empty and set(res.ledger.columns) == set(d.LEDGER_COLUMNS_ZH)
+    s = d.summary(sub)
+    assert s["flagged"] == 0 and s["past_exited"] == 2 and s["data_gap"] == 1
+    assert "没有人均纯收入连续 3 年下降的户" in d.reading(s, "乙镇")
+    assert d.trajectories(res).empty and d.cause_table(res).empty
+
+
+def test_share_text_never_shows_a_nonzero_share_as_zero():
+    assert d.share_text(4, 8611) == "0.05%"
+    assert d.share_text(0, 8611) == "0.0%"
+    assert d.share_text(1, 10**6) == "<0.01%"
+    assert d.share_text(25, 100) == "25.0%"
+    assert d.share_text(1, 0) == "—"
