@@ -181,23 +181,27 @@ class Package:
         """
         name = self.resolve_town(town)
         t = dict(self.tables)
+        none = pd.Series([], dtype="str")
+
+        def keep(tab: str, col: str, pool: pd.Series, also: Any = False) -> None:
+            df = t[tab]
+            t[tab] = df[isin(df[col], pool) | also].reset_index(drop=True)
+
         hh = t["households"]
-        t["households"] = hh[hh["town"] == name].reset_index(drop=True)
+        t["households"] = hh[(hh["town"] == name).to_numpy()].reset_index(drop=True)
         ids = t["households"]["hh_id"]
         for tab in ("members", "income", "benefits", "pairings", "visits"):
             if tab in t:
-                t[tab] = t[tab][t[tab]["hh_id"].isin(ids)].reset_index(drop=True)
+                keep(tab, "hh_id", ids)
         if "helpers" in t:
-            paired = t["pairings"]["helper_id"] if "pairings" in t else pd.Series([], dtype="str")
-            t["helpers"] = t["helpers"][t["helpers"]["helper_id"].isin(paired)].reset_index(drop=True)
+            keep("helpers", "helper_id", t["pairings"]["helper_id"] if "pairings" in t else none)
         if "reviews" in t:
-            keep = t["helpers"]["helper_id"] if "helpers" in t else (
-                t["pairings"]["helper_id"] if "pairings" in t else pd.Series([], dtype="str"))
-            t["reviews"] = t["reviews"][t["reviews"]["helper_id"].isin(keep)].reset_index(drop=True)
+            pool = t["helpers"]["helper_id"] if "helpers" in t else (
+                t["pairings"]["helper_id"] if "pairings" in t else none)
+            keep("reviews", "helper_id", pool)
         if "projects" in t:
-            p = t["projects"]
-            used = t["benefits"]["project_id"] if "benefits" in t else pd.Series([], dtype="str")
-            t["projects"] = p[p["project_id"].isin(used) | (p["town"] == name)].reset_index(drop=True)
+            keep("projects", "project_id", t["benefits"]["project_id"] if "benefits" in t else none,
+                 (t["projects"]["town"] == name).fillna(False).to_numpy())
         return replace(
             self, tables=t,
             rejects=self.rejects[self.rejects["town"] == name].reset_index(drop=True),
@@ -742,9 +746,14 @@ def _row_checks(df: pd.DataFrame, raw: readers.RawTable, table: schema.Table, is
         ey, iy = df["exit_year"], df["identified_year"]
         add(ey < iy, "exit_before_identified", "exit_year", ey,
             "脱贫年度早于识别年度", "exit_year before identified_year", False)
-        add(df["exit_status"].isin(definitions.EXITED_STATUSES) & ey.isna(), "exit_year_missing",
-            "exit_year", "", "已脱贫（或返贫）但脱贫年度为空", "exited household without exit_year",
-            False)
+        exited = df["exit_status"].isin(definitions.EXITED_STATUSES)
+        if "exit_year" in raw.cells:
+            add(exited & ey.isna(), "exit_year_missing", "exit_year", "",
+                "已脱贫（或返贫）但脱贫年度为空", "exited household without exit_year", False)
+        elif exited.any():
+            raw.notes.append(
+                f"{raw.file}：没有「脱贫年度」列，无法判断历年脱贫户"
+                f" / no exit_year column: past exited households cannot be told")
     elif name == "members":
         today = np.datetime64(_dt.date.today(), "D").astype(_DATE_DTYPE)
         bd = df["birth_date"]
@@ -823,8 +832,8 @@ def _load_table(table: schema.Table, files: list[tuple[Path, str]], tol: float,
     offset = 0
     for path, rel in files:
         raw = readers.read_table(path, rel, table)
-        notes.extend(raw.notes)
         frames.append(_convert_file(raw, table, offset, issues, tol))
+        notes.extend(raw.notes)
         reads.append(raw)
         offset += len(raw)
     full = pd.concat(frames) if len(frames) > 1 else frames[0]

@@ -1,0 +1,232 @@
+"""qjlib.readers: encodings, header rows, header normalisation, Excel/xls/CSV/Parquet quirks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from fixtures.build import write_csv, write_parquet, write_xls, write_xlsx
+
+from qjlib import schema
+from qjlib.errors import InputError
+from qjlib.readers import (
+    alias_map,
+    decode_bytes,
+    match_header,
+    norm_header,
+    read_table,
+    split_unit,
+)
+
+HH = schema.TABLES["households"]
+INCOME = schema.TABLES["income"]
+PROJECTS = schema.TABLES["projects"]
+
+
+# ------------------------------------------------------------------------------ encodings
+
+
+@pytest.mark.parametrize("encoding,data,expect", [
+    ("utf-8", "户编号,乡(镇)\n".encode(), "utf-8"),
+    ("utf-8-sig", b"\xef\xbb\xbf" + "户编号\n".encode(), "utf-8-sig"),
+    ("gb18030", "户编号,乡(镇)\n".encode("gb18030"), "gb18030"),
+    ("gbk", "清涧县贫困户信息表\n".encode("gbk"), "gb18030"),
+    ("utf-16", "户编号\t乡(镇)\n".encode("utf-16"), "utf-16"),
+])
+def test_decode_detects_the_encoding(encoding, data, expect):
+    text, enc = decode_bytes(data, "x.csv")
+    assert enc == expect
+    assert text.lstrip("\ufeff").startswith(("户编号", "清涧县"))
+
+
+def test_undecodable_bytes_name_the_file():
+    with pytest.raises(InputError) as e:
+        decode_bytes("户编号,年度\n".encode("gbk") + b"H1,\xff2019\n", "收入信息.csv")
+    assert e.value.file == "收入信息.csv"
+    assert "GB18030" in str(e.value) and "收入信息.csv" in str(e.value)
+
+
+def test_bom_followed_by_invalid_utf8_is_an_error_not_a_guess():
+    with pytest.raises(InputError, match="UTF-8 BOM"):
+        decode_bytes(b"\xef\xbb\xbf" + "户编号".encode("gbk"), "a.csv")
+
+
+# ------------------------------------------------------------------------ header matching
+
+
+def test_norm_header_and_units():
+    assert norm_header(" 投资金额（万元） ") == "投资金额(万元)"
+    assert norm_header("户 编\u3000号") == "户编号"
+    assert norm_header("HH_ID") == "hh_id"
+    assert split_unit("投资金额(万元)") == ("投资金额", "万元")
+    assert split_unit("户编号") == ("户编号", None)
+
+
+def test_every_alias_and_the_english_name_match_their_column():
+    for name, table in schema.TABLES.items():
+        assert alias_map(name)  # builds: no alias names two columns of a table
+        for col in table.columns:
+            for header in (col.name, col.name.upper(), col.zh, *col.aliases):
+                assert match_header([header], table).columns == {col.name: 0}, (name, header)
+
+
+def test_match_header_units_full_width_spaces_and_english():
+    m = match_header(["项目编号", "实施年度", "项目类别", "项目性质", "投资金额（万元）", "备注"], PROJECTS)
+    assert m.columns == {"project_id": 0, "year": 1, "category": 2, "nature": 3, "investment": 4}
+    assert m.factors["investment"] == 10_000.0
+    assert m.unmatched == ("备注",)
+    m = match_header(["project_id", "YEAR", " 项目 类别 ", "带动方式", "投资金额(元)"], PROJECTS)
+    assert set(m.columns) == {"project_id", "year", "category", "nature", "investment"}
+    assert m.factors["investment"] == 1.0
+    m = match_header(["户编号", "年度", "家庭人口数（人）", "受益金额（元）"], INCOME)
+    assert m.columns["size"] == 2 and m.unmatched == ("受益金额（元）",)
+
+
+def test_money_header_with_an_unknown_unit_is_not_matched():
+    m = match_header(["投资金额（千元）"], PROJECTS)
+    assert "investment" not in m.columns
+    assert m.unknown_units == ("投资金额（千元）",)
+
+
+def test_two_headers_for_one_column_are_reported():
+    m = match_header(["户编号", "年度家庭人口数", "家庭人口数"], INCOME)
+    assert m.doubles == {"size": ("年度家庭人口数", "家庭人口数")}
+
+
+# ---------------------------------------------------------------------------- read_table
+
+
+def hh_rows():
+    return [["H1", "宽州镇", "东村", 3, "未脱贫"], ["H2", "宽州镇", "西村", 2, "已脱贫"]]
+
+
+def test_excel_title_and_blank_lines_above_the_header(tmp_path):
+    p = write_xlsx(tmp_path / "户信息.xlsx", [
+        ["清涧县贫困户信息表"], [None], ["填报单位：扶贫办", None, "2019年9月"], [],
+        ["户编号", "乡(镇)", "行政村", "家庭人口数", "脱贫属性"], *hh_rows(), [], ["H3", "镇", "村", 1, "未脱贫"],
+    ], sheet="贫困户")
+    raw = read_table(p, "户信息.xlsx", HH)
+    assert raw.sheet == "贫困户"
+    assert raw.header_row == 5
+    assert raw.rows.tolist() == [6, 7, 9]  # Excel row numbers; the blank row 8 is skipped
+    assert raw.blank_rows == 1
+    assert raw.cells["hh_id"].tolist() == ["H1", "H2", "H3"]
+    assert raw.cells["size"].tolist() == [3.0, 2.0, 1.0]
+
+
+def test_missing_required_column_message_names_file_and_columns(tmp_path):
+    p = write_xlsx(tmp_path / "户信息.xlsx", [
+        ["清涧县贫困户信息表"], ["户编号", "乡(镇)", "脱贫属性"], ["H1", "宽州镇", "未脱贫"]])
+    with pytest.raises(InputError) as e:
+        read_table(p, "户信息.xlsx", HH)
+    assert str(e.value) == (
+        "文件 户信息.xlsx，工作表 Sheet1，第 2 行，列 village, size：缺少必需列：行政村（village）、"
+        "家庭人口数（size）（已检查前 30 行，最接近的表头在第 2 行） / missing required column(s): "
+        "village, size (best header candidate: row 2)"
+    )
+    assert (e.value.file, e.value.sheet, e.value.row, e.value.column) == (
+        "户信息.xlsx", "Sheet1", 2, "village, size")
+
+
+def test_duplicate_column_is_an_error(tmp_path):
+    p = write_csv(tmp_path / "income.csv", [
+        ["户编号", "年度", "年度家庭人口数", "家庭人口数", "工资性收入", "生产经营性收入", "生产经营性支出",
+         "财产性收入", "转移性收入"]])
+    with pytest.raises(InputError, match="年度家庭人口数、家庭人口数") as e:
+        read_table(p, "income.csv", INCOME)
+    assert e.value.column == "size"
+
+
+def test_corrupt_excel_file_is_an_input_error(tmp_path):
+    p = tmp_path / "户信息.xlsx"
+    p.write_bytes(b"PK\x03\x04 this is not really a workbook")
+    with pytest.raises(InputError, match="无法读取 Excel 文件") as e:
+        read_table(p, "户信息.xlsx", HH)
+    assert e.value.file == "户信息.xlsx"
+
+
+def test_empty_workbook_and_empty_csv(tmp_path):
+    p = write_xlsx(tmp_path / "户信息.xlsx", [])
+    with pytest.raises(InputError, match="没有数据"):
+        read_table(p, "户信息.xlsx", HH)
+    c = tmp_path / "households.csv"
+    c.write_bytes(b"\n\n")
+    with pytest.raises(InputError, match="文件为空"):
+        read_table(c, "households.csv", HH)
+
+
+def test_first_non_empty_sheet_is_read_and_others_are_noted(tmp_path):
+    p = write_xlsx(tmp_path / "户信息.xlsx", [], sheet="封面", extra_sheets={
+        "数据": [["户编号", "乡(镇)", "行政村", "家庭人口数", "脱贫属性"], *hh_rows()], "说明": [["备注"]]})
+    raw = read_table(p, "户信息.xlsx", HH)
+    assert raw.sheet == "数据"
+    assert len(raw) == 2
+    assert any("封面" in n and "说明" in n for n in raw.notes)
+
+
+def test_merged_cells_fill_the_rows_they_span(tmp_path):
+    rows = [["户编号", "乡(镇)", "行政村", "家庭人口数", "脱贫属性"],
+            ["H1", "宽州镇", "东村", 3, "未脱贫"], ["H2", None, "东村", 2, "未脱贫"],
+            ["H3", None, "西村", 1, "未脱贫"]]
+    p = write_xlsx(tmp_path / "户信息.xlsx", rows, merges=[(1, 1, 3, 1)])
+    raw = read_table(p, "户信息.xlsx", HH)
+    assert raw.cells["town"].tolist() == ["宽州镇"] * 3
+
+
+def test_xls_written_by_xlwt(tmp_path):
+    p = write_xls(tmp_path / "户信息.xls", [
+        ["清涧县贫困户信息表"], ["户编号", "乡(镇)", "行政村", "家庭人口数", "脱贫属性", "户主证件号码"],
+        ["H1", "宽州镇", "东村", 3, "未脱贫", 610830199001011234],
+        ["H2", "宽州镇", "西村", 2.0, "已脱贫", "61083019900101123X"]])
+    raw = read_table(p, "户信息.xls", HH)
+    assert raw.header_row == 2 and raw.rows.tolist() == [3, 4]
+    assert raw.cells["hh_id"].tolist() == ["H1", "H2"]
+    assert raw.cells["size"].tolist() == [3, 2]
+    assert not isinstance(raw.cells["head_id_number"][0], str)  # a number, as Excel stored it
+    assert raw.cells["head_id_number"][1] == "61083019900101123X"
+
+
+def test_parquet_columns_are_the_header(tmp_path):
+    p = write_parquet(tmp_path / "households.parquet", {
+        "hh_id": ["H1", "H2"], "town": ["宽州镇", None], "village": ["东村", "西村"],
+        "size": [3, 2], "exit_status": ["未脱贫", "已脱贫"]})
+    raw = read_table(p, "households.parquet", HH)
+    assert raw.header_row == 1 and raw.rows.tolist() == [2, 3]
+    assert raw.cells["town"].tolist() == ["宽州镇", ""]
+    assert raw.cells["size"].tolist() == [3, 2]
+
+
+def test_csv_row_numbers_are_line_numbers_even_with_multiline_cells(tmp_path):
+    p = tmp_path / "households.csv"
+    p.write_text('标题行\n户编号,乡(镇),行政村,家庭人口数,脱贫属性\nH1,宽州镇,"东村\n一组",3,未脱贫\n\n'
+                 "H2,宽州镇,西村,2,未脱贫\n", encoding="utf-8")
+    raw = read_table(p, "households.csv", HH)
+    assert raw.header_row == 2
+    assert raw.rows.tolist() == [3, 6]
+    assert raw.cells["village"].tolist() == ["东村\n一组", "西村"]
+
+
+def test_tab_separated_csv_and_ragged_rows(tmp_path):
+    p = tmp_path / "households.csv"
+    p.write_text("户编号\t乡(镇)\t行政村\t家庭人口数\t脱贫属性\nH1\t宽州镇\t东村\t3\nH2\t宽州镇\t西村\t2\t未脱贫\textra\n",
+                 encoding="utf-8")
+    raw = read_table(p, "households.csv", HH)
+    assert raw.cells["exit_status"].tolist() == ["", "未脱贫"]
+    assert raw.cells["size"].tolist() == ["3", "2"]
+
+
+def test_dates_come_as_dates_from_excel(tmp_path):
+    p = write_xlsx(tmp_path / "结对关系.xlsx", [
+        ["帮扶责任人编号", "户编号", "帮扶开始时间"], ["G1", "H1", dt.date(2019, 9, 30)]])
+    raw = read_table(p, "结对关系.xlsx", schema.TABLES["pairings"])
+    cell = raw.cells["start"][0]
+    assert isinstance(cell, dt.date) and cell.isoformat().startswith("2019-09-30")
+
+
+def test_lead_cells_hold_the_first_columns(tmp_path):
+    p = write_csv(tmp_path / "households.csv", [
+        ["序号", "户编号", "乡(镇)", "行政村", "家庭人口数", "脱贫属性"], ["1", "H1", "镇", "村", "3", "未脱贫"]])
+    raw = read_table(p, "households.csv", HH)
+    assert raw.lead.shape == (1, 4)
+    assert np.array_equal(raw.lead[0], np.array(["1", "H1", "镇", "村"], dtype=object))
