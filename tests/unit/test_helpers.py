@@ -426,3 +426,9 @@ def test_funnel_figure_marks_the_helpers_below_the_limit():
     fig = H.funnel_figure(rev)
     red = [c for c in fig.axes[0].collections if len(c.get_offsets()) and c.get_sizes()[0] == 36]
     assert len(red) == 1 and len(red[0].get_offsets()) == 1
+
+
+def test_no_overloaded_helper_gives_an_empty_ledger_with_its_columns():
+    ctx = Context(tiny_package(), load_params("2019Q3", overrides={"helpers.max_households": 6}))
+    ov = H.compliance(ctx)["helper_overloaded"]
+    assert ov.empty and list(ov.columns) == list(H.LEDGERS["helper_overloaded"].columns_zh)
