@@ -276,7 +276,7 @@ def format_cells(df: pd.DataFrame, spec: LedgerSpec | None = None) -> pd.DataFra
             labels = schema.CODE_LABELS_ZH.get(c)
             if labels:
                 t = t.replace(labels)
-        out[c] = t.where(present, "").astype("str")
+        out[c] = t.astype("object").where(present, "").astype("str")  # all-NA Int64/Float64 too
     return pd.DataFrame(out, index=df.index, columns=df.columns)
 
 
