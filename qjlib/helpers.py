@@ -582,7 +582,8 @@ def _joined(frame: pd.DataFrame, key: str, col: str) -> pd.Series:
     d = frame[[key, col]].dropna().drop_duplicates().sort_values([key, col])
     if d.empty:
         return pd.Series(dtype="str", name=col, index=pd.Index([], dtype="str", name=key))
-    wide = d.assign(_k=d.groupby(key).cumcount()).pivot(index=key, columns="_k", values=col)
+    wide = d.assign(_k=d.groupby(key).cumcount()).pivot_table(
+        index=key, columns="_k", values=col, aggfunc="first")
     out = wide[0].astype("str")
     for k in wide.columns[1:]:  # a loop over the few positions, not over helpers
         nxt = wide[k].astype("str")
