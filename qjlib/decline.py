@@ -414,8 +414,10 @@ def jump_flags(pc: np.ndarray, jump_factor: float) -> np.ndarray:
 # All metrics per household
 
 
+# The columns of household_metrics, in order.
 METRIC_COLUMNS: tuple[str, ...] = (
-    "n_years", "first_year", "pc_now", "size_now", "run_end", "longest_run", "flagged", "gap",
+    "n_years", "first_year", "pc_now", "yoy_change", "size_now", "run_end", "longest_run", "flagged",
+    "gap",
     "gap_year", "start_year", "pc_start", "change", "change_pct", "income_effect", "size_effect",
     "cause", "component", "component_effect", "cagr", "trend_pct", "mk_s", "mk_p", "mk_p_down",
     "trend", "poverty_line", "line_ratio", "below_line", "jumps", "jump_in_window",
@@ -435,7 +437,8 @@ def household_metrics(
     """One row per household of the panel (index ``hh_id``, in panel order), over the years up to
     ``income_year`` (Y):
 
-    - ``pc_now`` per-capita net income in Y (yuan/person); ``size_now``; ``n_years`` years with data;
+    - ``pc_now`` per-capita net income in Y (yuan/person), ``yoy_change`` = pc_Y − pc_{Y−1}
+      (:func:`yoy_change`; NaN if either is missing); ``size_now``; ``n_years`` years with data;
     - ``run_end`` consecutive decreases ending in Y, ``longest_run`` the longest run anywhere,
       ``flagged`` = run_end ≥ N; ``gap``/``gap_year`` the chain broken by a missing year (see
       :func:`chain_gap`);
@@ -517,6 +520,7 @@ def household_metrics(
             "n_years": n_years,
             "first_year": ints(years[first], n_years > 0),
             "pc_now": pc_now,
+            "yoy_change": yoy_change(pc[:, -2:])[:, 0] if t > 1 else np.full(h, np.nan),
             "size_now": size[:, -1],
             "run_end": run_end.astype(np.int64),
             "longest_run": run.max(axis=1).astype(np.int64),
@@ -935,6 +939,8 @@ def reading(s: dict, scope_name: str) -> str:
     if not s.get("available"):
         return f"{scope_name}：{s.get('reason', '无法分析')}。"
     n, k, y, nd = s["past_exited"], s["flagged"], s["income_year"], s["n_declines"]
+    if not n:
+        return f"{scope_name}没有历年脱贫户（{y} 年以前脱贫、含返贫），本篇无可分析的户。"
     parts = [f"{scope_name}共有历年脱贫户（{y} 年以前脱贫、含返贫）{n:,} 户。"]
     if k:
         c = s["by_cause"]

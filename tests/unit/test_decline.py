@@ -86,6 +86,8 @@ def test_three_consecutive_decreases_ending_in_income_year_are_flagged(params):
     assert m.loc["rose_last", "longest_run"] == 2
     assert m.loc["four", "flagged"] and m.loc["four", "run_end"] == 4
     assert not m["gap"].any()
+    assert m.loc["rose_last", "yoy_change"] == 100 and m.loc["fell", "yoy_change"] == -500
+    assert tuple(m.columns) == d.METRIC_COLUMNS
 
 
 def test_missing_year_breaks_the_chain_and_is_a_gap_not_a_decline(params):
@@ -100,6 +102,9 @@ def test_missing_year_breaks_the_chain_and_is_a_gap_not_a_decline(params):
     assert not m["flagged"].any()
     assert m.loc["hole_2017", "gap"] and m.loc["hole_2017", "gap_year"] == 2017
     assert m.loc["no_2019", "gap"] and m.loc["no_2019", "gap_year"] == 2019
+    assert np.isnan(m.loc["no_2019", "yoy_change"])
+    # the window's ends are known, so its change is; its yearly split needs every year
+    assert m.loc["hole_2017", "change"] == -1000 and np.isnan(m.loc["hole_2017", "income_effect"])
     assert m.loc["short", "gap"] and m.loc["short", "gap_year"] == 2016
     assert m.loc["short", "run_end"] == 2
     # a rise in 2019 ends the chain before the gap: no gap to report
