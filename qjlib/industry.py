@@ -155,11 +155,11 @@ def exit_groups(households: pd.DataFrame, income_year: int, past: pd.Series) -> 
     """The households R1 looks at, one row per (group, household).
 
     - ``past_exited``: where ``past`` is true (``qjlib.definitions.past_exited``: exited or returned
-      with ``exit_year`` before the income year); ``cohort`` = ``exit_year``.
-    - ``planned_exit``: ``planned_exit_year`` = ``income_year``; ``cohort`` = ``planned_exit_year``.
+      with ``exit_year`` before the income year); ``cohort_year`` = ``exit_year``.
+    - ``planned_exit``: ``planned_exit_year`` = ``income_year``; ``cohort_year`` = ``planned_exit_year``.
 
     A household in both groups (inconsistent data) appears once in each. Columns: group, hh_id,
-    cohort, town, village (blank → 未填).
+    cohort_year, town, village (blank → 未填).
     """
     base = pd.DataFrame({
         "hh_id": households["hh_id"].astype("str"),
@@ -167,14 +167,14 @@ def exit_groups(households: pd.DataFrame, income_year: int, past: pd.Series) -> 
         "village": _label(households["village"]),
     }, index=households.index)
     parts = [base[_bool(past, households.index)].assign(
-        group="past_exited", cohort=households.loc[_bool(past, households.index), "exit_year"])]
+        group="past_exited", cohort_year=households.loc[_bool(past, households.index), "exit_year"])]
     if "planned_exit_year" in households:
         planned = _bool(households["planned_exit_year"].eq(income_year), households.index)
         parts.append(base[planned].assign(
-            group="planned_exit", cohort=households.loc[planned, "planned_exit_year"]))
+            group="planned_exit", cohort_year=households.loc[planned, "planned_exit_year"]))
     out = pd.concat(parts, ignore_index=True)
-    out["cohort"] = pd.to_numeric(out["cohort"], errors="coerce").astype("Int64")
-    return out[["group", "hh_id", "cohort", "town", "village"]].sort_values(
+    out["cohort_year"] = pd.to_numeric(out["cohort_year"], errors="coerce").astype("Int64")
+    return out[["group", "hh_id", "cohort_year", "town", "village"]].sort_values(
         ["group", "hh_id"], ignore_index=True)
 
 
@@ -243,7 +243,7 @@ def _rate_columns(g: pd.DataFrame) -> pd.DataFrame:
 
 
 def support_rates(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
-    """Support rate and contribution ratio per group (and ``by``: cohort, town, village).
+    """Support rate and contribution ratio per group (and ``by``: cohort_year, town, village).
 
     - ``households``: households of the group; ``supported``: of them, with any benefit in the year;
       ``support_rate`` = supported ÷ households.
@@ -265,7 +265,9 @@ def support_rates(frame: pd.DataFrame, by: Sequence[str] = ()) -> pd.DataFrame:
         with_income=("with_income", "sum"), benefit=("benefit", "sum"),
         net_income=("net_income", "sum"), pivotal=("pivotal", "sum"),
     )
-    return _rate_columns(g).reset_index()
+    g = _rate_columns(g).reset_index()
+    return g[[*keys, "households", "supported", "support_rate", "with_income", "benefit",
+              "net_income", "contribution_ratio", "pivotal"]]
 
 
 def support_by_project(
@@ -326,9 +328,9 @@ def contribution_quantiles(
     description only; the headline figure is the ratio of sums (:func:`support_rates`)."""
     f = frame[frame["contribution"].notna()]
     g = f.groupby("group", sort=True)["contribution"]
-    out = pd.DataFrame({"households": g.size(), "mean": g.mean()})
+    out = pd.DataFrame({"households": g.size(), "ratio_mean": g.mean()})
     for q in qs:
-        out[f"p{round(q * 100):02d}"] = g.quantile(q)
+        out[f"ratio_p{round(q * 100):02d}"] = g.quantile(q)
     return out.reset_index()
 
 
@@ -649,7 +651,7 @@ def analyse(ctx: Context) -> Industry:
     return Industry(
         True, "", year, line, frame,
         rates=support_rates(frame),
-        by_cohort=support_rates(frame, ["cohort"]),
+        by_cohort=support_rates(frame, ["cohort_year"]),
         by_town=support_rates(frame, ["town"]),
         by_village=support_rates(frame, ["town", "village"]),
         by_category=support_by_project(frame, benefits, projects, year, income_types, "category"),
@@ -860,7 +862,7 @@ def summary(ctx: Context) -> dict:
         "support_rate": {
             "overall": past_rate["rate"],
             "households": past_rate["households"], "supported": past_rate["supported"],
-            "by_cohort": _rates(cohorts, "cohort"),
+            "by_cohort": _rates(cohorts, "cohort_year"),
             "planned": _rates(planned),
             "by_category": _classes(res.by_category, "category"),
             "by_nature": _classes(res.by_nature, "nature"),
@@ -869,7 +871,7 @@ def summary(ctx: Context) -> dict:
             "overall": past_contrib["ratio"],
             "households": past_contrib["households"], "benefit": past_contrib["benefit"],
             "net_income": past_contrib["net_income"],
-            "by_cohort": _contribs(cohorts, "cohort"),
+            "by_cohort": _contribs(cohorts, "cohort_year"),
             "planned": _contribs(planned),
         },
         "pivotal": {
@@ -938,3 +940,60 @@ def reading(s: dict, scope_name: str) -> str:
         f"以本金返还代替分红（分本不分红）{fmt_int(dv['principal'])} 户次，均列入分红问题台账。",
     ]
     return "".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# For the notebook: Chinese labels and chart-ready frames (no new figures)
+
+TABLE_ZH: dict[str, str] = {
+    "group": "人群", "cohort_year": "脱贫年度", "town": "乡(镇)", "village": "行政村",
+    "households": "户数", "supported": "有产业受益户数", "support_rate": "产业扶持覆盖率",
+    "with_income": "有收入记录的受益户", "benefit": "产业收入（元）", "net_income": "纯收入（元）",
+    "contribution_ratio": "产业收入贡献率", "pivotal": "关键户", "category": "项目类别",
+    "nature": "项目性质", "fund_source": "资金来源", "year": "实施年度", "projects": "项目个数",
+    "investment": "投资金额（元）", "count_share": "个数占比", "investment_share": "投资占比",
+    "beneficiaries": "受益户（户次）", "investment_per_household": "户均投资（元/户）",
+    "benefit_per_10k": "每万元投资产业收入（元）", "short_projects": "受益户少于计划的项目",
+    "entity": "带动主体", "due": "应兑付（户次）", "on_time": "按时足额（户次）",
+    "issues": "有问题（户次）", "issue_share": "问题占比", "principal": "分本不分红",
+    "unpaid": "逾期未兑付", "short": "低于保底", "late": "延迟兑付", "due_dates": "应兑付日期（月-日）",
+    "band": "产业收入贡献率区间", "share": "占比", "ratio_mean": "平均贡献率",
+    "ratio_p10": "10%分位", "ratio_p25": "25%分位", "ratio_p50": "中位数", "ratio_p75": "75%分位",
+    "ratio_p90": "90%分位",
+}
+
+
+def labelled(t: pd.DataFrame) -> pd.DataFrame:
+    """``t`` with group codes as Chinese labels (历年脱贫户 / 计划脱贫户), for display."""
+    return t.assign(group=t["group"].map(GROUPS_ZH).fillna(t["group"])) if "group" in t else t
+
+
+def chart_frame(t: pd.DataFrame, index: str, columns: str, values: str) -> pd.DataFrame:
+    """A long table made wide for a stacked chart (rows ``index``, one column per ``columns``
+    value, coded natures in Chinese, missing cells 0)."""
+    w = t.pivot_table(index=index, columns=columns, values=values, aggfunc="sum", fill_value=0,
+                      sort=True)
+    w.columns = [CODE_LABELS_ZH.get(columns, {}).get(c, c) for c in w.columns]
+    return w
+
+
+# The columns a notebook shows of each ledger (the full ledgers are in the report folder).
+LEDGER_VIEW: dict[str, tuple[str, ...]] = {
+    "dividend_overdue": ("project_id", "hh_id", "year", "status", "town", "village", "entity",
+                         "due_date", "paid_date", "dividend_amount", "reason"),
+    "industry_beneficiaries": ("project_id", "hh_id", "year", "town", "village", "project_name",
+                               "category", "nature", "benefit_types", "amount"),
+    "industry_projects": ("project_id", "name", "year", "town", "village", "nature", "investment",
+                          "planned_households", "beneficiaries", "dividend_issues", "reason"),
+}
+
+
+def ledger_view(name: str, led: pd.DataFrame) -> pd.DataFrame:
+    """The columns of ledger ``name`` a notebook shows, dividend statuses in Chinese; for
+    ``industry_projects`` only the projects with something to act on (reason ≠ 正常)."""
+    v = led[list(LEDGER_VIEW[name])]
+    if name == "dividend_overdue":
+        v = v.assign(status=v["status"].map(STATUS_ZH).fillna(v["status"]))
+    if name == "industry_projects":
+        v = v[v["reason"].ne("正常")]
+    return v

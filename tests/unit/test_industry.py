@@ -58,7 +58,7 @@ def test_income_amount_counts_income_types_and_not_principal():
 
 def _groups(hh_ids, group="past_exited", cohort=2017, towns=None):
     return pd.DataFrame({
-        "group": group, "hh_id": hh_ids, "cohort": pd.array([cohort] * len(hh_ids), "Int64"),
+        "group": group, "hh_id": hh_ids, "cohort_year": pd.array([cohort] * len(hh_ids), "Int64"),
         "town": towns or ["城关镇"] * len(hh_ids), "village": "甲村"})
 
 
@@ -105,7 +105,7 @@ def test_support_rates_by_town_and_cohort():
     town = ind.support_rates(frame, ["town"]).set_index("town")
     assert town.loc["甲镇", "support_rate"] == 1.0 and town.loc["乙镇", "support_rate"] == 0.0
     assert town.loc["甲镇", "contribution_ratio"] == pytest.approx(900 / 13000)
-    cohort = ind.support_rates(frame, ["cohort"]).set_index("cohort")
+    cohort = ind.support_rates(frame, ["cohort_year"]).set_index("cohort_year")
     assert cohort.loc[2016, "support_rate"] == 0.5 and cohort.loc[2017, "supported"] == 1
 
 
@@ -138,7 +138,7 @@ def test_exit_groups_past_and_planned():
     assert g[["group", "hh_id"]].to_numpy().tolist() == [
         ["past_exited", "H1"], ["past_exited", "H3"], ["planned_exit", "H2"],
         ["planned_exit", "H3"]]
-    assert g["cohort"].tolist() == [2016, 2017, 2019, 2019]
+    assert g["cohort_year"].tolist() == [2016, 2017, 2019, 2019]
     assert g.loc[g["hh_id"].eq("H3"), "town"].unique().tolist() == [ind.NOT_GIVEN]
 
 
