@@ -69,6 +69,7 @@ log = logging.getLogger(__name__)
 # Stable codes of rejects (R) and findings (F), with what they mean.
 KINDS: dict[str, str] = {
     "total_row": "R 合计/总计/小计行 (a totals line)",
+    "header_row": "R 重复的表头行 (the header line repeated, as paged exports do)",
     "missing_required": "R 必填单元格为空 (a required cell is blank)",
     "unparseable_number": "R/F 不是数字 (not a number; R in a required column, F → NA otherwise)",
     "unparseable_date": "R/F 不是日期 (not a date)",
@@ -113,7 +114,7 @@ TABLE_USES: dict[str, tuple[str, str]] = {
 SIGNED_MONEY = ("net_income", "net_per_capita")
 SOURCE_FILES = ("schema.py", "readers.py", "load.py", "definitions.py")
 _RENAMED = {"net_income": "net_income_reported", "net_per_capita": "net_per_capita_reported"}
-_PRIO = {"total_row": 0, "missing_required": 1, "unparseable_number": 2, "unparseable_date": 2,
+_PRIO = {"total_row": 0, "header_row": 0, "missing_required": 1, "unparseable_number": 2, "unparseable_date": 2,
          "bad_year": 2, "size_lt_1": 3, "duplicate_key": 4}
 _DATE_DTYPE = "datetime64[us]"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
@@ -446,22 +447,26 @@ def _text(raw: np.ndarray) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarra
     if not is_str.all():
         idx = np.flatnonzero(~is_str)
         vals = raw[idx]
-        try:
-            f = vals.astype(np.float64)
+        txt = np.empty(len(idx), dtype=object)
+        is_float = np.fromiter((type(x) is float for x in vals), dtype=bool, count=len(vals))
+        if is_float.any():  # Excel numbers (xlsx): whole ones below 1e15 are exact digits
+            f = vals[is_float].astype(np.float64)
             whole = np.isfinite(f) & (f == np.floor(f)) & (np.abs(f) < 1e15)
-            txt = np.empty(len(idx), dtype=object)
-            txt[whole] = f[whole].astype(np.int64).astype(str).astype(object)
-            txt[~whole] = [_cell_text(x) for x in vals[~whole]]
-            came_num[idx] = True
-            lossy[idx[~whole & np.isfinite(f) & (np.abs(f) >= 1e15)]] = True
-        except (ValueError, TypeError):
-            txt = _texts(vals)
-            num = np.array([isinstance(x, int | float | np.number) and not isinstance(x, bool)
-                            for x in vals], dtype=bool)
-            came_num[idx[num]] = True
-            big = np.array([isinstance(x, int | float | np.number) and abs(x) >= 1e15
-                            for x in vals], dtype=bool)
-            lossy[idx[num & big]] = True
+            ft = np.empty(len(f), dtype=object)
+            ft[whole] = f[whole].astype(np.int64).astype(str)
+            ft[~whole] = [_cell_text(float(x)) for x in f[~whole]]
+            txt[is_float] = ft
+            came_num[idx[is_float]] = True
+            lossy[idx[is_float][np.isfinite(f) & (np.abs(f) >= 1e15)]] = True
+        other = np.flatnonzero(~is_float)
+        if len(other):  # ints (xls, Parquet) keep every digit; dates, booleans as read
+            txt[other] = [_cell_text(x) for x in vals[other]]
+            ints = np.array([isinstance(x, int | np.integer) and not isinstance(x, bool)
+                             for x in vals[other]], dtype=bool)
+            big = np.array([bool(i) and abs(int(x)) >= 10**15 for i, x in
+                            zip(ints, vals[other], strict=True)], dtype=bool)
+            came_num[idx[other[ints]]] = True
+            lossy[idx[other[big]]] = True  # 16+ digits stored as a number in Excel: a double
         out[idx] = txt
     s = pd.Series(out, dtype="str").str.strip()
     blank = (s == "").to_numpy(dtype=bool)
@@ -543,7 +548,15 @@ def _empty(kind: str, n: int) -> Any:
         return np.full(n, np.datetime64("NaT"), dtype=_DATE_DTYPE)
     if kind == "bool":
         return pd.arrays.BooleanArray(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
-    return pd.Series(np.full(n, np.nan, dtype=object), dtype="str")
+    return _str_nulls(n)
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas 3's default "str" dtype
+
+
+def _str_nulls(n: int) -> pd.Series:
+    """An all-missing ``str`` column, built directly in Arrow (no Python objects)."""
+    return pd.Series(pd.arrays.ArrowStringArray(pa.nulls(n, pa.large_string()), dtype=_STR))
 
 
 _BAD_KIND = {"money": "unparseable_number", "float": "unparseable_number",
@@ -698,7 +711,22 @@ def _convert_file(raw: readers.RawTable, table: schema.Table, offset: int, issue
     if totals.any():
         issues.add(offset + np.flatnonzero(totals), "total_row", "", "合计",
                    "合计/总计行，不是数据行", "totals line, not a data row", True)
+    repeated = _header_rows(raw)
+    if len(repeated):
+        issues.add(offset + repeated, "header_row", "", "", "重复的表头行（分页导出），不是数据行",
+                   "a repeated header line (paged export), not a data row", True)
     return df
+
+
+def _header_rows(raw: readers.RawTable) -> np.ndarray:
+    """Positions of data rows that repeat the header line (every matched cell equal to its
+    header cell), as paged exports print it again on every page."""
+    todo = np.arange(len(raw))
+    for name, cell in raw.header_cells.items():
+        if not len(todo):
+            break
+        todo = todo[raw.cells[name][todo] == cell]
+    return todo if raw.header_cells else todo[:0]
 
 
 def _flag_finding(issues: _Issues, offset: int, kind: str, col: str, label: str,
@@ -840,9 +868,12 @@ def _load_table(table: schema.Table, files: list[tuple[Path, str]], tol: float,
     loaded = _Loaded(table, full, issues, {r.file: r.sheet for r in reads}, reads)
     _duplicates(loaded)
     rejected = issues.rejected_pos()
-    keep = np.ones(len(full), dtype=bool)
-    keep[rejected] = False
-    loaded.kept = full[keep]
+    if len(rejected):
+        keep = np.ones(len(full), dtype=bool)
+        keep[rejected] = False
+        loaded.kept = full[keep]
+    else:
+        loaded.kept = full
     return loaded
 
 
@@ -851,7 +882,7 @@ def _duplicates(loaded: _Loaded) -> None:
     full, key = loaded.full, list(loaded.table.key)
     ok = np.ones(len(full), dtype=bool)
     ok[loaded.issues.rejected_pos()] = False
-    sub = full.loc[ok, key]
+    sub = full[key] if ok.all() else full.loc[ok, key]
     dup = sub.duplicated(keep="first").to_numpy()
     if not dup.any():
         return
@@ -967,7 +998,7 @@ def _town_of(name: str, df: pd.DataFrame, where: pd.DataFrame | None) -> pd.Data
 def _ledgers(loaded: dict[str, _Loaded], tables: dict[str, pd.DataFrame]
              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     rejects, findings, accounting = [], [], []
-    hh = tables["households"].drop_duplicates("hh_id").set_index("hh_id")[["town", "village"]]
+    hh = tables["households"].set_index("hh_id")[["town", "village"]]  # hh_id unique once kept
     order = {t: i for i, t in enumerate(schema.TABLES)}
     for name, ld in loaded.items():
         if not ld.issues.parts:
@@ -1230,10 +1261,13 @@ def check_main(args: Any) -> int:
             print(f"  - {note}")
     if args.out is not None:
         out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        for name, ledger in (("rejects", pkg.rejects), ("findings", pkg.findings)):
-            mask_frame(ledger, "masked").to_csv(out / f"{name}.csv", index=False,
-                                                encoding="utf-8-sig", lineterminator="\n")
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for name, ledger in (("rejects", pkg.rejects), ("findings", pkg.findings)):
+                mask_frame(ledger, "masked").to_csv(out / f"{name}.csv", index=False,
+                                                    encoding="utf-8-sig", lineterminator="\n")
+        except OSError as e:
+            raise QjError(f"无法写出台账到 {out}：{e.strerror} / cannot write the ledgers to {out}") from None
         print(f"已写出 written: {out / 'rejects.csv'}, {out / 'findings.csv'}")
     print("数据包可用 / the package is usable")
     return 0

@@ -157,6 +157,7 @@ class RawTable:
     headers: dict[str, str]  # canonical column -> header text as written in the file
     factors: dict[str, float]  # canonical column -> unit factor (万元 → 10000.0)
     lead: np.ndarray  # object (n, ≤LEAD_CELLS): leading raw cells of each row (totals lines)
+    header_cells: dict[str, object] = field(default_factory=dict)  # canonical -> header cell
     blank_rows: int = 0
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
@@ -279,21 +280,29 @@ def _read_csv(path: Path, rel: str) -> tuple[np.ndarray, np.ndarray, str]:
     starts: list[int] = []
     prev = 0
     try:
-        for rec in reader:
-            starts.append(prev + 1)
-            prev = reader.line_num
-            rows.append(rec)
+        if '"' not in text:  # no quoted field can span lines: record i is line i
+            rows = list(reader)
+            starts = range(1, len(rows) + 1)
+        else:
+            for rec in reader:
+                starts.append(prev + 1)
+                prev = reader.line_num
+                rows.append(rec)
     except csv.Error as e:
+        line = prev + 1 if starts else reader.line_num
         raise InputError(
-            f"CSV 文件第 {prev + 1} 行格式错误", f"malformed CSV at line {prev + 1}: {e}", file=rel
+            f"CSV 文件第 {line} 行格式错误", f"malformed CSV at line {line}: {e}", file=rel
         ) from None
     if not any(any(c.strip() for c in r) for r in rows):
         raise InputError("文件为空", "the file is empty", file=rel)
-    width = max(len(r) for r in rows)
-    grid = np.empty((len(rows), width), dtype=object)
-    grid[:] = ""
-    for i, r in enumerate(rows):
-        grid[i, : len(r)] = r
+    widths = set(map(len, rows))
+    if len(widths) == 1:
+        grid = np.array(rows, dtype=object).reshape(len(rows), widths.pop())
+    else:  # ragged lines (blank lines, short rows): pad with empty cells
+        grid = np.empty((len(rows), max(widths)), dtype=object)
+        grid[:] = ""
+        for i, r in enumerate(rows):
+            grid[i, : len(r)] = r
     return grid, np.asarray(starts, dtype=np.int64), encoding
 
 
@@ -402,4 +411,5 @@ def _from_grid(
         file=rel, sheet=sheet, header_row=int(rownums[i]), rows=rows, cells=cells,
         headers=m.headers, factors=m.factors, lead=data[:, :LEAD_CELLS], blank_rows=n_blank,
         encoding=encoding, notes=notes,
+        header_cells={name: grid[i, j] for name, j in m.columns.items()},
     )

@@ -343,3 +343,17 @@ def test_no_exit_year_column_is_a_note_not_a_finding_per_household(tmp_path):
     pkg = load_package(tmp_path)
     assert pkg.findings.empty
     assert any("没有「脱贫年度」列" in n for n in pkg.notes)
+
+
+def test_two_line_merged_header_and_a_header_repeated_on_every_page(tmp_path):
+    top = ["户编号", "地址", None, "家庭人口数", "脱贫属性"]
+    sub = ["户编号", "乡(镇)", "行政村", "家庭人口数", "脱贫属性"]
+    rows = [["清涧县贫困户信息表"], top, [None, "乡(镇)", "行政村", None, None],
+            ["H1", "宽州镇", "东村", 3, "未脱贫"], sub, ["H2", "宽州镇", "西村", 2, "未脱贫"]]
+    # 户编号/家庭人口数/脱贫属性 merged over the two header lines, 地址 over 乡(镇) and 行政村
+    write_xlsx(tmp_path / "户信息.xlsx", rows, merges=[(1, 0, 2, 0), (1, 1, 1, 2), (1, 3, 2, 3),
+                                                       (1, 4, 2, 4)])
+    pkg = load_package(tmp_path)
+    assert pkg["households"]["hh_id"].tolist() == ["H1", "H2"]
+    assert pkg["households"]["_row"].tolist() == [4, 6]
+    assert rej(pkg) == [("户信息.xlsx", 5, "", "header_row")]
