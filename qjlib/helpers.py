@@ -59,9 +59,12 @@ Outcome-based review (``helper_review``)
    the rank simulation).
 3. Villagers' ratings (群众测评), leaders' comments (领导点评) and interview scores (干部访谈) of
    the as-of year (dated 1 January … ``A``) are shrunk the same way, per source.
-4. *Composite* (higher is better): each component's shrunk value z-scored across helpers
-   (population SD), weighted by ``helpers.weights``, the weights renormalised over the
-   components a helper has: ``composite = Σ w_c z_c / Σ w_c``. Visits do not enter it.
+4. *Composite* (higher is better): each component's shrunk value z-scored on the scale of the
+   true between-helper spread, ``z_c = (shrunk_c − μ_c) / τ_c`` (the column's mean and
+   population SD when σ² is unknown), weighted by ``helpers.weights``, the weights renormalised
+   over the components a helper has: ``composite = Σ w_c z_c / Σ w_c`` — the posterior mean of
+   the weighted standardised true performance, so an unreliable component (small λ, little
+   spread after shrinking) moves it little. Visits do not enter it.
 5. *Funnel plot*: helper mean residual against ``n_h`` with limits
    ``μ ± z_p √(σ²/n_h + τ²_w)`` at p = ``helpers.funnel_warn`` (95 %) and
    ``helpers.flag_limit`` (99.8 %); over-dispersion by **additive random effects**
@@ -502,37 +505,64 @@ def funnel_limits(n: Any, mu: float, sigma2: float, tau2: float,
     return mu - half, mu + half
 
 
-def composite_scores(shrunk: pd.DataFrame, weights: dict[str, float]) -> pd.Series:
+Scales = dict[str, tuple[float, float]]
+
+
+def component_scales(shrunk: pd.DataFrame, estimates: dict[str, dict] | None = None) -> Scales:
+    """Centre and scale of each component for the composite: ``(μ_c, τ_c)`` — the grand mean and
+    the between-helper SD √τ² of the component's true values — when ``estimates`` give them
+    (σ² known); else the mean and population SD of the column across helpers. On the τ scale a
+    component measured with little reliability spreads little and so moves the composite little:
+    the composite is then the posterior mean of ``Σ w_c θ_c/τ_c``."""
+    out: Scales = {}
+    for c in shrunk.columns:
+        e = (estimates or {}).get(c, {})
+        if np.isfinite(e.get("sigma2", np.nan)) and np.isfinite(e.get("tau2", np.nan)):
+            out[c] = (float(e["mu"]), float(np.sqrt(e["tau2"])))
+        else:
+            col = shrunk[c].astype(float)
+            out[c] = (float(col.mean()), float(col.std(ddof=0)))
+    return out
+
+
+def composite_scores(shrunk: pd.DataFrame, weights: dict[str, float],
+                     scales: Scales | None = None) -> pd.Series:
     """Weighted mean of the z-scored components (columns of ``shrunk``, one row per helper):
-    ``z_c = (s_c − mean_c) / sd_c`` (population SD across helpers that have ``c``),
-    ``composite = Σ_c w_c z_c / Σ_c w_c`` over the components the helper has. NaN when it has
-    none. Higher is better."""
-    z, w = _zscores(shrunk, weights)
+    ``z_c = (s_c − centre_c) / scale_c`` with :func:`component_scales` (default: the column's
+    mean and population SD), ``composite = Σ_c w_c z_c / Σ_c w_c`` over the components the helper
+    has (weights renormalised). A component without spread (scale 0) scores 0. NaN when the
+    helper has no component. Higher is better."""
+    z, w = _zscores(shrunk, weights, scales)
     num = (z.fillna(0.0) * w).sum(axis=1)
     den = (z.notna() * w).sum(axis=1)
     return (num / den.where(den > 0)).rename("composite")
 
 
-def _zscores(shrunk: pd.DataFrame, weights: dict[str, float]) -> tuple[pd.DataFrame, pd.Series]:
+def _zscores(shrunk: pd.DataFrame, weights: dict[str, float],
+             scales: Scales | None) -> tuple[pd.DataFrame, pd.Series]:
     """z-scores of the weighted components present; a component without spread scores 0."""
     cols = [c for c in shrunk.columns if weights.get(c, 0) > 0 and shrunk[c].notna().any()]
+    sc = component_scales(shrunk[cols]) if scales is None else scales
     s = shrunk[cols].astype(float)
-    sd = s.std(ddof=0)
-    z = (s - s.mean()) / sd.where(sd > 0, np.inf)
+    centre = pd.Series({c: sc[c][0] for c in cols}, dtype=float)
+    scale = pd.Series({c: sc[c][1] for c in cols}, dtype=float)
+    z = (s - centre) / scale.where(scale > 0, np.inf)
     return z.where(s.notna()), pd.Series({c: float(weights[c]) for c in cols}, dtype=float)
 
 
 def rank_intervals(shrunk: pd.DataFrame, post_sd: pd.DataFrame, weights: dict[str, float],
-                   draws: int, seed: int, level: float) -> pd.DataFrame:
+                   draws: int, seed: int, level: float,
+                   scales: Scales | None = None) -> pd.DataFrame:
     """Rank of the composite (1 = best, ties share the better rank) and its ``level`` interval
     from ``draws`` simulated posterior draws: per component ``θ ~ N(shrunk, post_sd²)`` (an
-    unknown SD counts as 0), z-scored with the point estimates' mean and SD, combined as in
-    :func:`composite_scores`, ranked among helpers with a composite in each draw. Rows of
+    unknown SD counts as 0), z-scored with the same centres and scales as the point composite
+    (:func:`composite_scores`), ranked among helpers with a composite in each draw. Rows of
     ``shrunk`` (helpers) must be sorted; the generator is ``default_rng(seed)``. ``rank`` ranks
     the point composites; the interval describes the simulated ranks, so for a nearly certain
     helper whose noisier neighbours overtake it in most draws it may exclude ``rank``."""
-    z, w = _zscores(shrunk, weights)
-    point = composite_scores(shrunk, weights)
+    z, w = _zscores(shrunk, weights, scales)
+    sc = component_scales(shrunk[list(w.index)]) if scales is None else scales
+    point = composite_scores(shrunk, weights, scales)
     ok = point.notna().to_numpy()
     out = pd.DataFrame(index=shrunk.index, columns=["rank", "rank_lo", "rank_hi"], dtype="Int64")
     if not ok.any():
@@ -544,11 +574,10 @@ def rank_intervals(shrunk: pd.DataFrame, post_sd: pd.DataFrame, weights: dict[st
     den = has.astype(float) @ w.to_numpy()
     comp = np.zeros((draws, H))
     for j, c in enumerate(w.index):  # a loop over the (≤ 4) components, not over helpers
-        s = shrunk[c].astype(float)
-        mean, sd = s.mean(), s.std(ddof=0)
+        mean, sd = sc[c]
         if not sd > 0:  # no spread: z = 0 for everyone, nothing to add
             continue
-        mu_h = s.to_numpy()[ok]
+        mu_h = shrunk[c].astype(float).to_numpy()[ok]
         sd_h = np.nan_to_num(post_sd[c].astype(float).to_numpy()[ok], nan=0.0)
         comp += np.where(has[:, j], w.iloc[j] * (mu_h - mean) / sd, 0.0)
         noisy = has[:, j] & (sd_h > 0)
@@ -676,18 +705,42 @@ def linked_helpers(pairings: pd.DataFrame, asof: pd.Timestamp) -> pd.Index:
     return pd.Index(pairings.loc[m, "helper_id"].unique()).sort_values()
 
 
+def helper_gates(ctx: Context) -> pd.DataFrame:
+    """The per-helper facts that need no comparison, indexed by ``helper_id`` (sorted; the
+    helpers table and every helper of the pairings): ``n_households`` (active on the as-of
+    date), ``linked`` (:func:`linked_helpers`), ``visits_quarter`` (NA without a visits table),
+    ``reviewed`` (any review this year; NA without a reviews table), ``not_reviewed`` (linked
+    and not reviewed) and ``no_visit`` (active households and no visit this quarter)."""
+    asof = ctx.asof
+    hp, pr, vis, rev = (_get(ctx, t) for t in ("helpers", "pairings", "visits", "reviews"))
+    idx = _helper_index(hp, pr)
+    g = pd.DataFrame(index=idx)
+    n = helper_loads(pr, asof) if pr is not None else pd.Series(dtype="int64")
+    g["n_households"] = n.reindex(idx).fillna(0).astype("Int64")
+    g["linked"] = _isin(idx, linked_helpers(pr, asof)) if pr is not None else False
+    g["visits_quarter"] = (visits_in_quarter(vis, asof).reindex(idx).fillna(0).astype("Int64")
+                           if vis is not None else pd.Series(pd.NA, index=idx, dtype="Int64"))
+    g["reviewed"] = (pd.Series(_isin(idx, this_year_reviews(rev, asof)["helper_id"]), index=idx)
+                     if rev is not None else pd.Series(pd.NA, index=idx, dtype="boolean"))
+    g["not_reviewed"] = (g["linked"] & ~g["reviewed"]).fillna(False).astype(bool)
+    g["no_visit"] = (g["n_households"].gt(0) & g["visits_quarter"].eq(0)).fillna(False).astype(bool)
+    return g
+
+
 def review(ctx: Context) -> Review:
     """The outcome-based review of every helper (module docstring, steps 1–7)."""
     P = ctx.params
     asof = ctx.asof
     hh = ctx.pkg["households"]
-    hp, pr, vis, rev = (_get(ctx, t) for t in ("helpers", "pairings", "visits", "reviews"))
+    hp, pr, rev = (_get(ctx, t) for t in ("helpers", "pairings", "reviews"))
     inc, mem = _get(ctx, "income"), _get(ctx, "members")
-    idx = _helper_index(hp, pr)
+    gates = helper_gates(ctx)
+    idx = gates.index
     t = pd.DataFrame(index=idx)
     if hp is not None:
         t = t.join(hp.drop_duplicates("helper_id").set_index("helper_id")[
             [c for c in ("name", "unit", "team") if c in hp.columns]])
+    t = t.join(gates[["n_households", "visits_quarter", "reviewed"]])
     estimates: dict[str, dict] = {}
     shrunk = pd.DataFrame(index=idx, columns=list(COMPONENTS), dtype=float)
     post_sd = shrunk.copy()
@@ -697,7 +750,6 @@ def review(ctx: Context) -> Review:
 
     if pr is not None:
         t = t.join(helper_places(pr, hh, asof))
-        t["n_households"] = helper_loads(pr, asof).reindex(idx).fillna(0).astype("Int64")
         if inc is not None:
             outcomes = pairing_outcomes(pr, inc, hh, mem, ctx.income_year, asof)
             outcomes["residual"] = outcome_residuals(outcomes)
@@ -716,40 +768,45 @@ def review(ctx: Context) -> Review:
                 funnel[f"lo_{tag}"], funnel[f"hi_{tag}"] = lo, hi
     if rev is not None:
         ry = this_year_reviews(rev, asof)
-        t["reviewed"] = _isin(idx, ry["helper_id"])
         for src in SOURCES:
             r = ry[ry["source"] == src]
             res, est = shrink_means(r["score"], r["helper_id"])
             estimates[src] = est
             t[f"{src}_n"] = res["n"].reindex(idx).fillna(0).astype("Int64")
             shrunk[src], post_sd[src] = res["shrunk"], res["post_sd"]
-    if vis is not None:
-        t["visits_quarter"] = visits_in_quarter(vis, asof).reindex(idx).fillna(0).astype("Int64")
 
     weights = {k: float(v) for k, v in P.get("helpers.weights").items()}
     t["outcome_shrunk"], t["outcome_sd"] = shrunk["outcome"], post_sd["outcome"]
     for src in SOURCES:
         t[f"{src}_shrunk"] = shrunk[src]
-    t["composite"] = composite_scores(shrunk, weights)
+    scales = component_scales(shrunk, estimates)
+    t["composite"] = composite_scores(shrunk, weights, scales)
     t = t.join(rank_intervals(shrunk, post_sd, weights, int(P.get("helpers.rank_draws")),
-                              int(P.get("helpers.rank_seed")), float(P.get("helpers.rank_level"))))
+                              int(P.get("helpers.rank_seed")), float(P.get("helpers.rank_level")),
+                              scales))
 
-    linked = linked_helpers(pr, asof) if pr is not None else pd.Index([])
     below = pd.Series(False, index=idx)
     if "lo_flag" in funnel.columns:
         below = (funnel.set_index("helper_id").eval("mean < lo_flag")).reindex(idx, fill_value=False)
-    not_rev = pd.Series(_isin(idx, linked), index=idx) & ~t.get("reviewed", pd.Series(False, index=idx))
-    if rev is None:
-        not_rev[:] = False
-    no_visit = pd.Series(False, index=idx)
-    if vis is not None and "n_households" in t.columns:
-        no_visit = t["n_households"].fillna(0).gt(0) & t["visits_quarter"].eq(0)
-    flags = pd.DataFrame({"below_limit": below, "not_reviewed": not_rev, "no_visit": no_visit},
-                         index=idx).astype(bool)
+    flags = pd.DataFrame({"below_limit": below, "not_reviewed": gates["not_reviewed"],
+                          "no_visit": gates["no_visit"]}, index=idx).astype(bool)
     t["flag"] = _flag_text(flags, dict.fromkeys(FLAG_ZH, None))
     t["reason"] = _flag_text(flags, FLAG_ZH)
     t = t.reindex(columns=list(LEDGERS["helper_review"].columns_zh)[1:]).rename_axis("helper_id")
     return Review(t.reset_index(), estimates, funnel, outcomes, (warn, flag))
+
+
+def visits_outcome_correlation(table: pd.DataFrame) -> tuple[float, int]:
+    """Spearman rank correlation between a helper's visits per active household this quarter
+    (``visits_quarter ÷ n_households``) and its shrunk outcome, over helpers with both; returns
+    ``(ρ, number of helpers)`` (ρ NaN with fewer than 3). It tells how far visit counts say
+    anything about results."""
+    d = table[["visits_quarter", "n_households", "outcome_shrunk"]].astype(float)
+    d = d[d["n_households"] > 0].dropna()
+    if len(d) < 3:
+        return float("nan"), int(len(d))
+    rho = stats.spearmanr(d["visits_quarter"] / d["n_households"], d["outcome_shrunk"]).statistic
+    return float(rho), int(len(d))
 
 
 def _flag_text(flags: pd.DataFrame, labels: dict[str, str | None]) -> pd.Series:
@@ -772,78 +829,258 @@ def _num(x: Any, nd: int = 6) -> float | None:
 
 
 def summary(ctx: Context) -> dict:
-    """Headline figures (contract keys ``unpaired``, ``overloaded``, ``frequent_change``,
-    ``reviewed_share``, plus counts and the variance estimates). Without a pairings table:
-    ``{"available": false, "reason": ...}``."""
+    """Headline figures: the contract's ``unpaired``, ``overloaded``, ``frequent_change`` and
+    ``reviewed_share`` (reviewed ÷ household-linked helpers of the year), and the counts
+    ``households``, ``helpers``, ``helpers_linked``, ``pairing_invalid``, ``registered_poor``
+    (helpers), ``not_reviewed``, ``no_visit``. For the county also the comparison of results:
+    ``below_limit`` (helpers below the 99.8 % funnel limit), ``visits_outcome_rho`` (see
+    :func:`visits_outcome_correlation`) and the variance ``estimates`` per component. A town's
+    summary leaves these out (``review_scope: county``): helpers are compared county-wide, and
+    a town reads its helpers' rows of the county ``helper_review`` ledger. Without a pairings
+    table: ``{"available": false, "reason": ...}``."""
     if not ctx.pkg.has("pairings"):
         return {"available": False,
                 "reason": "未提供结对关系表：帮扶责任人分析关闭 / no pairings table: helper analyses off"}
     led = compliance(ctx)
-    rev = review(ctx)
-    rv = rev.table
-    linked = linked_helpers(ctx.pkg["pairings"], ctx.asof)
-    reviewed = rv.loc[_isin(rv["helper_id"], linked), "reviewed"]
-    flags = rv["flag"].fillna("")
-    est = {c: {k: (_num(v) if isinstance(v, float) else v) for k, v in e.items()}
-           for c, e in sorted(rev.estimates.items())}
-    return {
+    g = helper_gates(ctx)
+    linked = g[g["linked"]]
+    out: dict[str, Any] = {
         "available": True,
         "as_of": ctx.asof.date().isoformat(),
         "households": int(len(ctx.pkg["households"])),
-        "helpers": int(len(rv)),
+        "helpers": int(len(g)),
         "helpers_linked": int(len(linked)),
         "unpaired": int(len(led["helper_unpaired"])),
         "overloaded": int(len(led["helper_overloaded"])),
         "frequent_change": int(len(led["helper_frequent_change"])),
         "pairing_invalid": int(len(led["helper_pairing_invalid"])),
         "registered_poor": int(led["helper_registered_poor"]["helper_id"].nunique()),
-        "reviewed_share": (_num(reviewed.astype(float).mean())
-                           if ctx.pkg.has("reviews") and len(reviewed) else None),
-        "below_limit": int(flags.str.contains("below_limit").sum()),
-        "no_visit": int(flags.str.contains("no_visit").sum()),
-        "estimates": est,
+        "reviewed_share": (_num(linked["reviewed"].astype(float).mean())
+                           if ctx.pkg.has("reviews") and len(linked) else None),
+        "not_reviewed": int(g["not_reviewed"].sum()) if ctx.pkg.has("reviews") else None,
+        "no_visit": int(g["no_visit"].sum()) if ctx.pkg.has("visits") else None,
     }
+    if ctx.scope is not None:
+        out["review_scope"] = "county"
+        return out
+    rev = review(ctx)
+    rho, n = visits_outcome_correlation(rev.table)
+    out["below_limit"] = int(rev.table["flag"].str.contains("below_limit").sum())
+    out["visits_outcome_rho"] = _num(rho)
+    out["visits_outcome_n"] = n
+    out["estimates"] = {c: {k: (_num(v) if isinstance(v, float) else v) for k, v in e.items()}
+                        for c, e in sorted(rev.estimates.items())}
+    return out
 
 
 # --------------------------------------------------------------------------------------------
 # Tables and charts for the notebook
 # --------------------------------------------------------------------------------------------
 
-def compliance_by_town(households: pd.DataFrame, ledgers: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per town (sorted): registered households, unpaired households, households with frequent
-    changes, invalid pairings, and overloaded helpers (a helper counts in each town of its
-    households), with a 合计 total row; counts."""
-    towns = households.groupby("town").size().rename("households")
-    out = pd.DataFrame({"households": towns})
+AREA_COLUMNS_ZH = {"town": "乡(镇)", "village": "行政村", "households": "登记贫困户",
+                   "unpaired": "无在帮责任人（户）", "frequent_change": "频繁调换（户）",
+                   "pairing_invalid": "结对日期有误（条）", "overloaded": "一帮多（人）"}
+UNIT_COLUMNS_ZH = {"unit": "单位", "helpers": "帮扶责任人", "households": "在帮户数",
+                   "overloaded": "一帮多（人）", "below_limit": "成效低于控制下限（人）",
+                   "not_reviewed": "年内未测评（人）", "no_visit": "本季度无走访（人）",
+                   "composite_mean": "综合得分均值"}
+TOP_COLUMNS = ["rank", "rank_lo", "rank_hi", "helper_id", "name", "unit", "n_households",
+               "outcome_shrunk", "villagers_shrunk", "leaders_shrunk", "interview_shrunk",
+               "composite", "reason"]
+
+
+def compliance_by(households: pd.DataFrame, ledgers: dict[str, pd.DataFrame],
+                  area: str = "town") -> pd.DataFrame:
+    """Per ``area`` (``town`` or ``village``, sorted) of ``households``: registered households,
+    unpaired households, households with frequent changes, invalid pairings, and overloaded
+    helpers (a helper counts in each area of its households), with a 合计 total row that counts
+    each overloaded helper once; counts."""
+    out = pd.DataFrame({"households": households.groupby(area).size()})
     for name, col in (("helper_unpaired", "unpaired"), ("helper_frequent_change", "frequent_change"),
                       ("helper_pairing_invalid", "pairing_invalid")):
-        out[col] = ledgers[name].groupby("town").size()
-    ov = ledgers["helper_overloaded"]["town"].dropna().str.split("、").explode()
+        led = ledgers[name]
+        out[col] = led[_isin(led["hh_id"], households["hh_id"])].groupby(area).size()
+    ov = ledgers["helper_overloaded"][area].dropna().str.split("、").explode()
     out["overloaded"] = ov.value_counts()
     out = out.fillna(0).astype("int64").sort_index()
     total = out.sum().to_frame("合计").T
-    total["overloaded"] = len(ledgers["helper_overloaded"])
-    return pd.concat([out, total]).rename_axis("town")
+    total["overloaded"] = int(ov.index.nunique())
+    return pd.concat([out, total]).rename_axis(area)
 
 
-def review_by_unit(table: pd.DataFrame) -> pd.DataFrame:
-    """Per unit (sorted): helpers, households in active pairings, overloaded (from
-    ``n_households``), flags (below the 99.8 % limit, not reviewed, no visit) and the mean
-    composite; a helper without a unit counts under ``未填单位``."""
+def review_by_unit(table: pd.DataFrame, max_households: int) -> pd.DataFrame:
+    """Per unit (sorted): helpers, households in active pairings, overloaded helpers
+    (``n_households > max_households``), flags (below the 99.8 % limit, not reviewed, no visit)
+    and the mean composite; a helper without a unit counts under ``未填单位``."""
     flag = table["flag"].fillna("")
     t = table.assign(unit=table["unit"].fillna("未填单位"),
+                     overloaded=table["n_households"].fillna(0).gt(max_households).astype("int64"),
                      **{k: flag.str.contains(k).astype("int64") for k in FLAG_ZH})
     g = t.groupby("unit")
-    out = g[["n_households", *FLAG_ZH]].sum().rename(columns={"n_households": "households"})
+    out = g[["n_households", "overloaded", *FLAG_ZH]].sum().rename(
+        columns={"n_households": "households"})
     out.insert(0, "helpers", g.size())
     out["composite_mean"] = g["composite"].mean()
     return out.sort_index()
 
 
-def funnel_figure(rev: Review, title: str = "帮扶成效漏斗图 Funnel plot of helper outcomes"):
+def top_bottom(table: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ``k`` helpers with the lowest composite (worst first) and the ``k`` highest (best
+    first), among those with a composite; columns :data:`TOP_COLUMNS`."""
+    r = table[table["composite"].notna()].sort_values(["rank", "helper_id"])
+    return (r.tail(k).iloc[::-1][TOP_COLUMNS].reset_index(drop=True),
+            r.head(k)[TOP_COLUMNS].reset_index(drop=True))
+
+
+def _count(table: pd.DataFrame, flag: str) -> int:
+    return int(table["flag"].fillna("").str.contains(flag).sum())
+
+
+def key_figures(s: dict, table: pd.DataFrame) -> dict[str, object]:
+    """The notebook's opening figures: compliance from the scope's :func:`summary` ``s``, the
+    review from the scope's rows of the ``helper_review`` ledger ``table``."""
+    if not s.get("available"):
+        return {"帮扶责任人 helpers": "—"}
+    share = s["reviewed_share"]
+    return {
+        "登记贫困户 households": s["households"],
+        "无在帮帮扶责任人 unpaired": (s["unpaired"], "户"),
+        "一帮多 overloaded": (s["overloaded"], "名帮扶责任人"),
+        "频繁调换 frequent change": (s["frequent_change"], "户，近12个月"),
+        "帮扶责任人 helpers": (s["helpers_linked"], "年内联户"),
+        "年内已测评 reviewed": (fmt_share(share), f"未测评 {s['not_reviewed']:,} 名"
+                               if s.get("not_reviewed") is not None else None),
+        "成效低于控制下限 below limit": (_count(table, "below_limit"), "名，99.8% 漏斗下限"),
+        "本季度无走访 no visit": (_count(table, "no_visit"), "名（门槛，不计分）"),
+    }
+
+
+def fmt_share(x: float | None) -> str:
+    return "—" if x is None or x != x else f"{100 * x:.1f}%"
+
+
+def rank_interval_width(table: pd.DataFrame) -> float:
+    """Median width of the rank intervals (``rank_hi − rank_lo``) of ``table``'s helpers."""
+    w = (table["rank_hi"] - table["rank_lo"]).astype(float)
+    return float(w.median()) if w.notna().any() else float("nan")
+
+
+def reading(s: dict, table: pd.DataFrame, scope_name: str, params: Any) -> str:
+    """A one-paragraph reading in Chinese, every number computed (no typed figures)."""
+    if not s.get("available"):
+        return f"{scope_name}：{s.get('reason', '无法分析')}。"
+    limit = int(params.get("helpers.max_households"))
+    changes = int(params.get("helpers.max_changes_12m"))
+    parts = [f"{scope_name}登记贫困户 {s['households']:,} 户（含已脱贫户：摘帽不摘帮扶）。"]
+    parts.append(f"截至 {s['as_of']}，{s['unpaired']:,} 户没有在帮的结对帮扶责任人；"
+                 if s["unpaired"] else f"截至 {s['as_of']}，每户都有在帮的结对帮扶责任人；")
+    parts.append(f"{s['overloaded']:,} 名帮扶责任人结对超过 {limit} 户（一帮多）；"
+                 if s["overloaded"] else f"没有帮扶责任人结对超过 {limit} 户；")
+    parts.append(f"{s['frequent_change']:,} 户近 12 个月调换帮扶责任人超过 {changes} 次。"
+                 if s["frequent_change"] else f"没有户近 12 个月调换帮扶责任人超过 {changes} 次。")
+    if s["pairing_invalid"]:
+        parts.append(f"另有 {s['pairing_invalid']:,} 条结对记录日期重叠或结束早于开始，须与系统核对。")
+    if s["registered_poor"]:
+        parts.append(f"{s['registered_poor']:,} 名帮扶责任人的证件号码与建档立卡贫困人口相同，"
+                     "须核实是本人属贫困人口还是证件号码录入有误。")
+    rated = int(table["composite"].notna().sum())
+    below, no_visit = _count(table, "below_limit"), _count(table, "no_visit")
+    if rated:
+        parts.append(f"帮扶成效方面，{rated:,} 名帮扶责任人有综合得分；"
+                     + (f"其中 {below:,} 名的帮扶成效（结对户人均纯收入增长与条件相近的户相比）"
+                        "低于全县漏斗图 99.8% 控制下限，应逐一了解原因；" if below else
+                        "没有帮扶责任人的帮扶成效低于全县漏斗图 99.8% 控制下限；")
+                     + (f"{no_visit:,} 名本季度没有走访记录（走访只作门槛，不计入成效）。"
+                        if no_visit else "本季度每名在帮的帮扶责任人都有走访记录。"))
+        w = rank_interval_width(table)
+        parts.append(f"排名的 95% 区间中位宽度约 {w:,.0f} 位（全县共 {int(table['rank'].max()):,} 名），"
+                     "多数帮扶责任人之间的差别在统计上分不开，名次只宜用来找出首尾、不宜逐位排座次。")
+    if s.get("reviewed_share") is not None:
+        parts.append(f"年内已测评 {fmt_share(s['reviewed_share'])} 的联户帮扶责任人"
+                     + (f"，{s['not_reviewed']:,} 名尚未测评（方案要求年内轮评一遍）。"
+                        if s.get("not_reviewed") else "，已全部轮评。"))
+    return "".join(parts)
+
+
+def visits_text(table: pd.DataFrame) -> str:
+    """Why visits are a gate and not a result, with this scope's computed rank correlation."""
+    rho, n = visits_outcome_correlation(table)
+    head = ("方案 五.3 要求“纠正以入户次数评价帮扶成效的评价办法”。走访是帮扶的手段，不是帮扶的结果："
+            "次数容易填报、也容易“刷”，却说明不了户的收入是否提高、日子是否好过。"
+            "本页的帮扶成效只看结果——结对期间户人均纯收入的变化与条件相近的户相比，"
+            "再结合群众测评、领导点评和干部访谈评分；走访只作门槛：在帮的帮扶责任人本季度至少走访一次，"
+            "否则标记“本季度无走访记录”，但走访多不加分。")
+    if rho != rho:
+        return head
+    a = abs(rho)
+    how = ("几乎不相关：走访多的，成效并不见得好" if a < 0.1 else
+           "相关很弱：走访次数几乎说明不了成效" if a < 0.3 else
+           "有一定相关，但走访仍只是过程，不能代替结果")
+    return head + (f"\n\n用本范围的数据检验：{n:,} 名在帮的帮扶责任人本季度户均走访次数与帮扶成效"
+                   f"（收缩估计）的秩相关系数 ρ = {rho:.2f}，{how}。")
+
+
+def funnel_text(rev: Review, table: pd.DataFrame) -> str:
+    """What the funnel plot rests on, from the county estimates of ``rev``; the count of flagged
+    helpers among ``table``'s rows (the scope)."""
+    e = rev.estimates.get("outcome")
+    if not e or not np.isfinite(e.get("sigma2", np.nan)):
+        return "没有可用于比较帮扶成效的收入数据。"
+    n_typ = float(rev.funnel["n"].median())
+    lam = e["tau2"] / (e["tau2"] + e["sigma2"] / n_typ) if e["tau2"] + e["sigma2"] > 0 else 0.0
+    phi, tau2_f = e.get("phi", np.nan), e.get("tau2_funnel", 0.0)
+    over = (f"缩尾后的离散度 φ = {phi:.2f}，"
+            + (f"大于 1，控制限按加性随机效应放宽（τ² = {tau2_f:.4f}）。" if tau2_f > 0 else
+               "不大于 1，没有过度离散，控制限不需放宽。"))
+    below = _count(table, "below_limit")
+    return (f"全县 {e['groups']:,} 名帮扶责任人的 {e['obs']:,} 段结对有成效观测。帮扶责任人内部（户与户之间）"
+            f"方差 σ² = {e['sigma2']:.4f}，帮扶责任人之间的方差 τ² = {e['tau2']:.4f}："
+            f"结对 {n_typ:.0f} 户的帮扶责任人，平均残差的可靠度 λ 约为 {lam:.2f}，"
+            "即所见差别中只有这一部分反映帮扶责任人本身，其余是户的偶然差异——这正是要收缩、要给区间的原因。"
+            + over + f"本范围低于 99.8% 控制下限的帮扶责任人 {below:,} 名。")
+
+
+def definitions_text(params: Any) -> str:
+    """The definitions of this page as Markdown, with the run's parameter values."""
+    P = params
+    w = P.get("helpers.weights")
+    wt = "、".join(f"{COMPONENT_ZH[k]} {v:g}" for k, v in w.items() if k in COMPONENT_ZH)
+    return "\n".join([
+        f"- **在帮结对**（截至报告日 A = {P.asof:%Y-%m-%d}）：开始时间 ≤ A，且结束时间为空或 ≥ A（两端都含）。",
+        "- **无在帮帮扶责任人**：户信息表中的每一户（含已脱贫户，摘帽不摘帮扶）在 A 日没有在帮结对。",
+        f"- **一帮多**：在帮结对户数超过 {P.get('helpers.max_households')} 户（参数 "
+        "`helpers.max_households`，恰好等于上限不算）。",
+        f"- **频繁调换**：近 12 个月（A 前 12 个月的同一天之后，至 A 日，含 A 日）开始的、且不是该户第一次结对的"
+        f"结对为一次调换；超过 {P.get('helpers.max_changes_12m')} 次（参数 `helpers.max_changes_12m`）列入台账。",
+        "- **结对日期有误**：结束早于开始；或同一户的两段结对重叠（后一段在前一段结束之前开始；"
+        "同一天交接不算重叠）。",
+        "- **帮扶责任人本人为贫困人口**：帮扶责任人证件号码与户主或家庭成员的证件号码相同。",
+        "- **帮扶成效**：每段结对的户人均纯收入对数变化 ln(人均纯收入[结束年]) − ln(人均纯收入[开始年])，"
+        "结束年取结对结束年与收入年度中较早者；用最小二乘回归扣除基期收入、基期人口、劳动能力、主要致贫原因、"
+        "60 岁以上和 16 岁以下人口占比，以及乡镇、开始年、结束年固定效应后的残差（对数点，0.1 约为多增长 10%）。",
+        "- **经验贝叶斯收缩**：帮扶责任人的平均残差 x̄ 向全体均值 μ 收缩：可靠度 λ = τ²/(τ² + σ²/n)，"
+        "收缩估计 = μ + λ(x̄ − μ)，后验标准差 √(λσ²/n)；σ² 为帮扶责任人内部方差（合并），"
+        "τ² 为帮扶责任人之间的方差（矩估计，DerSimonian–Laird，负值取 0）。户少的帮扶责任人收缩得多，"
+        "一户的极端结果不足以排到前面。群众测评、领导点评、干部访谈（当年 1 月 1 日至 A 日）同样处理；"
+        "每人只有一次评分时无法估计 σ²，不收缩。",
+        f"- **综合得分**：各项收缩估计在帮扶责任人间标准化（z 分）后加权平均，权重 {wt}"
+        "（参数 `helpers.weights`），缺项时按已有项重新归一；越高越好。走访不计分。",
+        f"- **漏斗图控制限**：μ ± z·√(σ²/n + τ²)，{P.get('helpers.funnel_warn'):.0%} 与 "
+        f"{P.get('helpers.flag_limit'):.1%}；过度离散按加性随机效应调整（Spiegelhalter 2005），"
+        f"τ² 由每侧缩尾 {P.get('helpers.funnel_winsor'):.0%} 的 z 分估计。低于 "
+        f"{P.get('helpers.flag_limit'):.1%} 下限即标记。",
+        f"- **排名区间**：按各项后验分布随机抽取 {P.get('helpers.rank_draws'):,} 次（固定种子 "
+        f"{P.get('helpers.rank_seed')}），每次重算综合得分与名次，取名次的中间 "
+        f"{P.get('helpers.rank_level'):.0%}。排名 1 为最好。",
+        "- **测评覆盖**：年内联户帮扶责任人（当年 1 月 1 日至 A 日有在帮结对）中，当年有任一测评记录的比例。",
+    ])
+
+
+def funnel_figure(rev: Review, highlight: Any = None,
+                  title: str = "帮扶成效漏斗图 Funnel plot of helper outcomes"):
     """Helper mean residual (log points) against its number of outcome households, with the
     95 % and 99.8 % limits (additive over-dispersion τ²); helpers below the 99.8 % limit in
-    vermillion."""
+    vermillion. With ``highlight`` (helper ids, e.g. a town's), the others are drawn in grey."""
     import matplotlib.pyplot as plt
 
     from .plotting import GREY, OKABE_ITO
@@ -861,13 +1098,16 @@ def funnel_figure(rev: Review, title: str = "帮扶成效漏斗图 Funnel plot o
         lo, hi = funnel_limits(grid, est["mu"], est["sigma2"], tau2, lev)
         ax.plot(grid, lo, style, color=GREY, label=lab)
         ax.plot(grid, hi, style, color=GREY)
-    below = f["mean"] < f["lo_flag"]
+    below = (f["mean"] < f["lo_flag"]).to_numpy()
+    mine = np.ones(len(f), bool) if highlight is None else _isin(f["helper_id"], list(highlight))
     jitter = (pd.util.hash_pandas_object(f["helper_id"], index=False).to_numpy() % 1000) / 1000 - 0.5
-    x = f["n"].to_numpy(float) + 0.3 * jitter
-    ax.scatter(x[~below], f.loc[~below, "mean"], s=14, alpha=0.5, color=OKABE_ITO[0],
-               label="帮扶责任人")
-    ax.scatter(x[below], f.loc[below, "mean"], s=36, color=OKABE_ITO[3],
-               label=f"低于 {flag:.1%} 下限")
+    x, y = f["n"].to_numpy(float) + 0.3 * jitter, f["mean"].to_numpy(float)
+    if highlight is not None:
+        ax.scatter(x[~mine], y[~mine], s=10, alpha=0.25, color=GREY, label="其他乡镇的帮扶责任人")
+    sel = mine & ~below
+    ax.scatter(x[sel], y[sel], s=14, alpha=0.5, color=OKABE_ITO[0], label="帮扶责任人")
+    sel = mine & below
+    ax.scatter(x[sel], y[sel], s=36, color=OKABE_ITO[3], label=f"低于 {flag:.1%} 下限")
     ax.axhline(est["mu"], color="black", lw=1)
     ax.set_xlabel("有成效观测的结对户数 n（户）")
     ax.set_ylabel("平均残差（对数点）mean residual")

@@ -295,6 +295,20 @@ def test_composite_renormalises_weights_over_available_components():
     assert c.tolist() == pytest.approx([-z, (0 * 0.5 - 1 * 0.25) / 0.75, (z * 0.5 + 0.25) / 0.75])
 
 
+def test_components_are_standardised_on_the_true_between_helper_spread():
+    s = pd.DataFrame({"outcome": [0.1, -0.1, 0.0], "interview": [60.0, 80.0, 70.0]},
+                     index=["a", "b", "c"])
+    est = {"outcome": {"mu": 0.0, "sigma2": 0.09, "tau2": 0.04},       # τ = 0.2
+           "interview": {"mu": 70.0, "sigma2": np.nan, "tau2": np.nan}}  # one score each
+    sc = H.component_scales(s, est)
+    assert sc["outcome"] == pytest.approx((0.0, 0.2))
+    assert sc["interview"] == pytest.approx((70.0, math.sqrt(200 / 3)))  # population SD
+    c = H.composite_scores(s, {"outcome": 0.5, "interview": 0.5}, sc)
+    zi = 10 / math.sqrt(200 / 3)
+    # shrunk outcomes ±0.1 are half a true SD: they move the composite less than the interview
+    assert c.tolist() == pytest.approx([(0.5 - zi) / 2, (-0.5 + zi) / 2, 0.0])
+
+
 def test_rank_intervals_reflect_uncertainty_and_are_reproducible():
     idx = pd.Index([f"h{i}" for i in range(6)])
     s = pd.DataFrame({"outcome": [5.0, 1.0, 0.9, 0.8, 0.7, 0.0]}, index=idx)
@@ -398,16 +412,16 @@ def test_missing_tables_switch_off_only_what_needs_them():
 def test_counts_by_town_and_by_unit():
     pkg = tiny_package()
     led = H.build_ledgers(ctx_of(pkg))
-    by_town = H.compliance_by_town(pkg["households"], led)
+    by_town = H.compliance_by(pkg["households"], led, "town")
     assert by_town.loc["甲镇"].to_dict() == {"households": 4, "unpaired": 0, "frequent_change": 0,
                                             "pairing_invalid": 0, "overloaded": 1}
     assert by_town.loc["乙镇"].to_dict() == {"households": 4, "unpaired": 1, "frequent_change": 1,
                                             "pairing_invalid": 0, "overloaded": 1}
     # the total counts the overloaded helper once, though it has households in both towns
     assert by_town.loc["合计", ["households", "unpaired", "overloaded"]].tolist() == [8, 1, 1]
-    by_unit = H.review_by_unit(led["helper_review"])
+    by_unit = H.review_by_unit(led["helper_review"], max_households=5)
     assert by_unit.loc["县教育局", ["helpers", "households", "no_visit", "not_reviewed"]].tolist() == [2, 1, 1, 1]
-    assert by_unit.loc["县扶贫办", ["helpers", "households"]].tolist() == [1, 6]
+    assert by_unit.loc["县扶贫办", ["helpers", "households", "overloaded"]].tolist() == [1, 6, 1]
 
 
 def test_funnel_figure_marks_the_helpers_below_the_limit():
