@@ -80,6 +80,7 @@ KINDS: dict[str, str] = {
     "id_mangled": "F 编号/证件号码被存成数字，位数可能已丢失 (an ID that arrived as a number)",
     "id_length": "F 证件号码不是 18 位 (ID number not 18 characters)",
     "id_checksum": "F 证件号码校验位不符 GB 11643 (check character wrong)",
+    "duplicate_id_number": "F 同一证件号码登记了两次 (the same ID number on two rows of a table)",
     "negative_money": "F 金额为负 (negative money)",
     "net_income_mismatch": "F 文件纯收入与重算值相差超过容差 (reported net income off)",
     "net_per_capita_mismatch": "F 文件人均纯收入与重算值相差超过容差 (reported per capita off)",
@@ -129,10 +130,11 @@ _YEAR_RANGE = (1900, 2100)
 class Package:
     """A loaded data package. See the module docstring and ``docs/design.md``.
 
-    ``tables``: only the tables present, canonical column names plus ``_file``/``_row``
-    provenance and the derived columns; ``rejects``/``findings``/``accounting``: the ledgers of
-    what was read; ``notes``: what was ignored or switched off; ``inputs``: each input file's
-    relative path, sha256 and size, sorted by path.
+    ``tables``: only the tables present, with every canonical column of the schema (all-missing
+    when no file had it — ``provided`` lists, per table, the columns some file did have), the
+    derived columns, and ``_file``/``_row`` provenance; ``rejects``/``findings``/``accounting``:
+    the ledgers of what was read; ``notes``: what was ignored or switched off; ``inputs``: each
+    input file's relative path, sha256 and size, sorted by path.
     """
 
     root: Path
@@ -142,6 +144,7 @@ class Package:
     accounting: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     inputs: list[dict] = field(default_factory=list)
+    provided: dict[str, tuple[str, ...]] = field(default_factory=dict)  # columns found in the files
     scope: str | None = None  # the town name after restrict_to_town
 
     def __getitem__(self, name: str) -> pd.DataFrame:
@@ -972,6 +975,36 @@ def _cross_checks(loaded: dict[str, _Loaded], tables: dict[str, pd.DataFrame]) -
                          f"{col} not in the {parent} table"), False)
 
 
+def _duplicate_id_numbers(loaded: dict[str, _Loaded], tables: dict[str, pd.DataFrame]) -> None:
+    """The same 18-character ID number on two kept rows of a table (one person registered twice,
+    e.g. in two households): a finding on the second and later rows, naming the first."""
+    for name, ld in loaded.items():
+        df = tables[name]
+        for col in (c.name for c in ld.table.columns if c.kind == "idnum"):
+            v = df[col]
+            shaped = (v.str.len() == 18).fillna(False).to_numpy(dtype=bool)
+            if shaped.sum() < 2:
+                continue
+            sub = v[shaped]
+            dup = sub.duplicated(keep="first").to_numpy()
+            if not dup.any():
+                continue
+            codes, _ = pd.factorize(sub)
+            _, first = np.unique(codes, return_index=True)  # first row of each distinct ID
+            where = np.flatnonzero(dup)
+            pos = sub.index.to_numpy()[where]
+            fpos = sub.index.to_numpy()[first[codes[where]]]
+            f_file = df.loc[fpos, "_file"].to_numpy(dtype=object)
+            f_row = df.loc[fpos, "_row"].to_numpy()
+            label = ld.table.column(col).zh
+            ld.issues.add(
+                pos, "duplicate_id_number", col, sub.to_numpy(dtype=object)[where],
+                [f"「{label}」与 {f} 第 {r} 行相同（同一人重复登记）" for f, r in
+                 zip(f_file, f_row, strict=True)],
+                [f"{col} same as {f} row {r} (one person registered twice)" for f, r in
+                 zip(f_file, f_row, strict=True)], False)
+
+
 def isin(values: pd.Series, pool: pd.Series) -> np.ndarray:
     """``values.isin(pool)`` as a bool array; missing values are never in. For the ``str`` dtype
     this uses pyarrow's hash kernel (pandas' own path is ~50× slower on 100,000 ids)."""
@@ -1204,11 +1237,15 @@ def _load(root: Path, sources: dict[str, list[tuple[Path, str]]], notes: list[st
             notes.append(f"{name}：跳过 {blank} 个空行（不计入读取行数）/ {blank} blank rows skipped")
     tables = _derive(loaded)
     _cross_checks(loaded, tables)
+    _duplicate_id_numbers(loaded, tables)
     rejects, findings, accounting = _ledgers(loaded, tables)
     pkg = Package(
         root=root,
         tables={k: v.reset_index(drop=True) for k, v in tables.items()},
         rejects=rejects, findings=findings, accounting=accounting, notes=notes, inputs=inputs,
+        provided={name: tuple(c.name for c in ld.table.columns
+                              if any(c.name in r.cells for r in ld.reads))
+                  for name, ld in loaded.items()},
     )
     log.debug("loaded %s in %.2fs", root, time.perf_counter() - t0)
     return pkg

@@ -357,3 +357,14 @@ def test_two_line_merged_header_and_a_header_repeated_on_every_page(tmp_path):
     assert pkg["households"]["hh_id"].tolist() == ["H1", "H2"]
     assert pkg["households"]["_row"].tolist() == [4, 6]
     assert rej(pkg) == [("户信息.xlsx", 5, "", "header_row")]
+
+
+def test_national_exit_codes_as_excel_numbers_and_the_columns_provided(tmp_path):
+    write_xlsx(tmp_path / "户信息.xlsx", [
+        HH_HEADER, ["H1", "镇", "村", 1, 1.0], ["H2", "镇", "村", 1, 3], ["H3", "镇", "村", 1, 0],
+        ["H4", "镇", "村", 1, 4.0], ["H5", "镇", "村", 1, 2]])
+    pkg = load_package(tmp_path)
+    assert pkg["households"]["exit_status"].tolist() == ["exited", "returned", "not_exited", "exited", "2"]
+    assert fnd(pkg) == [(6, "exit_status", "not_in_list", "2")]
+    assert pkg.provided == {"households": ("hh_id", "town", "village", "size", "exit_status")}
+    assert "phone" in pkg["households"].columns and pkg["households"]["phone"].isna().all()

@@ -177,3 +177,18 @@ def test_ledger_columns_and_kinds_are_the_documented_ones(tmp_path):
     assert list(pkg.accounting.columns) == ["table", "file", "sheet", "read", "kept", "rejected"]
     assert {"total_row", "missing_required", "duplicate_key", "id_checksum", "id_mangled",
             "orphan_member", "orphan_row", "net_income_mismatch"} <= set(KINDS)
+
+
+def test_the_same_id_number_twice_in_a_table(tmp_path):
+    households(tmp_path / "households.csv", ["H1", "H2"])
+    write_csv(tmp_path / "members.csv", [
+        ["人编号", "户编号", "与户主关系", "劳动技能", "证件号码"],
+        ["P1", "H1", "户主", "普通劳动力", "11010519491231002X"],
+        ["P2", "H1", "配偶", "普通劳动力", "110105194912310038"],
+        ["P3", "H2", "户主", "普通劳动力", "11010519491231002x"],
+        ["P4", "H2", "之子", "普通劳动力", ""], ["P5", "H2", "之女", "普通劳动力", ""]])
+    pkg = load_package(tmp_path)
+    assert kinds(pkg.findings) == [("members", 4, "id_number", "duplicate_id_number")]
+    f = pkg.findings.iloc[0]
+    assert f["reason_zh"] == "「证件号码」与 members.csv 第 2 行相同（同一人重复登记）"
+    assert (f["key"], f["value"], f["town"]) == ("person_id=P3", "11010519491231002X", "宽州镇")
