@@ -839,6 +839,7 @@ def summary(ctx: Context) -> dict:
     res = analyse(ctx)
     if not res.available:
         return {"available": False, "reason": res.reason}
+    has_income = ctx.pkg.has("income")
     rates = res.rates
     past, planned = (rates[rates["group"].eq(g)] for g in ("past_exited", "planned_exit"))
     cohorts = res.by_cohort[res.by_cohort["group"].eq("past_exited")]
@@ -873,12 +874,12 @@ def summary(ctx: Context) -> dict:
             "net_income": past_contrib["net_income"],
             "by_cohort": _contribs(cohorts, "cohort_year"),
             "planned": _contribs(planned),
-        },
+        } if has_income else {"available": False, "reason": res.notes[0]},
         "pivotal": {
             "households": int(n_pivotal), "supported": int(n_supported),
             "share": _num(n_pivotal / n_supported) if n_supported else None,
             "past_exited": int(past["pivotal"].sum()), "planned": int(planned["pivotal"].sum()),
-        },
+        } if has_income else {"available": False, "reason": res.notes[0]},
         "count_share": shares("count_share"),
         "investment_share": shares("investment_share"),
         "projects": int(res.shares["category"]["projects"].sum()),
@@ -898,15 +899,19 @@ def key_figures(s: dict) -> dict[str, Any]:
         return {}
     sr, cr, pv, dv = s["support_rate"], s["contribution_ratio"], s["pivotal"], s["dividends"]
     issues = sum(dv[k] for k in STATUS_ORDER)
+    no_income = "无收入表 no income table"
     return {
         "历年脱贫户产业覆盖率 support rate": (
             fmt_pct(sr["overall"]), f"{fmt_int(sr['supported'])} / {fmt_int(sr['households'])} 户"),
         "产业收入贡献率 contribution": (
-            fmt_pct(cr["overall"]), f"受益户纯收入中产业收入占比（{fmt_int(cr['households'])} 户）"),
+            fmt_pct(cr.get("overall")),
+            f"受益户纯收入中产业收入占比（{fmt_int(cr['households'])} 户）"
+            if cr.get("available", True) else no_income),
         f"{s['income_year']}年计划脱贫户覆盖率": (
             fmt_pct(sr["planned"]["rate"]),
             f"{fmt_int(sr['planned']['supported'])} / {fmt_int(sr['planned']['households'])} 户"),
-        "关键户 pivotal": (pv["households"], "扣除产业收入即低于贫困线"),
+        "关键户 pivotal": (pv.get("households"), "扣除产业收入即低于贫困线"
+                          if pv.get("available", True) else no_income),
         "分红问题 dividend issues": (issues, f"应兑付 {fmt_int(dv['due'])} 户次"),
     }
 
@@ -920,17 +925,20 @@ def reading(s: dict, scope_name: str) -> str:
     y, sr, cr, pv = s["income_year"], s["support_rate"], s["contribution_ratio"], s["pivotal"]
     pl, dv = sr["planned"], s["dividends"]
     cs, ish = s["count_share"]["nature"], s["investment_share"]["nature"]
+    income = cr.get("available", True)
     parts = [
         f"{scope_name}{y} 年共有历年脱贫户 {fmt_int(sr['households'])} 户，其中 "
-        f"{fmt_int(sr['supported'])} 户（{fmt_pct(sr['overall'])}）当年有产业项目受益；"
-        f"这些户的产业收入合计 {fmt_yuan(cr['benefit'], 1, '万元')}，占其纯收入的 "
-        f"{fmt_pct(cr['overall'])}。",
-        f"{y} 年计划脱贫户 {fmt_int(pl['households'])} 户，受益 {fmt_int(pl['supported'])} 户"
-        f"（{fmt_pct(pl['rate'])}），产业收入占其纯收入的 {fmt_pct(cr['planned']['ratio'])}。"
+        f"{fmt_int(sr['supported'])} 户（{fmt_pct(sr['overall'])}）当年有产业项目受益"
+        + (f"；这些户的产业收入合计 {fmt_yuan(cr['benefit'], 1, '万元')}，占其纯收入的 "
+           f"{fmt_pct(cr['overall'])}。" if income else "。"),
+        (f"{y} 年计划脱贫户 {fmt_int(pl['households'])} 户，受益 {fmt_int(pl['supported'])} 户"
+         f"（{fmt_pct(pl['rate'])}）"
+         + (f"，产业收入占其纯收入的 {fmt_pct(cr['planned']['ratio'])}。" if income else "。"))
         if pl["households"] else f"数据中没有 {y} 年计划脱贫户。",
         f"受益户中有 {fmt_int(pv['households'])} 户人均纯收入达到当年贫困线"
         f"（{fmt_yuan(s['poverty_line'])}/人），但扣除产业收入后将低于贫困线——"
-        "产业收入是这些户不返贫的关键，分红和务工收入一旦中断须优先关注。",
+        "产业收入是这些户不返贫的关键，分红和务工收入一旦中断须优先关注。" if income else
+        "未提供收入表，无法计算产业收入贡献率和关键户。",
         f"截至 {y} 年共有产业项目 {fmt_int(s['projects'])} 个、投资 "
         f"{fmt_yuan(s['investment'], 1, '万元')}；其中到户直补项目占个数的 "
         f"{fmt_pct(cs.get('direct'))}、投资的 {fmt_pct(ish.get('direct'))}，新型经营主体带动项目占个数的 "

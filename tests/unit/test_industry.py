@@ -494,3 +494,15 @@ def test_reading_and_key_figures_come_from_the_summary(tiny_ctx):
     assert kf["关键户 pivotal"][0] == 1 and kf["分红问题 dividend issues"][0] == 2
     off = {"available": False, "reason": "缺少 benefits 表"}
     assert ind.key_figures(off) == {} and "缺少 benefits 表" in ind.reading(off, "测试县")
+
+
+def test_without_income_contribution_and_pivotal_say_so(tiny_ctx):
+    from dataclasses import replace
+
+    tables = {k: v for k, v in tiny_ctx.pkg.tables.items() if k != "income"}
+    ctx = replace(tiny_ctx, pkg=replace(tiny_ctx.pkg, tables=tables))
+    s = ind.summary(ctx)
+    assert s["support_rate"]["supported"] == 2  # support needs no income
+    assert s["contribution_ratio"]["available"] is False and s["pivotal"]["available"] is False
+    assert "无法计算产业收入贡献率和关键户" in ind.reading(s, "测试县")
+    assert ind.key_figures(s)["关键户 pivotal"][0] is None
