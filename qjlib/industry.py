@@ -504,8 +504,9 @@ def dividend_obligations(
 
     def side(kind: str, prefix: str) -> pd.DataFrame:
         s = b[b["benefit_type"].eq(kind)].groupby(key, sort=True).agg(
-            amount=("amount", lambda x: x.sum(min_count=1)),
+            amount=("amount", "sum"), amount_n=("amount", "count"),
             paid_max=("paid_date", "max"), paid_n=("paid_date", "count"), n=("paid_date", "size"))
+        s["amount"] = s["amount"].where(s["amount_n"].gt(0))  # all blank stays blank
         s["paid_date"] = s["paid_max"].where(s["paid_n"].eq(s["n"]))
         s[f"has_{prefix}"] = True
         return s[["amount", "paid_date", f"has_{prefix}"]].rename(

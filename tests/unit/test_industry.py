@@ -371,6 +371,17 @@ def test_beneficiary_ledger_one_row_per_project_household_year():
     assert list(led.columns) == list(ind.LEDGERS["industry_beneficiaries"].columns_zh)
 
 
+def test_beneficiary_ledger_keeps_a_type_not_in_the_list():
+    p = _projects([{"project_id": "P1", "nature": "direct", "category": "种植业"}])
+    hh = pd.DataFrame({"hh_id": ["H1"], "town": ["甲镇"], "village": ["一村"]})
+    b = _benefits([("P1", "H1", 2019, "入股", 700, None), ("P1", "H1", 2019, "直补", 300, None),
+                   ("P9", "H2", 2019, "直补", 100, None)])  # unknown project and household
+    led = ind.beneficiary_ledger(b, p, hh, INCOME_TYPES).set_index("hh_id")
+    assert led.loc["H1", "amount_other"] == 700 and led.loc["H1", "amount"] == 300
+    assert led.loc["H1", "benefit_types"] == "直补、其他"
+    assert pd.isna(led.loc["H2", "town"]) and "未知类别" in led.loc["H2", "reason"]
+
+
 def test_overdue_and_project_ledgers():
     p = _projects([{"project_id": "P1", "guaranteed_dividend": 500.0, "planned_households": 4,
                     "investment": 100_000.0}])
@@ -424,13 +435,15 @@ def _write_package(root) -> None:
         "P2,H4,2019,直补,800,2019-05-01\n", encoding="utf-8")
 
 
-@pytest.fixture()
-def tiny_ctx(tmp_path):
+@pytest.fixture(scope="module")
+def tiny_ctx(tmp_path_factory):
+    """Read once per module; tests derive variants with dataclasses.replace, never mutate."""
     from qjlib.context import Context
     from qjlib.load import load_package
 
-    _write_package(tmp_path / "pkg")
-    return Context(load_package(tmp_path / "pkg"), load_params("2019Q3"))
+    root = tmp_path_factory.mktemp("industry") / "pkg"
+    _write_package(root)
+    return Context(load_package(root), load_params("2019Q3"))
 
 
 def test_investment_in_wan_yuan_is_read_as_yuan(tiny_ctx):
