@@ -14,10 +14,13 @@ Accounting (``pkg.accounting``: table, file, sheet, read, kept, rejected). ``rea
 data rows below the header that hold at least one non-empty cell — fully blank rows are skipped
 and **not** counted — and always ``read == kept + rejected``. A row is **rejected** (ledger
 ``pkg.rejects``, one line per row, with its first problem) when it cannot serve its table's
-purpose: a totals line (合计/总计/小计), a blank required cell, an unparseable required number,
-date or year, a household size below 1, or a repeated key (the first occurrence is kept, later
-ones rejected, saying whether their content differs). Every other problem keeps the row and is a
-**finding** (``pkg.findings``). Finding and reject kinds are the stable codes of :data:`KINDS`.
+purpose: a totals line (合计/总计/小计), the header line repeated (paged exports), a blank required
+cell, an unparseable required number, date or year, a household size below 1, or a repeated key
+(the first occurrence is kept, later ones rejected, saying whether their content differs). Every
+other problem keeps the row and is a **finding** (``pkg.findings``), including the cross-table
+ones (a member, income, benefit, pairing, visit or review row whose household, project or helper
+is not in its parent table). Finding and reject kinds are the stable codes of :data:`KINDS`;
+``row`` is the row a person sees in Excel (title and header lines counted) or the CSV line.
 
 Cell conversion (kinds of :mod:`qjlib.schema`):
 
@@ -66,32 +69,36 @@ from .errors import InputError, QjError
 
 log = logging.getLogger(__name__)
 
-# Stable codes of rejects (R) and findings (F), with what they mean.
+# Stable codes of rejects and findings, with what they mean (Chinese, then English).
 KINDS: dict[str, str] = {
-    "total_row": "R 合计/总计/小计行 (a totals line)",
-    "header_row": "R 重复的表头行 (the header line repeated, as paged exports do)",
-    "missing_required": "R 必填单元格为空 (a required cell is blank)",
-    "unparseable_number": "R/F 不是数字 (not a number; R in a required column, F → NA otherwise)",
-    "unparseable_date": "R/F 不是日期 (not a date)",
-    "bad_year": "R/F 不是年份 (not a year 1900–2100)",
-    "size_lt_1": "R 家庭人口数小于 1 (household size < 1)",
-    "duplicate_key": "R 键重复，后出现的行被剔除 (a repeated key; later rows rejected)",
-    "not_in_list": "F 值不在取值表中 (value outside the column's list; kept as given, booleans → NA)",
-    "id_mangled": "F 编号/证件号码被存成数字，位数可能已丢失 (an ID that arrived as a number)",
-    "id_length": "F 证件号码不是 18 位 (ID number not 18 characters)",
-    "id_checksum": "F 证件号码校验位不符 GB 11643 (check character wrong)",
-    "duplicate_id_number": "F 同一证件号码登记了两次 (the same ID number on two rows of a table)",
-    "negative_money": "F 金额为负 (negative money)",
-    "net_income_mismatch": "F 文件纯收入与重算值相差超过容差 (reported net income off)",
-    "net_per_capita_mismatch": "F 文件人均纯收入与重算值相差超过容差 (reported per capita off)",
-    "transfer_items_mismatch": "F 转移性收入各项之和与转移性收入不符 (transfer items ≠ transfer)",
-    "orphan_member": "F 人员所属的户不在户信息表中 (member of an unknown household)",
-    "orphan_row": "F 户/项目/帮扶责任人编号不在其主表中 (hh_id/project_id/helper_id unknown)",
-    "exit_before_identified": "F 脱贫年度早于识别年度 (exit_year before identified_year)",
-    "exit_year_missing": "F 已脱贫或返贫但无脱贫年度 (exited without exit_year)",
-    "birth_date_future": "F 出生日期晚于读取日期 (birth date after the load date)",
-    "end_before_start": "F 帮扶结束时间早于开始时间 (pairing ends before it starts)",
+    "total_row": "合计/总计/小计行 (a totals line)",
+    "header_row": "重复的表头行 (the header line repeated, as paged exports do)",
+    "missing_required": "必填单元格为空 (a required cell is blank)",
+    "unparseable_number": "不是数字 (not a number)",
+    "unparseable_date": "不是日期 (not a date)",
+    "bad_year": "不是年份 (not a year 1900–2100)",
+    "size_lt_1": "家庭人口数小于 1 (household size < 1)",
+    "duplicate_key": "键重复，保留先出现的行 (a repeated key; the first row is kept)",
+    "not_in_list": "值不在取值表中 (value outside the column's list; kept as given, booleans → NA)",
+    "id_mangled": "编号/证件号码被存成数字，位数可能已丢失 (an ID that arrived as a number)",
+    "id_length": "证件号码不是 18 位 (ID number not 18 characters)",
+    "id_checksum": "证件号码校验位不符 GB 11643 (check character wrong)",
+    "duplicate_id_number": "同一证件号码登记了两次 (the same ID number on two rows of a table)",
+    "negative_money": "金额为负 (negative money)",
+    "net_income_mismatch": "文件纯收入与重算值相差超过容差 (reported net income off)",
+    "net_per_capita_mismatch": "文件人均纯收入与重算值相差超过容差 (reported per capita off)",
+    "transfer_items_mismatch": "转移性收入各项之和与转移性收入不符 (transfer items ≠ transfer)",
+    "orphan_member": "人员所属的户不在户信息表中 (member of an unknown household)",
+    "orphan_row": "户/项目/帮扶责任人编号不在其主表中 (hh_id/project_id/helper_id unknown)",
+    "exit_before_identified": "脱贫年度早于识别年度 (exit_year before identified_year)",
+    "exit_year_missing": "已脱贫或返贫但无脱贫年度 (exited without exit_year)",
+    "birth_date_future": "出生日期晚于读取日期 (birth date after the load date)",
+    "end_before_start": "帮扶结束时间早于开始时间 (pairing ends before it starts)",
 }
+# Kinds that reject the row. unparseable_number/_date and bad_year reject in a required column;
+# in an optional one they are findings and the cell becomes NA.
+REJECT_KINDS = ("total_row", "header_row", "missing_required", "unparseable_number",
+                "unparseable_date", "bad_year", "size_lt_1", "duplicate_key")
 
 REJECT_COLUMNS = ["table", "file", "sheet", "row", "column", "value", "kind", "reason_zh",
                   "reason_en", "key", "town", "village"]
@@ -115,8 +122,9 @@ TABLE_USES: dict[str, tuple[str, str]] = {
 SIGNED_MONEY = ("net_income", "net_per_capita")
 SOURCE_FILES = ("schema.py", "readers.py", "load.py", "definitions.py")
 _RENAMED = {"net_income": "net_income_reported", "net_per_capita": "net_per_capita_reported"}
-_PRIO = {"total_row": 0, "header_row": 0, "missing_required": 1, "unparseable_number": 2, "unparseable_date": 2,
-         "bad_year": 2, "size_lt_1": 3, "duplicate_key": 4}
+# Which reject a row with several problems gets: the lowest, then the leftmost column.
+_PRIO = {"total_row": 0, "header_row": 0, "missing_required": 1, "unparseable_number": 2,
+         "unparseable_date": 2, "bad_year": 2, "size_lt_1": 3, "duplicate_key": 4}
 _DATE_DTYPE = "datetime64[us]"
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 _SERIAL_RANGE = (3654, 73050)  # Excel day serials accepted as dates: 1910-01-01 … 2099-12-31
@@ -212,10 +220,6 @@ class Package:
             findings=self.findings[self.findings["town"] == name].reset_index(drop=True),
             notes=list(self.notes), inputs=list(self.inputs), scope=name,
         )
-
-    @property
-    def usable(self) -> bool:
-        return "households" in self.tables and len(self.tables["households"]) > 0
 
 
 # ----------------------------------------------------------------------------- cell conversion
@@ -1291,7 +1295,7 @@ def check_main(args: Any) -> int:
         counts = ledger.groupby(["table", "kind"]).size()
         print(f"{title}: {len(ledger)}")
         for (table, kind), n in counts.items():
-            print(f"  {table:<10} {kind:<26} {n}")
+            print(f"  {table:<10} {kind:<26} {n:>6}  {KINDS.get(kind, '')}")
     if pkg.notes:
         print("说明 notes:")
         for note in pkg.notes:

@@ -9,7 +9,7 @@ from fixtures.build import mini_package, write_csv
 
 from qjlib.definitions import town_code
 from qjlib.errors import QjError
-from qjlib.load import load_package
+from qjlib.load import KINDS, REJECT_KINDS, load_package
 
 
 @pytest.fixture
@@ -38,6 +38,7 @@ def test_mini_package_accounting(mini):
     assert (a["read"] == a["kept"] + a["rejected"]).all()
     assert sorted(pkg.findings["kind"]) == ["id_checksum", "id_mangled", "net_income_mismatch",
                                             "orphan_member", "orphan_row"]
+    assert set(pkg.rejects["kind"]) <= set(REJECT_KINDS) and set(pkg.findings["kind"]) <= set(KINDS)
 
 
 def test_towns_and_their_codes(mini):
