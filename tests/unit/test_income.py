@@ -430,3 +430,62 @@ def test_ledger_specs_have_chinese_labels_for_every_column():
         assert spec.key == ("hh_id",)
         assert set(inc._LEDGER_COLUMNS) <= set(spec.columns_zh)
         assert spec.title_zh and spec.plan == "R2"
+
+
+# ---------------------------------------------------------------------------------------------
+# What the notebook shows
+
+
+def test_area_table_counts_per_town_and_near_line():
+    income, hh = _county()
+    ctx = ctx_of(income, hh, **{"income.near_line_band": 0.30})
+    t = inc.area_table(ctx, "town").set_index("town")
+    # 甲镇: A (operating 2 %) and D (0 %, 弱) low operating; 乙镇: B dependent, C net ≤ 0
+    assert t.loc["甲镇", ["households", "low_operating", "transfer_dependent", "nonpositive"]].tolist() \
+        == [2, 2, 0, 0]
+    assert t.loc["乙镇", ["households", "low_operating", "transfer_dependent", "nonpositive"]].tolist() \
+        == [2, 0, 1, 1]
+    # 3218 ≤ pc ≤ 4183.4: B (4000) and D (4000); below the line: C
+    assert t["near_line"].to_dict() == {"乙镇": 1, "甲镇": 1}
+    assert t["below_line"].to_dict() == {"乙镇": 1, "甲镇": 0}
+    assert t.loc["乙镇", "transfer_share"] == pytest.approx(3000 / 2000)  # Σ net = 4000 − 2000
+    v = inc.area_table(ctx, "village")
+    assert list(v.columns[:2]) == ["town", "village"] and v["households"].sum() == 4
+
+
+def test_reading_and_key_figures_are_built_from_the_figures():
+    income, hh = _county()
+    s = inc.summary(ctx_of(income, hh))
+    text = inc.reading(s, "甲县")
+    assert text.startswith("甲县 2019 年有收入记录的登记户 4 户")
+    assert "工资性收入占 84.4%" in text  # 13500 / 16000
+    assert "另有 1 户纯收入为零或负" in text
+    assert "低于 10% 的 2 户" in text and "高于 50% 的 1 户" in text
+    kf = inc.key_figures(s)
+    assert kf["经营性占比偏低户 low operating"] == (2, "有/弱劳动能力，低于 10%")
+    assert inc.reading({"available": False, "reason": "未提供收入表"}, "甲县") == "甲县：未提供收入表。"
+
+
+def test_decomposition_table_and_sentence():
+    s = {"gini": 0.225, "decomposition": {
+        "wage": {"share": 0.7, "gini": 13 / 28, "gini_corr": 12 / 13, "contribution": 0.3,
+                 "marginal": 19 / 30},
+        "operating_net": {"share": 0.0, "gini": None, "gini_corr": None, "contribution": 0.0,
+                          "marginal": 0.0},
+        "property": {"share": 0.0, "gini": None, "gini_corr": None, "contribution": 0.0,
+                     "marginal": 0.0},
+        "transfer": {"share": 0.3, "gini": 5 / 12, "gini_corr": -0.6, "contribution": -0.075,
+                     "marginal": -19 / 30}}}
+    t = inc.decomposition_table(s)
+    assert t["contribution_share"].tolist() == pytest.approx([4 / 3, 0, 0, -1 / 3, 1])
+    assert t["marginal"].tolist() == ["+0.633%", "+0.000%", "+0.000%", "-0.633%", "+0.000%"]
+    text = inc.decomposition_reading(s)
+    assert "工资性收入占人均纯收入的 70.0%，却贡献了收入差距的 133.3%" in text
+    assert "转移性收入都增加 1% 时，基尼系数约下降 0.63%" in text
+
+
+def test_definitions_text_takes_the_run_parameters():
+    p = load_params("2019Q3", overrides={"income.low_operating_share": 0.15,
+                                         "income.transfer_dependent_share": 0.6})
+    text = inc.definitions_text(p, 2019)
+    assert "纯收入 < 15%" in text and "纯收入 > 60%" in text and "3,218 元/人" in text
