@@ -1116,7 +1116,13 @@ def _discover(root: Path) -> tuple[dict[str, list[tuple[Path, str]]], list[str]]
             continue
         table = by_stem.get(readers.norm_header(entry.stem))
         if table is None or entry.suffix.lower() not in readers.SUFFIXES:
-            notes.append(f"已忽略 {entry.name}（不是数据表）/ ignored {entry.name}")
+            near = [t for stem, t in by_stem.items() if stem in readers.norm_header(entry.stem)]
+            if near and entry.suffix.lower() in readers.SUFFIXES:
+                t = schema.TABLES[near[0]]
+                notes.append(f"已忽略 {entry.name}：{t.zh}表的文件名应为「{t.zh}」或「{t.name}」"
+                             f" / ignored {entry.name}: name the {t.name} file {t.zh} or {t.name}")
+            else:
+                notes.append(f"已忽略 {entry.name}（不是数据表）/ ignored {entry.name}")
             continue
         found.setdefault(table, []).append((entry.name, [(entry, entry.name)]))
     out: dict[str, list[tuple[Path, str]]] = {}
@@ -1184,8 +1190,10 @@ def load_package(path: str | Path, *, cache: bool = False,
     tol = _default_tolerance() if total_tolerance is None else float(total_tolerance)
     sources, notes = _discover(root)
     if "households" not in sources:
+        hint = [n for n in notes if "households" in n and n.startswith("已忽略")]
         raise InputError(
-            "数据包中没有户信息表（户信息.xlsx / households.csv 等），无法分析",
+            "数据包中没有户信息表（户信息.xlsx / households.csv 等），无法分析"
+            + (f"；{hint[0].split(' / ')[0]}" if hint else ""),
             "the package has no households table (户信息 / households); nothing can run",
             file=str(root),
         )

@@ -170,8 +170,7 @@ def read_table(path: Path, rel: str, table: schema.Table) -> RawTable:
     """Read one file of ``table``: find its header row, match the columns, keep the data rows."""
     suffix = path.suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        grid, rownums, sheet, notes = _read_excel(path, rel)
-        return _from_grid(grid, rownums, rel, sheet, table, None, notes)
+        return _read_workbook(path, rel, table)
     if suffix == ".csv":
         grid, rownums, encoding = _read_csv(path, rel)
         return _from_grid(grid, rownums, rel, None, table, encoding, [])
@@ -186,7 +185,39 @@ def read_table(path: Path, rel: str, table: schema.Table) -> RawTable:
 # --------------------------------------------------------------------------------------- Excel
 
 
-def _read_excel(path: Path, rel: str) -> tuple[np.ndarray, np.ndarray, str, list[str]]:
+class NoHeaderError(InputError):
+    """No row of a sheet names all the required columns of its table."""
+
+
+def _read_workbook(path: Path, rel: str, table: schema.Table) -> RawTable:
+    """The first non-empty worksheet (visible ones first) whose header names the table's required
+    columns; when none does, the error of the first non-empty sheet."""
+    first_error: NoHeaderError | None = None
+    names: list[str] = []
+    for name, grid, all_names in _excel_sheets(path, rel):
+        names = all_names
+        try:
+            raw = _from_grid(grid, np.arange(1, grid.shape[0] + 1, dtype=np.int64), rel, name,
+                             table, None, [])
+        except NoHeaderError as e:
+            first_error = first_error or e
+            continue
+        others = [n for n in names if n != name]
+        if others:
+            raw.notes.append(
+                f"{rel}：读取了工作表「{name}」，未读取 {'、'.join(others)}"
+                f" / sheet {name!r} read; other sheets ignored"
+            )
+        return raw
+    if first_error is not None:
+        raise first_error
+    raise InputError("Excel 文件中没有数据（所有工作表均为空）",
+                     "the Excel file holds no data (every sheet is empty)", file=rel)
+
+
+def _excel_sheets(path: Path, rel: str):
+    """Yield ``(sheet name, grid of raw cells, all sheet names)`` for each non-empty worksheet,
+    merged cells filled with their top-left value. Sheets are read only when asked for."""
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
     def unreadable(e: Exception) -> InputError:
@@ -211,26 +242,16 @@ def _read_excel(path: Path, rel: str) -> tuple[np.ndarray, np.ndarray, str, list
             merged = sheet.merged_cell_ranges or []
         except Exception as e:
             raise unreadable(e) from None
-        if any(any(c != "" for c in r) for r in rows):
-            break
-    else:
-        raise InputError("Excel 文件中没有数据（所有工作表均为空）",
-                         "the Excel file holds no data (every sheet is empty)", file=rel)
-    grid = np.array(rows, dtype=object)
-    if grid.ndim != 2:  # ragged rows (never from calamine, but be safe)
-        width = max(len(r) for r in rows)
-        grid = np.array([list(r) + [""] * (width - len(r)) for r in rows], dtype=object)
-    for (r0, c0), (r1, c1) in merged:
-        if r0 < grid.shape[0] and c0 < grid.shape[1]:
-            grid[r0:r1 + 1, c0:c1 + 1] = grid[r0, c0]
-    notes = []
-    others = [n for n in names if n != name]
-    if others:
-        notes.append(
-            f"{rel}：只读取了工作表「{name}」，未读取其他工作表 {'、'.join(others)}"
-            f" / only sheet {name!r} was read; other sheets ignored"
-        )
-    return grid, np.arange(1, grid.shape[0] + 1, dtype=np.int64), name, notes
+        if not any(any(c != "" for c in r) for r in rows):
+            continue
+        grid = np.array(rows, dtype=object)
+        if grid.ndim != 2:  # ragged rows (never from calamine, but be safe)
+            width = max(len(r) for r in rows)
+            grid = np.array([list(r) + [""] * (width - len(r)) for r in rows], dtype=object)
+        for (r0, c0), (r1, c1) in merged:
+            if r0 < grid.shape[0] and c0 < grid.shape[1]:
+                grid[r0:r1 + 1, c0:c1 + 1] = grid[r0, c0]
+        yield name, grid, names
 
 
 # ----------------------------------------------------------------------------------------- CSV
@@ -368,15 +389,15 @@ def _from_grid(
             best = (i, n_ok, m)
     if found is None:
         if best is None:
-            raise InputError("文件中没有表头行", "no header row found in the file", file=rel,
-                             sheet=sheet)
+            raise NoHeaderError("文件中没有表头行", "no header row found in the file", file=rel,
+                                sheet=sheet)
         i, _, m = best
         missing = [c for c in required if c not in m.columns]
         labels = "、".join(f"{table.column(c).zh}（{c}）" for c in missing)
         hint = ""
         if m.unknown_units:
             hint = f"；单位无法识别的列：{'、'.join(m.unknown_units)}"
-        raise InputError(
+        raise NoHeaderError(
             f"缺少必需列：{labels}（已检查前 {scan} 行，最接近的表头在第 {int(rownums[i])} 行{hint}）",
             f"missing required column(s): {', '.join(missing)} (best header candidate: row "
             f"{int(rownums[i])}" + (f"; unknown units: {', '.join(m.unknown_units)}" if m.unknown_units

@@ -368,3 +368,10 @@ def test_national_exit_codes_as_excel_numbers_and_the_columns_provided(tmp_path)
     assert fnd(pkg) == [(6, "exit_status", "not_in_list", "2")]
     assert pkg.provided == {"households": ("hh_id", "town", "village", "size", "exit_status")}
     assert "phone" in pkg["households"].columns and pkg["households"]["phone"].isna().all()
+
+
+def test_a_file_named_almost_like_a_table_gets_a_hint(tmp_path):
+    households(tmp_path / "清涧县户信息2019Q3.csv", ["H1"])
+    with pytest.raises(InputError) as e:
+        load_package(tmp_path)
+    assert "已忽略 清涧县户信息2019Q3.csv：户信息表的文件名应为「户信息」或「households」" in str(e.value)

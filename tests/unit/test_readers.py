@@ -156,13 +156,24 @@ def test_empty_workbook_and_empty_csv(tmp_path):
         read_table(c, "households.csv", HH)
 
 
-def test_first_non_empty_sheet_is_read_and_others_are_noted(tmp_path):
+def test_first_sheet_with_the_header_is_read_and_others_are_noted(tmp_path):
     p = write_xlsx(tmp_path / "户信息.xlsx", [], sheet="封面", extra_sheets={
-        "数据": [["户编号", "乡(镇)", "行政村", "家庭人口数", "脱贫属性"], *hh_rows()], "说明": [["备注"]]})
+        "填表说明": [["户编号：全国系统户编号"]],
+        "数据": [["户编号", "乡(镇)", "行政村", "家庭人口数", "脱贫属性"], *hh_rows()],
+        "汇总": [["户编号", "乡(镇)", "行政村", "家庭人口数", "脱贫属性"], ["合计", None, None, 5]]})
     raw = read_table(p, "户信息.xlsx", HH)
     assert raw.sheet == "数据"
     assert len(raw) == 2
-    assert any("封面" in n and "说明" in n for n in raw.notes)
+    assert raw.notes == ["户信息.xlsx：读取了工作表「数据」，未读取 封面、填表说明、汇总"
+                         " / sheet '数据' read; other sheets ignored"]
+
+
+def test_no_sheet_with_the_header_reports_the_first_non_empty_sheet(tmp_path):
+    p = write_xlsx(tmp_path / "户信息.xlsx", [["户编号", "乡(镇)"]], sheet="甲",
+                   extra_sheets={"乙": [["户编号"]]})
+    with pytest.raises(InputError) as e:
+        read_table(p, "户信息.xlsx", HH)
+    assert e.value.sheet == "甲" and e.value.column == "village, size, exit_status"
 
 
 def test_merged_cells_fill_the_rows_they_span(tmp_path):
