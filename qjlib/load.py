@@ -467,11 +467,17 @@ def _text(raw: np.ndarray) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarra
             lossy[idx[is_float][np.isfinite(f) & (np.abs(f) >= 1e15)]] = True
         other = np.flatnonzero(~is_float)
         if len(other):  # ints (xls, Parquet) keep every digit; dates, booleans as read
-            txt[other] = [_cell_text(x) for x in vals[other]]
-            ints = np.array([isinstance(x, int | np.integer) and not isinstance(x, bool)
-                             for x in vals[other]], dtype=bool)
-            big = np.array([bool(i) and abs(int(x)) >= 10**15 for i, x in
-                            zip(ints, vals[other], strict=True)], dtype=bool)
+            ov = vals[other]
+            if infer_dtype(ov, skipna=False) == "integer":
+                iv = ov.astype(np.int64)
+                txt[other] = iv.astype(str)
+                ints, big = np.ones(len(ov), dtype=bool), np.abs(iv) >= 10**15
+            else:
+                txt[other] = [_cell_text(x) for x in ov]
+                ints = np.array([isinstance(x, int | np.integer) and not isinstance(x, bool)
+                                 for x in ov], dtype=bool)
+                big = np.array([bool(i) and abs(int(x)) >= 10**15 for i, x in
+                                zip(ints, ov, strict=True)], dtype=bool)
             came_num[idx[other[ints]]] = True
             lossy[idx[other[big]]] = True  # 16+ digits stored as a number in Excel: a double
         out[idx] = txt

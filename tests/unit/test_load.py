@@ -375,3 +375,13 @@ def test_a_file_named_almost_like_a_table_gets_a_hint(tmp_path):
     with pytest.raises(InputError) as e:
         load_package(tmp_path)
     assert "已忽略 清涧县户信息2019Q3.csv：户信息表的文件名应为「户信息」或「households」" in str(e.value)
+
+
+def test_numeric_ids_in_xls_keep_their_digits_unless_excel_lost_them(tmp_path):
+    write_xls(tmp_path / "户信息.xls", [HH_HEADER, [6108300101, "镇", "村", 1, "未脱贫"],
+                                      [6108301002010000204, "镇", "村", 1, "未脱贫"]])
+    pkg = load_package(tmp_path)
+    ids = pkg["households"]["hh_id"].tolist()
+    assert ids[0] == "6108300101"
+    assert ids[1] != "6108301002010000204"  # a double cannot hold 19 digits: Excel lost some
+    assert fnd(pkg) == [(3, "hh_id", "id_mangled", ids[1])]
