@@ -9,7 +9,7 @@ Definitions (each written once, here):
   财产性收入, ``transfer`` 转移性收入. They add up to ``net_income`` (recomputed by the loader,
   :mod:`qjlib.definitions`), so the four shares of a household or of a group add up to 1.
 * **Household share** of component *k*: ``s_k = x_k / net_income`` — defined only when net income is
-  positive. A household with net income ≤ 0 has **no shares**: it is counted (``n_nonpositive``),
+  positive. A household with net income ≤ 0 has **no shares**: it is counted (``nonpositive``),
   listed (:func:`nonpositive_households`) and reported as a finding, never dropped silently and never
   put in a share ledger.
 * **Group share** (the contract's figure): the ratio of sums ``S_k = Σ x_k / Σ net_income`` over the
@@ -25,9 +25,11 @@ Definitions (each written once, here):
   flagged). Comparisons allow :data:`SHARE_TOL` for floating-point rounding only, so a share that is
   exactly at the threshold in yuan and fen never flips either way.
 
-Everything heavy is vectorised: household ids are matched once with Arrow's hash lookup, group keys
-are integer-coded (``np.bincount`` sums), and medians/quartiles come from one stable sort by group
-and an in-place partition of each group's run per share (a loop over groups, never over households).
+Everything heavy is vectorised: the string household ids are turned into integer positions once
+(:func:`household_positions`), group keys are integer-coded (``np.bincount`` sums), and
+medians/quartiles come from one stable sort by group and an in-place partition of each group's run
+per share (a loop over groups, never over households). :func:`structure_by` is the one function
+behind the summary, the notebook and ``benchmarks/bench_income.py``.
 """
 
 from __future__ import annotations
@@ -609,15 +611,15 @@ LEDGERS: dict[str, LedgerSpec] = {
 }
 
 
-def _pct(x: np.ndarray | pd.Series, threshold: float) -> pd.Series:
+def _pct(x: pd.Series, threshold: float) -> pd.Series:
     """Shares as Chinese-report percentages, one decimal; two (or three) where one decimal would
-    print the threshold itself (so "10.0%，低于 10%" never appears)."""
-    s = pd.Series(np.asarray(x, dtype=float)) * 100.0
+    print the threshold itself (so "10.0%，低于 10%" never appears). Text, index as ``x``."""
+    s = x.astype(float) * 100.0
     t = threshold * 100.0
-    out = s.map(lambda v: f"{v:.1f}%")
+    out = s.map("{:.1f}%".format).astype("str")
     for d in (2, 3):
         clash = s.round(d - 1) == round(t, d - 1)
-        out = out.mask(clash, s.map(lambda v, d=d: f"{v:.{d}f}%"))
+        out = out.mask(clash, s.map(f"{{:.{d}f}}%".format).astype("str"))
     return out
 
 
@@ -668,7 +670,7 @@ def income_frame(ctx: Context) -> pd.DataFrame:
 
 def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
     """``income_low_operating`` and ``income_transfer_dependent`` for the income year."""
-    if not ctx.pkg.has("income"):
+    if not ctx.pkg.has("income") or ctx.pkg["income"].empty:
         return _empty_ledgers()
     frame = income_frame(ctx)
     return {
@@ -706,8 +708,8 @@ def summary(ctx: Context) -> dict:
     :func:`near_line` households; ``trend`` the balanced-panel shares since
     ``income.trend_first_year``.
     """
-    if not ctx.pkg.has("income"):
-        return {"available": False, "reason": "未提供收入表 / no income table"}
+    if not ctx.pkg.has("income") or ctx.pkg["income"].empty:
+        return {"available": False, "reason": "未提供收入表或收入表为空 / no income rows"}
     year = ctx.income_year
     income, hh = ctx.pkg["income"], ctx.pkg["households"]
     thr = thresholds(ctx)

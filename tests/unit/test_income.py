@@ -423,6 +423,9 @@ def test_without_income_table_empty_ledgers_and_unavailable_summary():
     led = inc.build_ledgers(ctx)
     assert all(df.empty and list(df.columns) == list(inc._LEDGER_COLUMNS) for df in led.values())
     assert inc.summary(ctx)["available"] is False
+    empty = ctx_of(_county()[0].iloc[:0], hh)
+    assert inc.summary(empty)["available"] is False
+    assert all(df.empty for df in inc.build_ledgers(empty).values())
 
 
 def test_ledger_specs_have_chinese_labels_for_every_column():
@@ -489,3 +492,17 @@ def test_definitions_text_takes_the_run_parameters():
                                          "income.transfer_dependent_share": 0.6})
     text = inc.definitions_text(p, 2019)
     assert "纯收入 < 15%" in text and "纯收入 > 60%" in text and "3,218 元/人" in text
+
+
+def test_ledgers_without_hits_are_empty_frames_with_the_columns():
+    income = income_frame([{"hh_id": "A", "wage": 5000, "operating": 5000}])
+    hh = households_frame([{"hh_id": "A"}])
+    led = inc.build_ledgers(ctx_of(income, hh))
+    for df in led.values():
+        assert df.empty and list(df.columns) == list(inc._LEDGER_COLUMNS)
+
+
+def test_reason_percentages_never_print_the_threshold_for_a_share_below_it():
+    s = pd.Series([0.0999, 0.09999, 0.042, 0.1234], index=[3, 5, 7, 9])
+    assert inc._pct(s, 0.10).tolist() == ["9.99%", "9.999%", "4.2%", "12.3%"]
+    assert inc._pct(s, 0.10).index.tolist() == [3, 5, 7, 9]
