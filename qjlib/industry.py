@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from .definitions import past_exited
 from .ledgers import LedgerSpec
 from .params import ParamError
 from .schema import CODE_LABELS_ZH, VALUE_LISTS
@@ -638,8 +639,6 @@ def analyse(ctx: Context) -> Industry:
     notes = [] if income is not None else [
         "未提供 income 表：贡献率与关键户无法计算 / no income table: no contribution or pivotal"]
     line = ctx.params.poverty_line(year)
-    from .definitions import past_exited
-
     groups = exit_groups(households, year, past_exited(households, year))
     frame = household_support(groups, income, household_benefits(benefits, year, income_types),
                               year, line)
