@@ -884,9 +884,21 @@ UNIT_COLUMNS_ZH = {"unit": "单位", "helpers": "帮扶责任人", "households":
                    "overloaded": "一帮多（人）", "below_limit": "成效低于控制下限（人）",
                    "not_reviewed": "年内未测评（人）", "no_visit": "本季度无走访（人）",
                    "composite_mean": "综合得分均值"}
-TOP_COLUMNS = ["rank", "rank_lo", "rank_hi", "helper_id", "name", "unit", "n_households",
-               "outcome_shrunk", "villagers_shrunk", "leaders_shrunk", "interview_shrunk",
-               "composite", "reason"]
+VIEW_ZH = {"rank": "排名", "interval": "95%排名区间", "helper_id": "帮扶责任人编号", "name": "姓名",
+           "unit": "单位", "town": "乡(镇)", "n_households": "在帮户", "outcome_shrunk": "成效",
+           "villagers_shrunk": "群众", "leaders_shrunk": "领导", "interview_shrunk": "访谈",
+           "composite": "综合得分", "visits_quarter": "本季走访", "reason": "标记"}
+
+
+def review_view(table: pd.DataFrame) -> pd.DataFrame:
+    """A narrow view of ``helper_review`` rows for reading (headers :data:`VIEW_ZH`): the rank
+    interval as one ``lo–hi`` text column, the shrunk components, the composite, visits and the
+    Chinese flags. Row order is kept."""
+    t = table.reset_index(drop=True)
+    lo, hi = t["rank_lo"].astype("Float64"), t["rank_hi"].astype("Float64")
+    interval = (lo.map("{:,.0f}".format, na_action="ignore").astype("str") + "–"
+                + hi.map("{:,.0f}".format, na_action="ignore").astype("str"))
+    return t.assign(interval=interval)[list(VIEW_ZH)]
 
 
 def compliance_by(households: pd.DataFrame, ledgers: dict[str, pd.DataFrame],
@@ -926,10 +938,9 @@ def review_by_unit(table: pd.DataFrame, max_households: int) -> pd.DataFrame:
 
 def top_bottom(table: pd.DataFrame, k: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``k`` helpers with the lowest composite (worst first) and the ``k`` highest (best
-    first), among those with a composite; columns :data:`TOP_COLUMNS`."""
+    first), among those with a composite (rows of ``table``, all columns)."""
     r = table[table["composite"].notna()].sort_values(["rank", "helper_id"])
-    return (r.tail(k).iloc[::-1][TOP_COLUMNS].reset_index(drop=True),
-            r.head(k)[TOP_COLUMNS].reset_index(drop=True))
+    return r.tail(k).iloc[::-1].reset_index(drop=True), r.head(k).reset_index(drop=True)
 
 
 def _count(table: pd.DataFrame, flag: str) -> int:
@@ -965,8 +976,11 @@ def rank_interval_width(table: pd.DataFrame) -> float:
     return float(w.median()) if w.notna().any() else float("nan")
 
 
-def reading(s: dict, table: pd.DataFrame, scope_name: str, params: Any) -> str:
-    """A one-paragraph reading in Chinese, every number computed (no typed figures)."""
+def reading(s: dict, table: pd.DataFrame, scope_name: str, params: Any,
+            n_ranked: int | None = None) -> str:
+    """A one-paragraph reading in Chinese, every number computed (no typed figures); ``table``
+    holds the scope's rows of ``helper_review``, ``n_ranked`` the number of helpers ranked in
+    the county (default: the largest rank in ``table``)."""
     if not s.get("available"):
         return f"{scope_name}：{s.get('reason', '无法分析')}。"
     limit = int(params.get("helpers.max_households"))
@@ -993,7 +1007,8 @@ def reading(s: dict, table: pd.DataFrame, scope_name: str, params: Any) -> str:
                      + (f"{no_visit:,} 名本季度没有走访记录（走访只作门槛，不计入成效）。"
                         if no_visit else "本季度每名在帮的帮扶责任人都有走访记录。"))
         w = rank_interval_width(table)
-        parts.append(f"排名的 95% 区间中位宽度约 {w:,.0f} 位（全县共 {int(table['rank'].max()):,} 名），"
+        total = int(n_ranked if n_ranked is not None else table["rank"].max())
+        parts.append(f"排名的 95% 区间中位宽度约 {w:,.0f} 位（全县共排名 {total:,} 名），"
                      "多数帮扶责任人之间的差别在统计上分不开，名次只宜用来找出首尾、不宜逐位排座次。")
     if s.get("reviewed_share") is not None:
         parts.append(f"年内已测评 {fmt_share(s['reviewed_share'])} 的联户帮扶责任人"
@@ -1063,7 +1078,9 @@ def definitions_text(params: Any) -> str:
         "τ² 为帮扶责任人之间的方差（矩估计，DerSimonian–Laird，负值取 0）。户少的帮扶责任人收缩得多，"
         "一户的极端结果不足以排到前面。群众测评、领导点评、干部访谈（当年 1 月 1 日至 A 日）同样处理；"
         "每人只有一次评分时无法估计 σ²，不收缩。",
-        f"- **综合得分**：各项收缩估计在帮扶责任人间标准化（z 分）后加权平均，权重 {wt}"
+        "- **综合得分**：各项收缩估计减去全体均值、除以帮扶责任人之间真实差别的标准差 τ（z 分；"
+        "没有重复评分、无法估计 τ 的项用各人得分的标准差），可靠度低的项因此影响小；"
+        f"再加权平均，权重 {wt}"
         "（参数 `helpers.weights`），缺项时按已有项重新归一；越高越好。走访不计分。",
         f"- **漏斗图控制限**：μ ± z·√(σ²/n + τ²)，{P.get('helpers.funnel_warn'):.0%} 与 "
         f"{P.get('helpers.flag_limit'):.1%}；过度离散按加性随机效应调整（Spiegelhalter 2005），"
@@ -1105,7 +1122,8 @@ def funnel_figure(rev: Review, highlight: Any = None,
     if highlight is not None:
         ax.scatter(x[~mine], y[~mine], s=10, alpha=0.25, color=GREY, label="其他乡镇的帮扶责任人")
     sel = mine & ~below
-    ax.scatter(x[sel], y[sel], s=14, alpha=0.5, color=OKABE_ITO[0], label="帮扶责任人")
+    ax.scatter(x[sel], y[sel], s=14, alpha=0.5, color=OKABE_ITO[0],
+               label="帮扶责任人" if highlight is None else "本范围的帮扶责任人")
     sel = mine & below
     ax.scatter(x[sel], y[sel], s=36, color=OKABE_ITO[3], label=f"低于 {flag:.1%} 下限")
     ax.axhline(est["mu"], color="black", lw=1)
@@ -1117,9 +1135,10 @@ def funnel_figure(rev: Review, highlight: Any = None,
     return fig
 
 
-def rank_figure(table: pd.DataFrame, title: str):
+def rank_figure(table: pd.DataFrame, title: str, n_total: int | None = None):
     """Caterpillar chart: each helper's composite rank (dot) and its rank interval (bar), one row
-    per helper of ``table`` in the given order, labelled by helper id and unit (never by name)."""
+    per helper of ``table`` in the given order, labelled by helper id and unit (never by name);
+    the axis spans ranks 1 … ``n_total`` (all ranked helpers) when given."""
     import matplotlib.pyplot as plt
 
     from .plotting import OKABE_ITO
@@ -1132,6 +1151,8 @@ def rank_figure(table: pd.DataFrame, title: str):
     ax.plot(r, y, "o", color=OKABE_ITO[3])
     labels = t["helper_id"].astype(str) + "  " + t["unit"].fillna("").astype(str)
     ax.set_yticks(y, labels.tolist())
+    if n_total:
+        ax.set_xlim(-0.02 * n_total, 1.02 * n_total)
     ax.set_xlabel("综合得分排名（1 = 最好）及 95% 区间 rank and interval")
     ax.set_title(title, loc="left")
     ax.grid(axis="y", visible=False)
