@@ -94,6 +94,7 @@ KINDS: dict[str, str] = {
     "exit_year_missing": "已脱贫或返贫但无脱贫年度 (exited without exit_year)",
     "birth_date_future": "出生日期晚于读取日期 (birth date after the load date)",
     "end_before_start": "帮扶结束时间早于开始时间 (pairing ends before it starts)",
+    "amount_blank": "受益金额为空，分红以外的受益方式 (benefit amount blank, not a dividend)",
 }
 # Kinds that reject the row. unparseable_number/_date and bad_year reject in a required column;
 # in an optional one they are findings and the cell becomes NA.
@@ -695,7 +696,9 @@ def _convert_file(raw: readers.RawTable, table: schema.Table, offset: int, issue
         if factor != 1.0:
             c.arr = c.arr * factor
         label = _label(raw, table, col.name)
-        if col.required and c.blank.any():
+        if col.required and col.blank_ok and c.blank.any():
+            _blank_ok_finding(issues, offset, table, col.name, label, c.blank, cols)
+        elif col.required and c.blank.any():
             issues.add(offset + np.flatnonzero(c.blank), "missing_required", col.name, "",
                        f"必填列「{label}」为空", f"required column {col.name} is blank", True)
         if c.bad.any():
@@ -729,6 +732,18 @@ def _convert_file(raw: readers.RawTable, table: schema.Table, offset: int, issue
         issues.add(offset + repeated, "header_row", "", "", "重复的表头行（分页导出），不是数据行",
                    "a repeated header line (paged export), not a data row", True)
     return df
+
+
+def _blank_ok_finding(issues: _Issues, offset: int, table: schema.Table, col: str, label: str,
+                      blank: np.ndarray, cols: dict[str, Any]) -> None:
+    """A blank benefit amount keeps its row: on a 分红 row it means "entitled, not yet paid"
+    (contract/outputs.md, dividends); on any other benefit type it is a finding ``amount_blank``."""
+    mask = blank.copy()
+    if table.name == "benefits" and "benefit_type" in cols:
+        mask &= np.asarray(pd.Series(cols["benefit_type"]).ne("分红").fillna(True), dtype=bool)
+    if mask.any():
+        issues.add(offset + np.flatnonzero(mask), "amount_blank", col, "",
+                   f"「{label}」为空（非分红的受益方式）", f"{col} is blank (not a dividend)", False)
 
 
 def _header_rows(raw: readers.RawTable) -> np.ndarray:

@@ -36,6 +36,8 @@ class Column:
     aliases: tuple[str, ...] = ()
     required: bool = False
     pii: bool = False
+    # A required column whose blank cell does not make the row unusable (the header must exist).
+    blank_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,8 @@ TABLES: dict[str, Table] = {
                 HH_ID,
                 YEAR,
                 C("benefit_type", "enum", "受益方式", required=True),
-                C("amount", "money", "受益金额（元）", "受益金额", required=True),
+                # A blank amount of a 分红 row means "entitled, not yet paid" (contract/outputs.md).
+                Column("amount", "money", "受益金额（元）", ("受益金额（元）", "受益金额"), True, False, True),
                 C("paid_date", "date", "到账日期", "兑付日期"),
             ),
         ),

@@ -192,3 +192,21 @@ def test_the_same_id_number_twice_in_a_table(tmp_path):
     f = pkg.findings.iloc[0]
     assert f["reason_zh"] == "「证件号码」与 members.csv 第 2 行相同（同一人重复登记）"
     assert (f["key"], f["value"], f["town"]) == ("person_id=P3", "11010519491231002X", "宽州镇")
+
+
+def test_a_blank_dividend_amount_is_kept_as_entitled_not_yet_paid(tmp_path):
+    """contract/outputs.md: a 分红 row with a blank amount means "entitled, not yet paid": the row
+    is kept without a finding; a blank amount on another benefit type is kept with a finding."""
+    households(tmp_path / "households.csv", ["H1", "H2"])
+    write_csv(tmp_path / "projects.csv", [["项目编号", "实施年度", "项目类别", "项目性质", "投资金额"],
+                                          ["P1", 2019, "养殖业", "新型经营主体带动", 100000]])
+    write_csv(tmp_path / "benefits.csv", [["项目编号", "户编号", "年度", "受益方式", "受益金额", "到账日期"],
+                                          ["P1", "H1", 2019, "分红", None, None],
+                                          ["P1", "H2", 2019, "直补", None, None],
+                                          ["P1", "H2", 2018, "分红", 300, "2018-09-20"]])
+    pkg = load_package(tmp_path)
+    b = pkg["benefits"].sort_values(["hh_id", "year"])
+    assert len(b) == 3 and pkg.rejects.empty
+    assert b["amount"].isna().tolist() == [True, False, True]
+    assert kinds(pkg.findings) == [("benefits", 3, "amount", "amount_blank")]
+    assert pkg.findings["key"].str.contains("hh_id=H2").all()
