@@ -224,9 +224,36 @@ def module_summaries(ctx: Context, analyses: Analyses, errors: list[str], where:
     return figures
 
 
-def compute(county_ctx: Context, analyses: Analyses, scopes: Iterable[Scope]) -> Results:
-    """County-wide ledgers; summary figures for the county (top level) and every town."""
+def town_summaries(data: str, params_record: dict[str, Any], modules: Sequence[str],
+                   scopes: Sequence[Scope]) -> tuple[dict[str, Any], list[str]]:
+    """Summary figures of some towns, in a worker process: the package comes from the cache the
+    runner filled, the parameters from their record (the same values as the runner's)."""
+    from .load import load_package
+
+    county_ctx = Context(load_package(Path(data), cache=True), Params.from_record(params_record))
+    analyses = load_analyses(modules)
     errors: list[str] = []
+    out = {s.code: {"name": s.name, **module_summaries(scope_context(county_ctx, s), analyses,
+                                                        errors, s.code)} for s in scopes}
+    return out, errors
+
+
+def compute(county_ctx: Context, analyses: Analyses, scopes: Iterable[Scope],
+            pool: ProcessPoolExecutor | None = None, n_jobs: int = 1) -> Results:
+    """County-wide ledgers; summary figures for the county (top level) and every town.
+
+    With a ``pool`` (and the package loaded with ``cache=True``), the towns' figures are computed
+    in ``n_jobs`` worker processes while this process builds the county's; the result is the
+    same as the serial computation (assembled by town code, errors in town order).
+    """
+    errors: list[str] = []
+    town_scopes = [s for s in scopes if s.town is not None]
+    futures = []
+    if pool is not None and town_scopes:
+        chunks = [town_scopes[i::n_jobs] for i in range(max(1, n_jobs))]
+        futures = [pool.submit(town_summaries, str(county_ctx.pkg.root),
+                               county_ctx.params.record(), list(analyses.modules), c)
+                   for c in chunks if c]
     ledgers, owner = build_ledgers(county_ctx, analyses, errors)
     summary: dict[str, Any] = {
         "period": county_ctx.period,
@@ -235,15 +262,22 @@ def compute(county_ctx: Context, analyses: Analyses, scopes: Iterable[Scope]) ->
         "county": county_name(county_ctx.pkg),
         "analyses": list(analyses.modules),
         **module_summaries(county_ctx, analyses, errors, COUNTY),
-        "towns": {},
     }
-    for s in scopes:
-        if s.town is None:
-            continue
-        ctx = scope_context(county_ctx, s)
-        summary["towns"][s.code] = {"name": s.name,
-                                    **module_summaries(ctx, analyses, errors, s.code)}
-    return Results(ledgers, owner, summary, errors)
+    towns_out: dict[str, Any] = {}
+    town_errors: list[str] = []
+    if futures:
+        for fut in futures:
+            figures, errs = fut.result()
+            towns_out.update(figures)
+            town_errors.extend(errs)
+    else:
+        for s in town_scopes:
+            towns_out[s.code] = {"name": s.name, **module_summaries(
+                scope_context(county_ctx, s), analyses, town_errors, s.code)}
+    order = {s.code: i for i, s in enumerate(town_scopes)}
+    town_errors.sort(key=lambda e: order.get(e.split("(", 1)[-1].split(")", 1)[0], -1))
+    summary["towns"] = {s.code: towns_out[s.code] for s in town_scopes}
+    return Results(ledgers, owner, summary, errors + town_errors)
 
 
 def jsonable(obj: Any, digits: int = SUMMARY_DIGITS) -> Any:
@@ -451,19 +485,28 @@ def _short_error(e: BaseException) -> str:
     return f"{name}: {value}"[:500]
 
 
-def run_notebooks(jobs: Sequence[NotebookJob], n_jobs: int, progress: bool = True) -> list[dict]:
-    """Execute the jobs on ``n_jobs`` worker processes, with a progress bar; results in job order."""
-    from tqdm import tqdm
-
-    results: dict[int, dict] = {}
-    if not jobs:
-        return []
+def process_pool(n_jobs: int) -> ProcessPoolExecutor:
+    """Worker processes for the towns' figures and the notebooks (spawned: no fork of a process
+    holding Arrow threads)."""
     import multiprocessing as mp
 
+    return ProcessPoolExecutor(max_workers=max(1, n_jobs), mp_context=mp.get_context("spawn"))
+
+
+def run_notebooks(jobs: Sequence[NotebookJob], n_jobs: int, progress: bool = True,
+                  pool: ProcessPoolExecutor | None = None) -> list[dict]:
+    """Execute the jobs on ``n_jobs`` worker processes (or ``pool``), with a progress bar;
+    results in job order."""
+    from tqdm import tqdm
+
+    if not jobs:
+        return []
+    results: dict[int, dict] = {}
     bar = tqdm(total=len(jobs), desc="笔记本 notebooks", unit="nb", disable=not progress,
                file=sys.stderr, dynamic_ncols=True)
-    with ProcessPoolExecutor(max_workers=max(1, n_jobs),
-                             mp_context=mp.get_context("spawn")) as pool:
+    own = pool is None
+    pool = pool or process_pool(n_jobs)
+    try:
         futures = {pool.submit(run_notebook, j): i for i, j in enumerate(jobs)}
         for fut in as_completed(futures):
             i = futures[fut]
@@ -471,7 +514,10 @@ def run_notebooks(jobs: Sequence[NotebookJob], n_jobs: int, progress: bool = Tru
             r = results[i]
             bar.set_postfix_str(f"{r['scope_name']}/{r['notebook']} {r['status']}")
             bar.update(1)
-    bar.close()
+    finally:
+        bar.close()
+        if own:
+            pool.shutdown()
     return [results[i] for i in range(len(jobs))]
 
 
@@ -586,35 +632,37 @@ def run_report(
         _say(f"跳过分析 {name}：{why}")
     scopes_all = all_scopes(pkg)
     scopes = select_scopes(pkg, scope)
-    _say(f"计算台账与汇总 ledgers and summary: {len(scopes_all) - 1} 个乡镇 towns")
-    t_compute = time.perf_counter()
-    res = compute(county_ctx, analyses, scopes_all)
+    n_jobs = jobs or os.cpu_count() or 1
     folder = Path(out).resolve() / params.period
-    folder.mkdir(parents=True, exist_ok=True)
-    outputs = write_outputs(res, folder, pii, params.asof)
-    compute_seconds = round(time.perf_counter() - t_compute, 2)
-
     work = folder / CACHE_DIR
     nb_results: list[dict] = []
-    t_nb = time.perf_counter()
-    if nbs:
-        write_work_cache(work, analyses, res)
-        base = {"data_dir": str(data), "period": params.period,
-                "params_file": None if params_file is None else str(Path(params_file).resolve()),
-                "pii": pii, "results_dir": str(work)}
-        job_list = [
-            NotebookJob(nb, s, folder / s.folder / nb.name, {**base, "scope": s.code})
-            for s in scopes for nb in nbs
-        ]
-        n_jobs = jobs or os.cpu_count() or 1
-        _say(f"运行笔记本 running {len(job_list)} notebooks ({len(nbs)} × {len(scopes)} scopes) "
-             f"on {n_jobs} processes")
-        nb_results = run_notebooks(job_list, n_jobs, progress)
-        for j, r in zip(job_list, nb_results, strict=True):
-            r["ipynb"] = j.output.relative_to(folder).as_posix()
-            r["html"] = j.output.with_suffix(".html").relative_to(folder).as_posix()
-    shutil.rmtree(work, ignore_errors=True)
-    notebooks_seconds = round(time.perf_counter() - t_nb, 2)
+    with process_pool(n_jobs) as pool:
+        _say(f"计算台账与汇总 ledgers and summary: {len(scopes_all) - 1} 个乡镇 towns")
+        t_compute = time.perf_counter()
+        res = compute(county_ctx, analyses, scopes_all, pool if n_jobs > 1 else None, n_jobs)
+        folder.mkdir(parents=True, exist_ok=True)
+        outputs = write_outputs(res, folder, pii, params.asof)
+        compute_seconds = round(time.perf_counter() - t_compute, 2)
+
+        t_nb = time.perf_counter()
+        if nbs:
+            write_work_cache(work, analyses, res)
+            base = {"data_dir": str(data), "period": params.period,
+                    "params_file": (None if params_file is None
+                                    else str(Path(params_file).resolve())),
+                    "pii": pii, "results_dir": str(work)}
+            job_list = [
+                NotebookJob(nb, s, folder / s.folder / nb.name, {**base, "scope": s.code})
+                for s in scopes for nb in nbs
+            ]
+            _say(f"运行笔记本 running {len(job_list)} notebooks ({len(nbs)} × {len(scopes)} "
+                 f"scopes) on {n_jobs} processes")
+            nb_results = run_notebooks(job_list, n_jobs, progress, pool)
+            for j, r in zip(job_list, nb_results, strict=True):
+                r["ipynb"] = j.output.relative_to(folder).as_posix()
+                r["html"] = j.output.with_suffix(".html").relative_to(folder).as_posix()
+        shutil.rmtree(work, ignore_errors=True)
+        notebooks_seconds = round(time.perf_counter() - t_nb, 2)
 
     failures = [f"分析 analysis: {e}" for e in res.errors] + [
         f"笔记本 notebook {r['ipynb']}: {r['error']}" for r in nb_results if r["status"] != "ok"
@@ -654,9 +702,19 @@ def _say(msg: str) -> None:
 
 def report_main(args: argparse.Namespace) -> int:
     """``qj report``: exit 0 when every analysis and notebook succeeded, 1 otherwise."""
+    command = ["qj", "report", str(args.data), "--period", args.period, "--out", str(args.out),
+               "--pii", args.pii]
+    if args.params is not None:
+        command += ["--params", str(args.params)]
+    if args.scope:
+        command += ["--scope", *args.scope]
+    if args.jobs is not None:
+        command += ["--jobs", str(args.jobs)]
+    if args.notebooks:
+        command += ["--notebooks", *args.notebooks]
     run = run_report(
         args.data, args.period, args.out, args.params, args.scope, args.pii, args.jobs,
-        args.notebooks, command=["qj", *sys.argv[1:]],
+        args.notebooks, command=command,
     )
     m = run.manifest
     ok_nb = sum(r["status"] == "ok" for r in m["notebooks"])
@@ -706,9 +764,11 @@ def check_inputs(manifest: dict, root: Path) -> None:
                           f"the report: {rec['path']}")
 
 
-def verify(manifest_path: str | Path, out=sys.stdout) -> bool:
+def verify(manifest_path: str | Path, out: Any = None) -> bool:
     """Re-run the ledgers and summary from the manifest's inputs and parameters and compare with
-    the report folder, ledger by ledger and figure by figure. True when everything is identical."""
+    the report folder, ledger by ledger and figure by figure (printed to ``out``, default
+    stdout). True when everything is identical."""
+    out = out or sys.stdout
     manifest_path = Path(manifest_path).resolve()
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
@@ -737,10 +797,16 @@ def verify(manifest_path: str | Path, out=sys.stdout) -> bool:
         raise QjError(f"数据包中有清单未记录的文件：{', '.join(extra)} / files not in the manifest")
     county_ctx = Context(pkg, params)
     analyses = load_analyses(manifest.get("analyses", {}).get("included", ANALYSES))
-    res = compute(county_ctx, analyses, all_scopes(pkg))
-    all_same = not res.errors
+    n_jobs = os.cpu_count() or 1
+    with process_pool(n_jobs) as pool:
+        res = compute(county_ctx, analyses, all_scopes(pkg), pool if n_jobs > 1 else None, n_jobs)
+    recorded_errors = {f.removeprefix("分析 analysis: ") for f in manifest.get("failures", [])}
+    all_same = True
     for e in res.errors:
-        print(f"出错 error: {e}", file=out)
+        same = e in recorded_errors
+        all_same &= same
+        print(f"{'=' if same else '≠'} 出错 error: {e}"
+              f"{'（报告生成时同样出错 / as in the recorded run）' if same else ''}", file=out)
     with tempfile.TemporaryDirectory(prefix="qj-verify-") as tmp:
         t = Path(tmp)
         write_outputs(res, t, manifest.get("pii", "masked"), params.asof)

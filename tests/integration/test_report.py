@@ -1,0 +1,307 @@
+"""`qj report` and `qj verify` end to end on a small demo county (400 households, seed 7).
+
+One batch runs the committed notebooks plus one made to fail, for the county and one town: the
+failure is kept and marked, the others are complete, the exit status is non-zero, and no file of
+the report folder (HTML, ipynb, CSV, the xlsx's XML) holds a full name, ID number or phone number
+of the inputs. Without notebooks: two runs give byte-identical ledgers, workbook and summary;
+verify says identical, refuses a changed input naming it, and sees an edited ledger.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import types
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from qjlib import cli
+from qjlib.errors import QjError
+from qjlib.params import ParamError
+from qjlib.report import NOTEBOOKS_DIR, run_report, verify
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
+
+PERIOD = "2019Q3"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    """A private package cache for the module (notebook kernels inherit it)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("QJLIB_CACHE", str(tmp_path_factory.mktemp("cache")))
+    mp.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    yield
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def small_demo(env, tmp_path_factory) -> Path:
+    from qjlib.demo import write_demo
+
+    out = tmp_path_factory.mktemp("demo400")
+    write_demo(out, seed=7, households=400)
+    return out
+
+
+@pytest.fixture(scope="module")
+def no_notebooks(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("no_notebooks")
+
+
+def _failing_notebook(path: Path) -> None:
+    params = new_code_cell('data_dir = "../data/demo"\nperiod = "2019Q3"\nscope = "county"\n'
+                           'params_file = None\npii = "masked"\nresults_dir = None',
+                           metadata={"tags": ["parameters"]})
+    nb = new_notebook(cells=[
+        new_markdown_cell("# 故意出错 · made to fail"), params,
+        new_code_cell("raise RuntimeError('planted failure ' + scope)"),
+        new_code_cell("print('never reached')"),
+    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                "language": "python"}})
+    nbformat.write(nb, path)
+
+
+@pytest.fixture(scope="module")
+def data(small_demo, tmp_path_factory) -> Path:
+    """A copy of the small demo that the verify tests may change (and restore)."""
+    out = tmp_path_factory.mktemp("data_copy") / "pkg"
+    shutil.copytree(small_demo, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def batch(data, tmp_path_factory):
+    """The committed notebooks and one failing notebook, for the county and the first town."""
+    nb_dir = tmp_path_factory.mktemp("notebooks")
+    for p in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
+        shutil.copy(p, nb_dir / p.name)
+    _failing_notebook(nb_dir / "05_fails.ipynb")
+    from qjlib.load import load_package
+
+    towns = load_package(data, cache=True).towns
+    town = towns.iloc[0]
+    out = tmp_path_factory.mktemp("reports")
+    run = run_report(data, PERIOD, out, scope=["county", town["town_code"]], jobs=2,
+                     notebooks_dir_=nb_dir, progress=False, command=["pytest"])
+    return run, nb_dir, town
+
+
+def test_failed_notebook_is_kept_marked_and_the_batch_goes_on(batch):
+    run, nb_dir, town = batch
+    assert not run.ok
+    m = run.manifest
+    n_nb = len(list(nb_dir.glob("*.ipynb")))
+    assert len(m["notebooks"]) == 2 * n_nb
+    failed = [r for r in m["notebooks"] if r["status"] != "ok"]
+    assert {(r["notebook"], r["scope"]) for r in failed} == {
+        ("05_fails.ipynb", "county"), ("05_fails.ipynb", town["town_code"])}
+    assert all("planted failure" in r["error"] for r in failed)
+    assert sum("05_fails.ipynb" in f for f in run.failures) == 2
+    county_fail = nbformat.read(run.folder / "县" / "05_fails.ipynb", as_version=4)
+    errors = [o for c in county_fail.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.output_type == "error"]
+    assert errors and errors[0]["ename"] == "RuntimeError"
+    assert (run.folder / "县" / "05_fails.html").exists()
+    # the other notebooks ran completely, for both scopes, each with its HTML
+    for r in m["notebooks"]:
+        if r["notebook"] == "05_fails.ipynb":
+            continue
+        assert r["status"] == "ok", r
+        nb = nbformat.read(run.folder / r["ipynb"], as_version=4)
+        assert all(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+        assert (run.folder / r["html"]).stat().st_size > 10_000
+    assert (run.folder / town["town"] / "00_data_quality.html").exists()
+
+
+@pytest.fixture(scope="module")
+def cli_run(data, tmp_path_factory):
+    """The same package through the command line, county only, with just a failing notebook."""
+    nb_dir = tmp_path_factory.mktemp("nbs")
+    _failing_notebook(nb_dir / "fails.ipynb")
+    out = tmp_path_factory.mktemp("cli")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("QJ_NOTEBOOKS", str(nb_dir))
+    try:
+        code = cli.main(["report", str(data), "--period", PERIOD, "--out", str(out),
+                         "--scope", "county", "--jobs", "2"])
+    finally:
+        mp.undo()
+    return code, out / PERIOD
+
+
+def test_cli_exit_status_is_non_zero_when_a_notebook_fails(cli_run, data):
+    code, folder = cli_run
+    assert code == 1
+    m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert [(r["notebook"], r["status"]) for r in m["notebooks"]] == [("fails.ipynb", "failed")]
+    assert any("fails.ipynb" in f and "planted failure" in f for f in m["failures"])
+    assert m["command"][:5] == ["qj", "report", str(data), "--period", PERIOD]
+
+
+def test_report_folder_layout_and_manifest(batch, small_demo):
+    run, _, town = batch
+    f = run.folder
+    assert f.name == PERIOD
+    assert (f / "ledgers.xlsx").exists() and (f / "summary.json").exists()
+    m = json.loads((f / "manifest.json").read_text(encoding="utf-8"))
+    truth = json.loads((small_demo / "truth.json").read_text(encoding="utf-8"))
+    by_file = {i["path"]: i for i in m["inputs"]}
+    for spec in truth["files"]:
+        rec = by_file[spec["file"]]
+        assert rec["rows_read"] == spec["rows"]
+        assert rec["rows_read"] == rec["rows_kept"] + rec["rows_rejected"]
+        assert len(rec["sha256"]) == 64
+    assert m["parameters"]["values"]["decline.n_declines"] == 3
+    assert m["pii"] == "masked" and m["period"] == PERIOD and m["as_of"] == "2019-09-30"
+    assert set(m["packages"]) >= {"pandas", "numpy", "scipy", "matplotlib", "papermill", "nbval",
+                                  "python-calamine"}
+    assert m["qjlib"]["version"] and "commit" in m["qjlib"]
+    for name, rec in m["outputs"]["ledgers"].items():
+        assert (f / rec["file"]).exists(), name
+    summary = json.loads((f / "summary.json").read_text(encoding="utf-8"))
+    assert summary["period"] == PERIOD and summary["income_year"] == 2019
+    assert summary["towns"][town["town_code"]]["name"] == town["town"]
+    # every town of the package has its figures, whatever --scope selected
+    from qjlib.load import load_package
+
+    assert set(summary["towns"]) == set(load_package(small_demo, cache=True).towns["town_code"])
+
+
+def _pii_values(data: Path) -> tuple[set[str], set[str]]:
+    """(long values: names of 3+ characters, ID numbers, phones; two-character names)."""
+    from qjlib.load import load_package
+
+    pkg = load_package(data, cache=True)
+    values: set[str] = set()
+    for table, cols in {"households": ["head_name", "head_id_number", "phone"],
+                        "members": ["name", "id_number"],
+                        "helpers": ["name", "id_number", "phone"]}.items():
+        if pkg.has(table):
+            for c in cols:
+                if c in pkg[table].columns:
+                    values |= set(pkg[table][c].dropna().astype("str").str.strip())
+    values.discard("")
+    short = {v for v in values if len(v) == 2}
+    return values - short, short
+
+
+def _report_texts(folder: Path) -> dict[str, str]:
+    out = {}
+    for p in folder.rglob("*"):
+        if p.suffix in (".html", ".ipynb", ".csv", ".json"):
+            out[str(p.relative_to(folder))] = p.read_text(encoding="utf-8-sig")
+        elif p.suffix == ".xlsx":
+            with zipfile.ZipFile(io.BytesIO(p.read_bytes())) as z:
+                for name in z.namelist():
+                    if name.endswith(".xml"):
+                        out[f"{p.name}:{name}"] = z.read(name).decode("utf-8")
+    return out
+
+
+def test_no_personal_information_in_any_report_file(batch, small_demo):
+    run, _, _ = batch
+    long_values, short_names = _pii_values(small_demo)
+    assert len(long_values) > 500  # names, ID numbers and phones of the inputs
+    texts = _report_texts(run.folder)
+    assert any(k.endswith(".html") for k in texts) and any(":xl/" in k for k in texts)
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(long_values, key=len,
+                                                               reverse=True)))
+    leaks = {k: sorted(set(pattern.findall(t)))[:5] for k, t in texts.items() if pattern.search(t)}
+    assert not leaks
+    # two-character names: as a whole cell (CSV, workbook string, HTML cell, JSON string)
+    cell = re.compile(r"(?:^|[,>\"])(" + "|".join(map(re.escape, short_names)) + r")(?:[,<\"]|$)",
+                      re.MULTILINE)
+    leaks = {k: sorted(set(cell.findall(t)))[:5] for k, t in texts.items() if cell.search(t)}
+    assert not leaks
+    # but masked values are there: the ledgers still show whose row it is
+    findings = (run.folder / "ledgers" / "findings.csv").read_text(encoding="utf-8-sig")
+    assert re.search(r"\d{6}\*{8}[\dX]{4}", findings)
+
+
+def test_unknown_parameter_stops_before_anything_runs(small_demo, tmp_path, capsys):
+    p = tmp_path / "2019Q3.yaml"
+    p.write_text("period: 2019Q3\noverrides:\n  income.low_operating_shar: 0.2\n", encoding="utf-8")
+    with pytest.raises(ParamError, match="income.low_operating_shar"):
+        run_report(small_demo, PERIOD, tmp_path / "out", params_file=p, progress=False)
+    assert not (tmp_path / "out").exists()
+    code = cli.main(["report", str(small_demo), "--period", PERIOD, "--params", str(p),
+                     "--out", str(tmp_path / "out")])
+    assert code == 1
+    assert "income.low_operating_shar" in capsys.readouterr().err
+
+
+def test_unknown_scope_lists_the_towns(small_demo, tmp_path, no_notebooks):
+    with pytest.raises(QjError, match="没有这个镇"):
+        run_report(small_demo, PERIOD, tmp_path / "out", scope=["没有这个镇"],
+                   notebooks_dir_=no_notebooks, progress=False)
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    files = sorted((folder / "ledgers").glob("*.csv")) + [folder / "ledgers.xlsx",
+                                                            folder / "summary.json"]
+    return {p.name: p.read_bytes() for p in files}
+
+
+def test_two_runs_are_byte_identical(batch, cli_run):
+    """Another run (another entry point, scope, notebooks and worker timing): the same bytes."""
+    a, b = _outputs(batch[0].folder), _outputs(cli_run[1])
+    assert len(a) >= 4 and a.keys() == b.keys()
+    assert [k for k in a if a[k] != b[k]] == []
+    mb = json.loads((cli_run[1] / "manifest.json").read_text(encoding="utf-8"))
+    assert batch[0].manifest["outputs"] == mb["outputs"]
+
+
+@pytest.fixture(scope="module")
+def two_runs(batch, cli_run, data):
+    return batch[0], types.SimpleNamespace(folder=cli_run[1]), data
+
+
+def test_verify_says_identical(two_runs, capsys):
+    a, _, _ = two_runs
+    assert verify(a.folder / "manifest.json")
+    out = capsys.readouterr().out
+    assert "全部一致 / all identical" in out
+    assert "= rejects: 一致 identical" in out and "≠" not in out
+    assert re.search(r"= decline\.flagged: \d+", out) or "decline" not in json.loads(
+        (a.folder / "summary.json").read_text(encoding="utf-8"))
+    assert cli.main(["verify", str(a.folder / "manifest.json")]) == 0
+
+
+def test_verify_sees_an_edited_ledger(two_runs, capsys):
+    _, b, _ = two_runs
+    csv = b.folder / "ledgers" / "findings.csv"
+    original = csv.read_bytes()
+    csv.write_bytes(original + b"x,y\n")
+    try:
+        assert not verify(b.folder / "manifest.json")
+        out = capsys.readouterr().out
+        assert "≠ findings" in out and "存在不一致" in out
+    finally:
+        csv.write_bytes(original)
+
+
+def test_verify_refuses_a_changed_input_naming_it(two_runs, tmp_path):
+    a, _, data = two_runs
+    target = sorted(data.glob("*.csv"))[0]
+    original = target.read_bytes()
+    target.write_bytes(original + b"\n")
+    try:
+        with pytest.raises(QjError, match=re.escape(target.name)):
+            verify(a.folder / "manifest.json")
+    finally:
+        target.write_bytes(original)
+    gone = sorted(data.glob("*.xlsx"))[0]
+    moved = tmp_path / gone.name
+    shutil.move(gone, moved)
+    try:
+        with pytest.raises(QjError, match=re.escape(gone.name)):
+            verify(a.folder / "manifest.json")
+    finally:
+        shutil.move(moved, gone)
