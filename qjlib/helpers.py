@@ -803,9 +803,10 @@ def visits_outcome_correlation(table: pd.DataFrame) -> tuple[float, int]:
     anything about results."""
     d = table[["visits_quarter", "n_households", "outcome_shrunk"]].astype(float)
     d = d[d["n_households"] > 0].dropna()
-    if len(d) < 3:
-        return float("nan"), int(len(d))
-    rho = stats.spearmanr(d["visits_quarter"] / d["n_households"], d["outcome_shrunk"]).statistic
+    per_hh = d["visits_quarter"] / d["n_households"]
+    if len(d) < 3 or per_hh.nunique() < 2 or d["outcome_shrunk"].nunique() < 2:
+        return float("nan"), int(len(d))  # undefined without variation
+    rho = stats.spearmanr(per_hh, d["outcome_shrunk"]).statistic
     return float(rho), int(len(d))
 
 

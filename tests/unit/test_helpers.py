@@ -446,3 +446,13 @@ def test_no_overloaded_helper_gives_an_empty_ledger_with_its_columns():
     ctx = Context(tiny_package(), load_params("2019Q3", overrides={"helpers.max_households": 6}))
     ov = H.compliance(ctx)["helper_overloaded"]
     assert ov.empty and list(ov.columns) == list(H.LEDGERS["helper_overloaded"].columns_zh)
+
+
+def test_visits_outcome_correlation_is_undefined_without_variation():
+    t = pd.DataFrame({"visits_quarter": [3, 3, 3, 3], "n_households": [3, 3, 3, 3],
+                      "outcome_shrunk": [0.1, -0.2, 0.0, 0.3]})
+    rho, n = H.visits_outcome_correlation(t)
+    assert math.isnan(rho) and n == 4
+    t["visits_quarter"] = [1, 2, 3, 6]     # per household 1/3, 2/3, 1, 2 — ranks 1..4
+    rho, _ = H.visits_outcome_correlation(t)
+    assert rho == pytest.approx(0.4)       # ranks of outcome: 3, 1, 2, 4 → 1 − 6·6/(4·15)
