@@ -48,7 +48,7 @@ FINDING_COLUMNS = ["table", "key", "file", "sheet", "row", "column", "value", "k
                    "reason_en", "town", "village"]
 NO_TOWN = "（乡镇不详）"
 
-_KIND_ZH_RE = re.compile(r"^[RF/]+\s+(.*?)\s*\(")
+_KIND_ZH_RE = re.compile(r"^(?:[RF/]+\s+)?(.*?)\s*\(")
 
 
 def kind_label(kind: str) -> str:

@@ -1,0 +1,122 @@
+"""What notebooks call: formatted, masked, deterministic tables; key figures; tidy notebooks."""
+
+from __future__ import annotations
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from qjlib import nb
+from qjlib.errors import QjError
+from qjlib.ledgers import LedgerSpec
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    out: list = []
+    monkeypatch.setattr(nb, "_display", out.append)
+    return out
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "hh_id": ["2", "1"], "head_name": ["张三明", "<李四>"], "net_income": [12345.678, np.nan],
+        "transfer_share": [0.1234, 0.5], "year": pd.array([2019, 2018], dtype="Int64"),
+        "n_households": pd.array([1234, 5], dtype="Int64"), "exit_status": ["exited", "returned"],
+        "relocated": [True, False],
+    })
+
+
+def test_format_cells_for_people():
+    t = nb.format_cells(_frame())
+    assert t.iloc[0].tolist() == ["2", "张三明", "12,345.68", "12.3%", "2019", "1,234", "已脱贫", "是"]
+    assert t.iloc[1].tolist() == ["1", "<李四>", "", "50.0%", "2018", "5", "返贫", "否"]
+
+
+def test_show_table_masks_sorts_labels_and_counts(shown):
+    spec = LedgerSpec("t", "测试", ("hh_id",), {"transfer_share": "转移性收入占比"})
+    nb.show_table(_frame(), spec=spec, max_rows=1)
+    html = shown[0].data
+    assert "张三明" not in html and "<李四>" not in html
+    assert "&lt;**&gt;" in html or "&lt;*" in html  # masked and escaped
+    assert "<th>户编号</th>" in html and "<th>转移性收入占比</th>" in html
+    assert html.index("<td>1</td>") > 0 and "<td>2</td>" not in html  # sorted, first row only
+    assert "共 2 行，显示前 1 行" in html
+    assert 'class="r">50.0%' in html
+
+
+def test_show_table_is_deterministic_and_full_only_on_request(shown):
+    nb.show_table(_frame())
+    nb.show_table(_frame())
+    assert shown[0].data == shown[1].data
+    nb.show_table(_frame(), pii="full")
+    assert "张三明" in shown[2].data
+
+
+def test_empty_table_says_none(shown):
+    nb.show_table(_frame().iloc[0:0], columns_zh={"hh_id": "户"})
+    assert "（无 none）" in shown[0].data and "<th>户</th>" in shown[0].data
+
+
+def test_key_figures_formats(shown):
+    nb.key_figures({"户数": 12345, "占比": "12.3%", "均值": 2.5, "缺": None, "注": (7, "说明")})
+    html = shown[0].data
+    for text in ("12,345", "12.3%", "2.50", "—", ">7<", "说明"):
+        assert text in html
+
+
+def _notebook(tagged: bool = True) -> nbformat.NotebookNode:
+    params = new_code_cell("x = 1", metadata={"tags": ["parameters"]} if tagged else {})
+    cells = [new_markdown_cell("# t"), params, new_code_cell("x")]
+    for i, c in enumerate(cells):
+        c.metadata["papermill"] = {"duration": 0.1}
+        c.metadata["execution"] = {"iopub.status.busy": "2019-01-01T00:00:00"}
+        if c.cell_type == "code":
+            c.execution_count = 10 + i
+    cells[2].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "1"},
+                                               execution_count=12)]
+    book = new_notebook(cells=cells)
+    book.metadata["papermill"] = {"input_path": "/abs/path.ipynb", "start_time": "2019"}
+    return book
+
+
+def test_tidy_notebook_strips_run_metadata_and_hides_code():
+    book = nb.tidy_notebook(_notebook())
+    assert "papermill" not in book.metadata
+    code = [c for c in book.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == [1, 2]
+    assert code[1].outputs[0]["execution_count"] == 2
+    assert all(c.metadata["jupyter"]["source_hidden"] for c in code)
+    assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in book.cells)
+    assert "jupyter" not in book.cells[0].metadata  # markdown stays visible
+
+
+def test_tidy_notebook_requires_a_parameters_cell():
+    with pytest.raises(QjError, match="parameters"):
+        nb.tidy_notebook(_notebook(tagged=False))
+
+
+def test_open_run_scopes_and_town_ledgers(tmp_path, monkeypatch):
+    monkeypatch.setenv("QJLIB_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "households.csv").write_text(
+        "户编号,县,乡(镇),行政村,家庭人口数,脱贫属性\nH1,某县,甲镇,一村,3,未脱贫\n"
+        "H2,某县,乙镇,二村,0,未脱贫\nH3,某县,乙镇,二村,2,已脱贫\n", encoding="utf-8")
+    county = nb.open_run(tmp_path / "pkg", "2019Q3")
+    assert county.is_county and county.scope_name == "某县"
+    codes = [s.code for s in county.towns]
+    assert codes == sorted(codes) and {s.name for s in county.towns} == {"甲镇", "乙镇"}
+    rejects = county.ledger("rejects")
+    assert rejects["kind"].tolist() == ["size_lt_1"]
+    yi = next(s for s in county.towns if s.name == "乙镇")
+    town = nb.open_run(tmp_path / "pkg", "2019Q3", yi.code)
+    assert town.scope_name == "乙镇" and not town.is_county
+    assert len(town.ctx.pkg["households"]) == 1  # H2 was rejected
+    assert town.ledger("rejects")["key"].tolist() == ["hh_id=H2"]
+    jia = nb.open_run(tmp_path / "pkg", "2019Q3", "甲镇")
+    assert len(jia.ledger("rejects")) == 0
+    assert jia.summary("quality")["households"] == 1
+    with pytest.raises(QjError, match="丙镇"):
+        nb.open_run(tmp_path / "pkg", "2019Q3", "丙镇")

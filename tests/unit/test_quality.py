@@ -1,0 +1,96 @@
+"""Data-quality ledgers and figures on a tiny package read through the loader."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from qjlib import quality
+from qjlib.context import Context
+from qjlib.params import load_params
+
+HOUSEHOLDS = """户编号,县,乡(镇),行政村,户主姓名,户主证件号码,家庭人口数,脱贫属性,脱贫年度
+H001,清涧县,甲镇,一村,张三明,610830199001011234,3,已脱贫,2016
+H002,清涧县,甲镇,一村,李四,11010519491231002X,2,未脱贫,
+H003,清涧县,乙镇,二村,王五六,110105194912310021,4,已脱贫,2017
+合计,,,,,,9,,
+"""
+INCOME = """户编号,年度,年度家庭人口数,工资性收入,生产经营性收入,生产经营性支出,财产性收入,转移性收入
+H001,2019,3,3000,1500,500,0,2000
+H002,2019,2,1000,abc,100,0,5000
+H003,2019,4,8000,4000,1000,200,1000
+"""
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory) -> Context:
+    from qjlib.load import load_package
+
+    root = tmp_path_factory.mktemp("pkg")
+    (root / "households.csv").write_text(HOUSEHOLDS, encoding="utf-8")
+    (root / "income.csv").write_text(INCOME, encoding="utf-8")
+    return Context(load_package(root), load_params("2019Q3"))
+
+
+def test_rejects_ledger_has_every_rejected_row_with_chinese_reason(ctx):
+    led = quality.build_ledgers(ctx)["rejects"]
+    assert list(led.columns) == quality.REJECT_COLUMNS
+    got = led[["file", "row", "kind"]].sort_values(["file", "row"]).to_numpy().tolist()
+    assert got == [["households.csv", 5, "total_row"], ["income.csv", 3, "unparseable_number"]]
+    assert led["reason"].str.contains("[\u4e00-\u9fff]").all()
+    assert led.loc[led["kind"] == "unparseable_number", "town"].item() == "甲镇"
+
+
+def test_findings_ledger_and_households_with_findings(ctx):
+    fin = quality.build_ledgers(ctx)["findings"]
+    # H001's ID has a wrong check character; 11010519491231002X is valid; ...0021 is not
+    assert sorted(fin.loc[fin["kind"] == "id_checksum", "key"]) == ["hh_id=H001", "hh_id=H003"]
+    assert quality.finding_households(fin, ctx.pkg["households"]) == 2
+
+
+def test_county_summary_counts(ctx):
+    s = quality.summary(ctx)
+    assert s["rows"] == {"read": 7, "kept": 5, "rejected": 2}
+    assert s["files"] == 2 and s["tables"] == ["households", "income"]
+    assert s["households"] == 3 and s["rejects"] == 2
+    assert s["rejects_by_kind"] == {"total_row": 1, "unparseable_number": 1}
+    assert s["rejects_no_town"] == 1  # the totals line belongs to no town
+    assert s["findings_by_kind"]["id_checksum"] == 2
+
+
+def test_town_summary_counts_only_the_towns_rows(ctx):
+    s = quality.summary(ctx.restrict("甲镇"))
+    assert "rows" not in s  # the package accounting is the county's
+    assert s["households"] == 2 and s["rejects"] == 1
+    assert s["findings_by_kind"].get("id_checksum") == 1
+    assert s["findings_households"] == 1
+
+
+def test_kind_labels_come_from_the_loader():
+    assert quality.kind_label("total_row") == "合计/总计/小计行"
+    assert quality.kind_label("id_checksum").startswith("证件号码校验位不符")
+    assert quality.kind_label("made_up") == "made_up"
+
+
+def test_by_kind_and_by_area_orders():
+    df = pd.DataFrame({"kind": ["b", "a", "b", "c"], "town": ["乙镇", None, "甲镇", "乙镇"]})
+    assert quality.by_kind(df)["kind"].tolist() == ["b", "a", "c"]  # count desc, then code
+    area = quality.by_area(df, df.iloc[:2], "town")
+    assert area["town"].tolist() == ["乙镇", "甲镇", quality.NO_TOWN]
+    assert area["rejects"].tolist() == [2, 1, 1] and area["findings"].tolist() == [1, 0, 1]
+
+
+def test_reading_is_built_from_the_figures(ctx):
+    s = quality.summary(ctx)
+    text = quality.reading(s, "清涧县")
+    assert "读入 7 行，保留 5 行，剔除 2 行（28.6%）" in text
+    assert "清涧县共有 3 户" in text and "1 条剔除记录无法确定所属乡镇" in text
+    s2 = dict(s, rows={"read": 70, "kept": 60, "rejected": 10})
+    assert "读入 70 行" in quality.reading(s2, "清涧县")
+
+
+def test_key_figures_county_and_town(ctx):
+    assert list(quality.key_figures(quality.summary(ctx)))[:2] == ["读入行 rows read",
+                                                                    "保留行 rows kept"]
+    town = quality.key_figures(quality.summary(ctx.restrict("乙镇")))
+    assert town["户数 households"] == 1 and "读入行 rows read" not in town
