@@ -416,11 +416,15 @@ def export_html(nb_path: Path, html_path: Path, title: str) -> None:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(nb_path, as_version=4)
-    nb.metadata["title"] = title
+    heading = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
+                    for line in c.source.splitlines() if line.startswith("# ")), None)
+    nb.metadata["title"] = f"{title} · {heading}" if heading else title
     exp = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
                        embed_images=True)
     body, _ = exp.from_notebook_node(nb)
     body = re.sub(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>\s*', "", body)
+    body = re.sub(r'<script type="module">(?:(?!</script>).)*?mermaid.*?</script>\s*', "", body,
+                  flags=re.DOTALL)
     body = re.sub(r"<html([^>]*)\blang=\"[^\"]*\"", r'<html\1lang="zh-CN"', body, count=1)
     html_path.write_text(body, encoding="utf-8")
 
@@ -458,8 +462,7 @@ def run_notebook(job: NotebookJob, kernel: str = "python3", timeout: int = 1800)
         status, error = "failed", _short_error(e)
     if job.output.exists():
         try:
-            export_html(job.output, job.output.with_suffix(".html"),
-                        f"{job.scope.name} · {job.notebook.stem}")
+            export_html(job.output, job.output.with_suffix(".html"), job.scope.name)
         except Exception as e:  # noqa: BLE001
             status = "failed"
             error = (error + "; " if error else "") + f"HTML: {_short_error(e)}"

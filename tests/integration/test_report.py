@@ -165,6 +165,11 @@ def test_report_folder_layout_and_manifest(batch, small_demo):
     assert m["qjlib"]["version"] and "commit" in m["qjlib"]
     for name, rec in m["outputs"]["ledgers"].items():
         assert (f / rec["file"]).exists(), name
+    html = (f / "县" / "00_data_quality.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN"' in html and "<title>" in html and "数据质量" in html
+    assert "data:image/png;base64," in html  # charts embedded: one self-contained file
+    assert "from qjlib import" not in html  # code hidden
+    assert not re.search(r'<script[^>]+src="https?://', html) and "mermaid.esm" not in html
     summary = json.loads((f / "summary.json").read_text(encoding="utf-8"))
     assert summary["period"] == PERIOD and summary["income_year"] == 2019
     assert summary["towns"][town["town_code"]]["name"] == town["town"]
