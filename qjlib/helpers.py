@@ -356,7 +356,7 @@ def pairing_outcomes(pairings: pd.DataFrame, income: pd.DataFrame, households: p
     end_year = p["end"].dt.year.fillna(income_year).astype("int64")
     p["end_year"] = np.minimum(end_year, int(income_year))
     p = p[p["end_year"] > p["start_year"]]
-    inc = income[["hh_id", "year", "net_per_capita", "size"]].copy()
+    inc = income.loc[income["year"].notna(), ["hh_id", "year", "net_per_capita", "size"]].copy()
     inc["year"] = inc["year"].astype("int64")
     inc = inc.drop_duplicates(["hh_id", "year"])
     p = p.merge(inc.rename(columns={"year": "start_year", "net_per_capita": "pc0", "size": "size0"}),
