@@ -93,9 +93,12 @@ class County:
 # small vectorised helpers
 
 
-def id_numbers(region: str, birth: np.ndarray, male: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def id_numbers(region: str, birth: np.ndarray, male: np.ndarray, rng: np.random.Generator,
+               seq_offset: int = 0) -> np.ndarray:
     """18-character resident IDs (GB 11643-1999): region + YYYYMMDD + 3-digit sequence (odd for
-    men) + check character ``10X98765432[Σ digit_i × w_i mod 11]``; unique within the call."""
+    men) + check character ``10X98765432[Σ digit_i × w_i mod 11]``; unique within the call.
+    Calls for different people of the same region use different even ``seq_offset``s, so that
+    two people never share a number."""
     birth = np.asarray(birth, dtype="datetime64[D]")
     n = len(birth)
     order = np.argsort(birth, kind="stable")
@@ -105,7 +108,7 @@ def id_numbers(region: str, birth: np.ndarray, male: np.ndarray, rng: np.random.
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n) - grp_start
     # sequence: 2 × rank among people born that day + 11 (men, odd) or 12 (women, even)
-    seq = 2 * rank + np.where(male, 11, 12)
+    seq = 2 * rank + np.where(male, 11, 12) + seq_offset
     ymd = pd.to_datetime(birth).strftime("%Y%m%d").to_numpy(dtype=str)
     body = np.char.add(np.char.add(region, ymd), np.char.zfill(seq.astype(str), 3))
     digits = np.frombuffer("".join(body.tolist()).encode(), dtype=np.uint8).reshape(n, 17) - 48

@@ -642,8 +642,9 @@ def _pairings(rng, hh, villages, ident, reserved, P):
     male = rng.random(nh) < 0.7
     birth = random_dates(rng, np.datetime64("1962-01-01"), np.datetime64("1996-12-31"), nh)
     region = np.where(rng.random(nh) < 0.6, COUNTY_CODE, "610802")
-    ids = np.where(region == COUNTY_CODE, id_numbers(COUNTY_CODE, birth, male, rng),
-                   id_numbers("610802", birth, male, rng))
+    # helpers' sequence numbers start at 611, above any household member's of the same birth day
+    ids = np.where(region == COUNTY_CODE, id_numbers(COUNTY_CODE, birth, male, rng, seq_offset=600),
+                   id_numbers("610802", birth, male, rng, seq_offset=600))
     team = rng.choice(TEAMS, nh, p=[0.25, 0.5, 0.05, 0.2])
     unit = np.where(team == "镇村干部", np.array([t[0] for t in TOWNS])[helper_town] + "人民政府",
                     rng.choice(UNITS, nh))

@@ -259,3 +259,12 @@ def test_same_seed_same_county_other_seed_other_county(county):
 def test_too_small_a_county_is_refused():
     with pytest.raises(QjError, match="至少"):
         simulate(1, 20)
+
+
+def test_no_helper_shares_an_id_number_with_a_registered_person(county):
+    """Helpers are not registered poor in the demo: none of their ID numbers is a member's or a
+    household head's (the same number is the same person)."""
+    helpers = set(county.tables["helpers"]["id_number"])
+    people = set(county.tables["members"]["id_number"]) | set(county.tables["households"]["head_id_number"])
+    assert len(helpers) == len(county.tables["helpers"])
+    assert not helpers & people
