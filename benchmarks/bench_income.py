@@ -1,6 +1,6 @@
 """Province-scale benchmark of the income structure (R2): qjlib against DuckDB on the same frame.
 
-    .venv/bin/python benchmarks/bench_income.py [--households 1000000] [--years 6] [--repeat 3]
+    .venv/bin/python benchmarks/bench_income.py [--households 1000000] [--years 6] [--towns 1000] [--repeat 5]
 
 The query: households × years grouped by town × labour capacity × year — household-years, those with
 net income ≤ 0, the sums of the four components and of net income, the ratio-of-sums shares, the
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--households", type=int, default=1_000_000)
     ap.add_argument("--years", type=int, default=6)
     ap.add_argument("--towns", type=int, default=1000)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args(argv)
 
     params = load_params("2019Q3")

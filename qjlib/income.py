@@ -274,51 +274,72 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
     return codes.astype(np.int64), labels
 
 
-def _group_quantiles(
-    columns: Sequence[np.ndarray], valid: np.ndarray, g: np.ndarray, n_groups: int,
-    qs: Sequence[float],
-) -> list[np.ndarray]:
-    """Quantiles (linear interpolation: the value at position q·(n − 1) of the sorted group, as
-    ``numpy.quantile`` and DuckDB ``quantile_cont``) of each column over the valid rows of each group.
+_SORT_BELOW = 1024  # group runs shorter than this are sorted, longer ones partitioned
 
-    Sorting once: one stable sort of the group codes (a radix sort while they fit 16 bits), shared
-    by all columns; then, per column, each group's contiguous run is partitioned in place around the
-    positions the quantiles need (a loop over groups, not households; O(n) per run) and every
-    quantile is read by index arithmetic. Returns one (n_groups, len(qs)) array per column, NaN for
-    a group without valid rows."""
-    gv = np.where(valid, g, n_groups)
-    key = gv.astype(np.uint16) if n_groups < np.iinfo(np.uint16).max else gv
-    counts = np.bincount(gv, minlength=n_groups + 1)[:n_groups]
-    order = np.argsort(key, kind="stable")[: counts.sum()]
+
+def _group_quantiles(
+    values: np.ndarray, valid: np.ndarray, g: np.ndarray, n_groups: int, qs: Sequence[float],
+) -> np.ndarray:
+    """Quantiles (linear interpolation: the value at position q·(n − 1) of the sorted group, as
+    ``numpy.quantile`` and DuckDB ``quantile_cont``) of each column of ``values`` (n × k) over the
+    valid rows of each group. Returns an array (n_groups, k, len(qs)), NaN for a group without
+    valid rows.
+
+    Sorting once: one stable sort of the group codes (a radix sort while they fit 16 bits) and one
+    gather of the rows in that order, shared by all columns. Per column, each group's contiguous run
+    is partitioned in place at the lower positions ⌊q·(n − 1)⌋ (a loop over groups, not households;
+    O(n) per run; short runs are simply sorted); the next order statistic, needed for the interpolation, is the minimum of the
+    run to the right of that position (``np.minimum.reduceat`` over all groups at once)."""
+    key = g.astype(np.uint16 if n_groups < np.iinfo(np.uint16).max else np.int64)
+    key[~valid] = n_groups  # invalid rows sort last and are cut off
+    counts = np.bincount(g[valid], minlength=n_groups)
+    m = int(counts.sum())
+    order = np.argsort(key, kind="stable")[:m]
+    grouped = np.take(values, order, axis=0)  # rows in group order: one pass for all columns
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     nonempty = np.flatnonzero(counts)
     q = np.asarray(qs, dtype=float)
     size = counts[nonempty, None]
     at = q[None, :] * (size - 1)  # position within the group
     lo_local = np.floor(at).astype(np.int64)
-    hi_local = np.minimum(lo_local + 1, size - 1)
+    has_hi = lo_local < size - 1
     t = at - lo_local
     lo = starts[nonempty, None] + lo_local
-    hi = starts[nonempty, None] + hi_local
-    kth = np.concatenate([lo_local, hi_local], axis=1)
-    runs = [(int(starts[k]), int(starts[k] + counts[k]), kth[i])
+    ends = starts[nonempty] + counts[nonempty]
+    runs = [(int(starts[k]), int(starts[k] + counts[k]), lo_local[i])
             for i, k in enumerate(nonempty) if counts[k] > 1]
 
-    def one(col: np.ndarray) -> np.ndarray:
-        v = col[order]
+    def one(j: int) -> np.ndarray:
+        v = np.empty(m + 1)  # one spare slot so that every bound is a valid index
+        v[:m] = grouped[:, j]
+        v[m] = 0.0
         for a, b, k in runs:
-            v[a:b].partition(k)
-        a, b = v[lo], v[hi]
-        d = b - a
-        out = np.full((n_groups, len(q)), np.nan)
-        out[nonempty] = np.where(t >= 0.5, b - d * (1 - t), a + d * t)  # numpy's lerp
-        return out
+            if b - a < _SORT_BELOW:
+                v[a:b].sort()  # short runs: a full sort is cheaper than a selection
+            else:
+                v[a:b].partition(k)
+        low = v[lo]
+        high = np.empty_like(low)
+        bounds = np.empty(2 * len(nonempty), np.int64)  # [lo + 1, end of group) per group
+        bounds[1::2] = ends
+        for i in range(len(q)):
+            bounds[0::2] = lo[:, i] + 1
+            high[:, i] = np.minimum.reduceat(v, bounds)[0::2]
+        high = np.where(has_hi, high, low)
+        d = high - low
+        return np.where(t >= 0.5, high - d * (1 - t), low + d * t)  # numpy's lerp
 
-    workers = min(len(columns), _workers(len(g)))
+    n_cols = values.shape[1]
+    workers = min(n_cols, _workers(len(g)))
     if workers <= 1:
-        return [one(c) for c in columns]
-    with ThreadPoolExecutor(workers) as ex:
-        return list(ex.map(one, columns))
+        parts = [one(j) for j in range(n_cols)]
+    else:
+        with ThreadPoolExecutor(workers) as ex:
+            parts = list(ex.map(one, range(n_cols)))
+    out = np.full((n_groups, n_cols, len(q)), np.nan)
+    for j, part in enumerate(parts):
+        out[nonempty, j] = part
+    return out
 
 
 def _pct_label(q: float) -> str:
@@ -378,30 +399,33 @@ def structure_by(
     x = {k: income[k].to_numpy(dtype=float) for k in (*COMPONENTS, "net_income")}
     net = x["net_income"]
     ok = positive_net(net)
-    share = {k: _share(x[k], net, ok) for k in COMPONENTS}
+    shares = np.full((len(net), len(COMPONENTS)), np.nan)  # household shares, one row per household
+    for j, k in enumerate(COMPONENTS):
+        np.divide(x[k], net, out=shares[:, j], where=ok)
     capacity = has_capacity(hh["labor_capacity"])[pos]
-    low = flag_low_operating(share["operating_net"], capacity, low_operating_share)
-    dep = flag_transfer_dependent(share["transfer"], transfer_dependent_share)
+    low = flag_low_operating(shares[:, COMPONENTS.index("operating_net")], capacity,
+                             low_operating_share)
+    dep = flag_transfer_dependent(shares[:, COMPONENTS.index("transfer")], transfer_dependent_share)
 
     count = np.bincount(g, minlength=n_groups)
     nonempty = np.flatnonzero(count)
     sums = {k: np.bincount(g, weights=v, minlength=n_groups)[nonempty] for k, v in x.items()}
-    quant = _group_quantiles([share[k] for k in COMPONENTS], ok, g, n_groups, quantiles)
+    quant = _group_quantiles(shares, ok, g, n_groups, quantiles)
 
     keys = np.unravel_index(nonempty, sizes) if by else ()
     out = pd.DataFrame({col: [labels[i][j] for j in keys[i]] for i, col in enumerate(by)})
     out["households"] = count[nonempty]
-    out["nonpositive"] = np.bincount(g, weights=~ok, minlength=n_groups)[nonempty].astype(np.int64)
+    out["nonpositive"] = np.bincount(g[~ok], minlength=n_groups)[nonempty]
     for k, v in sums.items():
         out[k] = v
     total = sums["net_income"]
     for k in COMPONENTS:
         out[f"{k}_share"] = np.where(total > NET_TOL, sums[k] / np.where(total > NET_TOL, total, 1.0), np.nan)
-    for k, qv in zip(COMPONENTS, quant, strict=True):
+    for i, k in enumerate(COMPONENTS):
         for j, q in enumerate(quantiles):
-            out[f"{k}_share_{_pct_label(q)}"] = qv[nonempty, j]
-    out["low_operating"] = np.bincount(g, weights=low, minlength=n_groups)[nonempty].astype(np.int64)
-    out["transfer_dependent"] = np.bincount(g, weights=dep, minlength=n_groups)[nonempty].astype(np.int64)
+            out[f"{k}_share_{_pct_label(q)}"] = quant[nonempty, i, j]
+    out["low_operating"] = np.bincount(g[low], minlength=n_groups)[nonempty]
+    out["transfer_dependent"] = np.bincount(g[dep], minlength=n_groups)[nonempty]
     return out
 
 
