@@ -89,7 +89,7 @@ def main() -> int:
     print(f"notebook runs            : {len(nb_times)} ({len(nbs)} × {len(scopes)} scopes)")
     print(f"qj report total          : {total:7.1f} s")
     print(f"  analyses + outputs     : {m['seconds']['analyses']:7.1f} s")
-    print(f"  notebook batch         : {batch:7.1f} s (incl. per-scope precompute)")
+    print(f"  notebook batch         : {batch:7.1f} s")
     print(f"  mean per notebook      : {sum(nb_times) / max(len(nb_times), 1):7.2f} s")
     print(f"empty-notebook batch     : {floor:7.1f} s "
           f"(mean {sum(r['seconds'] for r in empty) / max(len(empty), 1):.2f} s)")
