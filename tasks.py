@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -40,7 +41,7 @@ def _run(*args: str | Path, **kw) -> None:
 
 def ensure_env() -> None:
     """Create `.venv` if needed and install the project with its dev extras when pyproject changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - run by any system python3
         sys.exit("qjlib needs Python 3.11 or newer / 需要 Python 3.11 或更高版本")
     if not PY.exists():
         _say(f"creating virtual environment {VENV}")
@@ -53,11 +54,30 @@ def ensure_env() -> None:
         STAMP.write_text(want)
 
 
+def _demo_stamp() -> str:
+    """A hash of the code that writes the demo county (qjlib/demo*.py and the schema)."""
+    h = hashlib.sha256()
+    for p in sorted((ROOT / "qjlib").glob("demo*.py")) + [ROOT / "qjlib" / "schema.py"]:
+        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()
+
+
 def ensure_demo() -> None:
-    """Generate the default demo county into data/demo if it is not there yet."""
-    if not (DEMO / "truth.json").exists():
+    """Generate the default demo county into data/demo if it is not there yet, or if the code
+    that writes it changed since (the committed notebooks' outputs are those of the current
+    demo county, so a stale data/demo would fail nbval)."""
+    stamp_file = DEMO / ".qjlib-demo-stamp"
+    stamp = _demo_stamp()
+    if (DEMO / "truth.json").exists() and stamp_file.exists() and (
+            stamp_file.read_text().strip() == stamp):
+        return
+    if DEMO.exists():
+        _say(f"the demo county code changed: regenerating {DEMO.relative_to(ROOT)}")
+        shutil.rmtree(DEMO)
+    else:
         _say(f"generating the demo county into {DEMO.relative_to(ROOT)}")
-        _run(PY, "-m", "qjlib", "demo", "--out", DEMO)
+    _run(PY, "-m", "qjlib", "demo", "--out", DEMO)
+    stamp_file.write_text(stamp + "\n")
 
 
 def report() -> None:
