@@ -83,17 +83,20 @@ def household_positions(income_ids: pd.Series, household_ids: pd.Series) -> np.n
     """Row position in ``household_ids`` (unique, as the loader guarantees) of each income row's
     ``hh_id``; −1 for an id that is not registered.
 
-    The string ids are integer-coded once: when every id has the same byte length (the usual
-    fixed-width 户编号), each is read as 8-byte words straight from the Arrow buffer, mixed into a
-    64-bit key, looked up in an integer hash table, and every match is then **verified** word by
-    word — so a hash collision can never pair two different ids; on any collision, or for ids of
-    varying length, the lookup falls back to Arrow's string hash lookup (``pyarrow.compute.index_in``).
+    The string ids are integer-coded once. When every id on both sides is a string of ASCII digits
+    of one and the same width (≤ 19, as the national system's 户编号), the id *is* an integer: it
+    is parsed (exactly — equal width makes leading zeros harmless) and looked up in an integer hash
+    table. Any other ids (letters, varying widths, longer numbers) go through Arrow's string hash
+    lookup (``pyarrow.compute.index_in``): the same answer, slower.
     """
     probe = _arrow_strings(income_ids)
     values = _arrow_strings(household_ids)
-    pos = _positions_fixed_width(probe, values)
-    if pos is None:
-        pos = pc.index_in(probe, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False)
+    width_p, width_v = _digit_width(probe), _digit_width(values)
+    if width_p is not None and width_p == width_v:
+        index = pd.Index(_as_uint64(values))
+        if index.is_unique:
+            return index.get_indexer(_as_uint64(probe)).astype(np.int64, copy=False)
+    pos = pc.index_in(probe, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False)
     return np.asarray(pos, dtype=np.int64)
 
 
@@ -102,51 +105,25 @@ def _arrow_strings(ids: pd.Series) -> pa.Array:
     return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
 
 
-_MIX = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio (Fibonacci hashing)
+_MAX_DIGITS = 19  # every 19-digit number fits an unsigned 64-bit integer
 
 
-def _words(arr: pa.Array) -> tuple[int, list[np.ndarray]] | None:
-    """(L, 8-byte words at byte offsets 0, 8, …, L − 8 of each string) as zero-copy strided views of
-    the Arrow data buffer, when all strings have the same byte length L ≥ 8 and none is null."""
+def _digit_width(arr: pa.Array) -> int | None:
+    """The common byte width of the strings if all are ASCII digits of one width ≤ 19, else None."""
     if len(arr) == 0 or arr.null_count:
         return None
     off = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
     width = int(off[1] - off[0])
-    if width < 8 or int(off[-1] - off[0]) != width * len(arr) or not (np.diff(off) == width).all():
+    if not 0 < width <= _MAX_DIGITS or int(off[-1] - off[0]) != width * len(arr):
         return None
-    starts = list(range(0, width - 7, 8))
-    if starts[-1] != width - 8:
-        starts.append(width - 8)
-    buf = arr.buffers()[2]
-    return width, [
-        np.ndarray((len(arr),), dtype="<u8", buffer=buf, offset=int(off[0]) + s, strides=(width,))
-        for s in starts
-    ]
+    if not (np.diff(off) == width).all():
+        return None
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8, count=width * len(arr), offset=int(off[0]))
+    return width if bool(((data - np.uint8(48)) <= 9).all()) else None
 
 
-def _mix(words: list[np.ndarray]) -> np.ndarray:
-    h = np.zeros(len(words[0]), np.uint64)
-    for w in words:
-        h ^= w
-        h *= _MIX
-    return h ^ (h >> np.uint64(31))
-
-
-def _positions_fixed_width(probe: pa.Array, values: pa.Array) -> np.ndarray | None:
-    a, b = _words(probe), _words(values)
-    if a is None or b is None or a[0] != b[0]:
-        return None
-    index = pd.Index(_mix(b[1]))
-    if not index.is_unique:  # two registered ids share a key: let Arrow compare the strings
-        return None
-    pos = index.get_indexer(_mix(a[1]))
-    take = np.where(pos >= 0, pos, 0)
-    same = np.ones(len(pos), dtype=bool)
-    for wa, wb in zip(a[1], b[1], strict=True):
-        same &= wa == np.ascontiguousarray(wb)[take]
-    if not same[pos >= 0].all():  # a key matched a different id
-        return None
-    return pos
+def _as_uint64(arr: pa.Array) -> np.ndarray:
+    return pc.cast(arr, pa.uint64()).to_numpy(zero_copy_only=False)
 
 
 def _workers(n: int) -> int:

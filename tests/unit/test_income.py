@@ -183,21 +183,27 @@ def test_exit_cohort_and_other_groupings():
         "2016年脱贫": 100, "未脱贫": 300, "未知": 400, "返贫": 200}
 
 
-def test_household_positions_fixed_width_fast_path_and_fallbacks(monkeypatch):
-    ids = pd.Series([f"6108{i:014d}" for i in range(50)], dtype="str")  # 18 characters each
-    probe = pd.Series(["610800000000000007", "610899999999999999", "610800000000000049",
-                       "610800000000000000", "610800000000000007"], dtype="str")
+def test_household_positions_digit_ids_and_the_string_fallback(monkeypatch):
+    ids = pd.Series([f"6108{i:015d}" for i in range(50)], dtype="str")  # 19 digits each
+    probe = pd.Series(["6108000000000000007", "6108999999999999999", "6108000000000000049",
+                       "6108000000000000000", "6108000000000000007"], dtype="str")
     want = [7, -1, 49, 0, 7]
     assert inc.household_positions(probe, ids).tolist() == want
-    # ids of varying length (and non-ASCII) go through Arrow's string lookup: same answer
-    mixed = pd.Series(["户1", "A-22", "610800000000000007"], dtype="str")
-    assert inc.household_positions(pd.Series(["A-22", "x", "户1"], dtype="str"), mixed).tolist() == [1, -1, 0]
-    # a key that only looks at the first 8 bytes: 6108000… collide → detected → still exact
-    monkeypatch.setattr(inc, "_mix", lambda words: words[0].copy())
+    calls = []
+    real = inc.pc.index_in
+    monkeypatch.setattr(inc.pc, "index_in", lambda *a, **k: calls.append(1) or real(*a, **k))
     assert inc.household_positions(probe, ids).tolist() == want
-    regs = pd.Series(["AAAAAAAA01", "BBBBBBBB01"], dtype="str")  # unique first words …
-    wrong = pd.Series(["AAAAAAAA02", "BBBBBBBB01"], dtype="str")  # … and a false match: verified
-    assert inc.household_positions(wrong, regs).tolist() == [-1, 1]
+    assert not calls, "digit ids of one width take the integer path"
+    # leading zeros: "0012" and "12" would be the same number — different widths use strings
+    assert inc.household_positions(pd.Series(["12", "0012"], dtype="str"),
+                                   pd.Series(["0012", "0034"], dtype="str")).tolist() == [-1, 0]
+    # letters, Chinese, varying widths, a 20-digit id: the string lookup, same answers
+    mixed = pd.Series(["户1", "A-22", "6108000000000000007"], dtype="str")
+    assert inc.household_positions(pd.Series(["A-22", "x", "户1"], dtype="str"), mixed).tolist() \
+        == [1, -1, 0]
+    long = pd.Series(["99999999999999999999", "99999999999999999998"], dtype="str")
+    assert inc.household_positions(long[::-1].reset_index(drop=True), long).tolist() == [1, 0]
+    assert len(calls) == 3
 
 
 @settings(max_examples=40, deadline=None)
