@@ -301,7 +301,12 @@ def xlsx_bytes(
         for j, c in enumerate(df.columns):
             kind = column_type(c, df[c], spec)
             values = _xlsx_values(df[c], kind, c)
-            ws.write_column(1, j, values, fmts.get(kind))
+            write = (ws.write_number if kind in ("money", "share", "int", "float") else
+                     ws.write_datetime if kind == "date" else ws.write_string)
+            fmt = fmts.get(kind)
+            for i, v in enumerate(values, start=1):  # typed writes: no formula/URL guessing
+                if v is not None:
+                    write(i, j, v, fmt)
             shown = df[c].map(_text, na_action="ignore") if kind == "text" else pd.Series(
                 format_for_csv(df[[c]], spec)[c])
             width = max(_display_width(pd.Series([headers[j]])), _display_width(shown)) + 2

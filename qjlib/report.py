@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -317,9 +317,12 @@ def _sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_outputs(res: Results, folder: Path, pii: str, as_of: pd.Timestamp) -> dict[str, Any]:
-    """``ledgers/*.csv``, ``ledgers.xlsx``, ``summary.json`` into ``folder``; their sha256 and
-    row counts for the manifest."""
+def write_outputs(res: Results, folder: Path, pii: str, as_of: pd.Timestamp,
+                  xlsx: bool = True) -> dict[str, Any]:
+    """``ledgers/*.csv``, ``summary.json`` and (``xlsx=True``) ``ledgers.xlsx`` into ``folder``;
+    their sha256 and row counts for the manifest. With ``xlsx=False`` the prepared ledgers are
+    returned under ``"_prepared"`` for :func:`write_workbook` (the runner writes the workbook
+    while the notebooks run)."""
     led_dir = folder / "ledgers"
     led_dir.mkdir(parents=True, exist_ok=True)
     prepared: dict[str, tuple[LedgerSpec, pd.DataFrame]] = {}
@@ -330,11 +333,21 @@ def write_outputs(res: Results, folder: Path, pii: str, as_of: pd.Timestamp) -> 
         sha = write_csv(p, led_dir / f"{name}.csv", spec)
         ledgers[name] = {"file": f"ledgers/{name}.csv", "rows": len(p), "sha256": sha,
                          "module": res.ledger_module[name], "title_zh": spec.title_zh}
-    created = dt.datetime.combine(as_of.date(), dt.time())
-    xlsx_sha = write_xlsx(prepared, folder / "ledgers.xlsx", created)
     data = summary_bytes(res.summary)
     (folder / "summary.json").write_bytes(data)
-    return {"ledgers": ledgers, "ledgers.xlsx": xlsx_sha, "summary.json": _sha256_bytes(data)}
+    out: dict[str, Any] = {"ledgers": ledgers, "summary.json": _sha256_bytes(data)}
+    if xlsx:
+        out["ledgers.xlsx"] = write_workbook(prepared, folder, as_of)
+    else:
+        out["_prepared"] = prepared
+    return out
+
+
+def write_workbook(prepared: dict[str, tuple[LedgerSpec, pd.DataFrame]], folder: Path,
+                   as_of: pd.Timestamp) -> str:
+    """``ledgers.xlsx`` of the prepared ledgers, created = the as-of date; returns its sha256."""
+    created = dt.datetime.combine(as_of.date(), dt.time())
+    return write_xlsx(prepared, folder / "ledgers.xlsx", created)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -497,20 +510,26 @@ def process_pool(n_jobs: int) -> ProcessPoolExecutor:
 
 
 def run_notebooks(jobs: Sequence[NotebookJob], n_jobs: int, progress: bool = True,
-                  pool: ProcessPoolExecutor | None = None) -> list[dict]:
+                  pool: ProcessPoolExecutor | None = None,
+                  while_waiting: Callable[[], None] | None = None) -> list[dict]:
     """Execute the jobs on ``n_jobs`` worker processes (or ``pool``), with a progress bar;
-    results in job order."""
+    results in job order. ``while_waiting`` runs in this process once the jobs are submitted."""
     from tqdm import tqdm
 
     if not jobs:
+        if while_waiting is not None:
+            while_waiting()
         return []
     results: dict[int, dict] = {}
-    bar = tqdm(total=len(jobs), desc="笔记本 notebooks", unit="nb", disable=not progress,
-               file=sys.stderr, dynamic_ncols=True)
     own = pool is None
     pool = pool or process_pool(n_jobs)
+    bar = None
     try:
         futures = {pool.submit(run_notebook, j): i for i, j in enumerate(jobs)}
+        if while_waiting is not None:
+            while_waiting()
+        bar = tqdm(total=len(jobs), desc="笔记本 notebooks", unit="nb", disable=not progress,
+                   file=sys.stderr, dynamic_ncols=True)
         for fut in as_completed(futures):
             i = futures[fut]
             results[i] = fut.result()
@@ -518,7 +537,8 @@ def run_notebooks(jobs: Sequence[NotebookJob], n_jobs: int, progress: bool = Tru
             bar.set_postfix_str(f"{r['scope_name']}/{r['notebook']} {r['status']}")
             bar.update(1)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
         if own:
             pool.shutdown()
     return [results[i] for i in range(len(jobs))]
@@ -644,11 +664,17 @@ def run_report(
         t_compute = time.perf_counter()
         res = compute(county_ctx, analyses, scopes_all, pool if n_jobs > 1 else None, n_jobs)
         folder.mkdir(parents=True, exist_ok=True)
-        outputs = write_outputs(res, folder, pii, params.asof)
+        outputs = write_outputs(res, folder, pii, params.asof, xlsx=False)
+        prepared = outputs.pop("_prepared")
         compute_seconds = round(time.perf_counter() - t_compute, 2)
 
+        def workbook() -> None:  # written here while the workers run the notebooks
+            outputs["ledgers.xlsx"] = write_workbook(prepared, folder, params.asof)
+
         t_nb = time.perf_counter()
-        if nbs:
+        if not nbs:
+            workbook()
+        else:
             write_work_cache(work, analyses, res)
             base = {"data_dir": str(data), "period": params.period,
                     "params_file": (None if params_file is None
@@ -660,7 +686,7 @@ def run_report(
             ]
             _say(f"运行笔记本 running {len(job_list)} notebooks ({len(nbs)} × {len(scopes)} "
                  f"scopes) on {n_jobs} processes")
-            nb_results = run_notebooks(job_list, n_jobs, progress, pool)
+            nb_results = run_notebooks(job_list, n_jobs, progress, pool, workbook)
             for j, r in zip(job_list, nb_results, strict=True):
                 r["ipynb"] = j.output.relative_to(folder).as_posix()
                 r["html"] = j.output.with_suffix(".html").relative_to(folder).as_posix()
