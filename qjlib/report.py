@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import hashlib
 import importlib
 import json
@@ -420,21 +421,27 @@ def list_notebooks(folder: Path, only: Sequence[str] | None = None) -> list[Path
     return sorted({by[n] for n in only})
 
 
+@functools.lru_cache(maxsize=1)
+def _html_exporter() -> Any:
+    """One HTML exporter per process (its templates load once): code and prompts hidden."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                        exclude_output_prompt=True, embed_images=True)
+
+
 def export_html(nb_path: Path, html_path: Path, title: str) -> None:
     """A self-contained HTML page of an executed notebook: code hidden, prompts hidden, images
     embedded, no scripts from the internet (the notebooks need no MathJax or widgets)."""
     import re
 
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(nb_path, as_version=4)
     heading = next((line[2:].strip() for c in nb.cells if c.cell_type == "markdown"
                     for line in c.source.splitlines() if line.startswith("# ")), None)
     nb.metadata["title"] = f"{title} · {heading}" if heading else title
-    exp = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                       embed_images=True)
-    body, _ = exp.from_notebook_node(nb)
+    body, _ = _html_exporter().from_notebook_node(nb)
     body = re.sub(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>\s*', "", body)
     body = re.sub(r'<script type="module">(?:(?!</script>).)*?mermaid.*?</script>\s*', "", body,
                   flags=re.DOTALL)
