@@ -236,13 +236,15 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
     """Sorted integer codes of a key column; a missing value gets the last code, label UNKNOWN."""
     arr = pd.Series(values, copy=False)
     if pd.api.types.is_integer_dtype(arr.dtype) and not arr.hasnans and len(arr):
-        v = arr.to_numpy(dtype=np.int64)
+        v = arr.to_numpy(dtype=np.int64, copy=True)
         lo, hi = int(v.min()), int(v.max())
-        if hi - lo < 100_000:
-            present = np.flatnonzero(np.bincount(v - lo, minlength=hi - lo + 1))
+        if hi - lo < 100_000:  # small integer range (years): codes by arithmetic, in place
+            v -= lo
+            present = np.flatnonzero(np.bincount(v, minlength=hi - lo + 1))
             remap = np.full(hi - lo + 1, -1, np.int64)
             remap[present] = np.arange(len(present))
-            return remap[v - lo], [int(x) + lo for x in present]
+            np.take(remap, v, out=v)
+            return v, [int(x) + lo for x in present]
     codes, uniques = pd.factorize(arr, sort=True, use_na_sentinel=True)
     labels = list(uniques)
     if (codes < 0).any():
@@ -251,28 +253,67 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
     return codes.astype(np.int64), labels
 
 
+def _group_codes(
+    income: pd.DataFrame, hh: pd.DataFrame, pos: np.ndarray, by: Sequence[str]
+) -> tuple[np.ndarray, list[list]]:
+    """One integer code per income row for the combination of the ``by`` keys (mixed radix, in
+    the order of ``by``, so code order = sorted key order) and each key's labels. Consecutive
+    household keys are combined per household first, so the income rows take one code per run."""
+    labels: list[list] = []
+    g = np.zeros(len(income), np.int64)
+    i = 0
+    while i < len(by):
+        col = by[i]
+        if col in income.columns:
+            c, lab = _codes(income[col])
+            labels.append(lab)
+            g *= len(lab)
+            g += c
+            i += 1
+            continue
+        if col not in hh.columns:
+            raise KeyError(f"分组列 {col} 不在收入表或户表中 / no column {col} to group by")
+        code = np.zeros(len(hh), np.int64)
+        size = 1
+        while i < len(by) and by[i] not in income.columns and by[i] in hh.columns:
+            c, lab = _codes(hh[by[i]])
+            labels.append(lab)
+            code *= len(lab)
+            code += c
+            size *= len(lab)
+            i += 1
+        g *= size
+        g += np.take(code, pos)
+    return g, labels
+
+
 _SORT_BELOW = 1024  # group runs shorter than this are sorted, longer ones partitioned
 
 
 def _group_quantiles(
-    values: np.ndarray, valid: np.ndarray, g: np.ndarray, n_groups: int, qs: Sequence[float],
+    values: np.ndarray, valid: np.ndarray, g: np.ndarray, counts: np.ndarray, qs: Sequence[float],
 ) -> np.ndarray:
     """Quantiles (linear interpolation: the value at position q·(n − 1) of the sorted group, as
     ``numpy.quantile`` and DuckDB ``quantile_cont``) of each column of ``values`` (n × k) over the
-    valid rows of each group. Returns an array (n_groups, k, len(qs)), NaN for a group without
-    valid rows.
+    valid rows of each group; ``counts`` = valid rows per group. Returns an array
+    (n_groups, k, len(qs)), NaN for a group without valid rows.
 
     Sorting once: one stable sort of the group codes (a radix sort while they fit 16 bits) and one
     gather of the rows in that order, shared by all columns. Per column, each group's contiguous run
     is partitioned in place at the lower positions ⌊q·(n − 1)⌋ (a loop over groups, not households;
-    O(n) per run; short runs are simply sorted); the next order statistic, needed for the interpolation, is the minimum of the
-    run to the right of that position (``np.minimum.reduceat`` over all groups at once)."""
+    O(n) per run; short runs are simply sorted); the next order statistic, needed for the
+    interpolation, is the minimum of the run to the right of that position
+    (``np.minimum.reduceat`` over all groups at once)."""
+    n_groups = len(counts)
     key = g.astype(np.uint16 if n_groups < np.iinfo(np.uint16).max else np.int64)
     key[~valid] = n_groups  # invalid rows sort last and are cut off
-    counts = np.bincount(g[valid], minlength=n_groups)
     m = int(counts.sum())
     order = np.argsort(key, kind="stable")[:m]
-    grouped = np.take(values, order, axis=0)  # rows in group order: one pass for all columns
+    del key
+    grouped = np.empty((m + 1, values.shape[1]))  # one spare row: every bound is a valid index
+    np.take(values, order, axis=0, out=grouped[:m], mode="clip")  # in range: no buffering
+    grouped[m] = 0.0
+    del order
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     nonempty = np.flatnonzero(counts)
     q = np.asarray(qs, dtype=float)
@@ -287,9 +328,7 @@ def _group_quantiles(
             for i, k in enumerate(nonempty) if counts[k] > 1]
 
     def one(j: int) -> np.ndarray:
-        v = np.empty(m + 1)  # one spare slot so that every bound is a valid index
-        v[:m] = grouped[:, j]
-        v[m] = 0.0
+        v = grouped[:, j]  # a strided view: each run is partitioned where it lies
         for a, b, k in runs:
             if b - a < _SORT_BELOW:
                 v[a:b].sort()  # short runs: a full sort is cheaper than a selection
@@ -356,22 +395,9 @@ def structure_by(
     if not keep.all():
         income, pos = income[keep], pos[keep]
 
-    codes, labels = [], []
-    for col in by:
-        if col in income.columns:
-            c, lab = _codes(income[col])
-        elif col in hh.columns:
-            c, lab = _codes(hh[col])
-            c = c[pos]
-        else:
-            raise KeyError(f"分组列 {col} 不在收入表或户表中 / no column {col} to group by")
-        codes.append(c)
-        labels.append(lab)
+    g, labels = _group_codes(income, hh, pos, by)
     sizes = [len(lab) for lab in labels]
     n_groups = int(np.prod(sizes)) if by else 1
-    g = np.zeros(len(income), np.int64)
-    for c, size in zip(codes, sizes, strict=True):
-        g = g * size + c
 
     x = {k: income[k].to_numpy(dtype=float) for k in (*COMPONENTS, "net_income")}
     net = x["net_income"]
@@ -385,14 +411,15 @@ def structure_by(
     dep = flag_transfer_dependent(shares[:, COMPONENTS.index("transfer")], transfer_dependent_share)
 
     count = np.bincount(g, minlength=n_groups)
+    nonpositive = np.bincount(g[~ok], minlength=n_groups)
     nonempty = np.flatnonzero(count)
     sums = {k: np.bincount(g, weights=v, minlength=n_groups)[nonempty] for k, v in x.items()}
-    quant = _group_quantiles(shares, ok, g, n_groups, quantiles)
+    quant = _group_quantiles(shares, ok, g, count - nonpositive, quantiles)
 
     keys = np.unravel_index(nonempty, sizes) if by else ()
     out = pd.DataFrame({col: [labels[i][j] for j in keys[i]] for i, col in enumerate(by)})
     out["households"] = count[nonempty]
-    out["nonpositive"] = np.bincount(g[~ok], minlength=n_groups)[nonempty]
+    out["nonpositive"] = nonpositive[nonempty]
     for k, v in sums.items():
         out[k] = v
     total = sums["net_income"]

@@ -169,6 +169,26 @@ def test_grouping_keys_sorted_and_unregistered_rows_left_out():
     assert out["transfer_share"].tolist() == pytest.approx([0.0, 0.25, 1.0])
 
 
+def test_keys_from_both_tables_in_any_order_match_a_pandas_groupby():
+    rng = np.random.default_rng(3)
+    hh = households_frame([
+        {"hh_id": f"h{i}", "town": ["甲镇", "乙镇", "丙镇"][i % 3], "village": f"{i % 4}村",
+         "labor_capacity": [*inc.LABOR_CAPACITY, None][i % 4]} for i in range(40)])
+    income = income_frame([
+        {"hh_id": f"h{i % 40}", "year": 2016 + i // 40, "wage": float(rng.integers(0, 9000)),
+         "transfer": float(rng.integers(0, 5000))} for i in range(120)])
+    by = ["labor_capacity", "year", "town", "village"]
+    got = inc.structure_by(income, hh, by, **THR)
+    frame = inc.household_year_frame(income, hh)
+    keys = [inc._key_series(frame[c]) for c in by]
+    want = frame.groupby(keys, sort=True)[["wage", "transfer"]].agg(["sum", "size"])
+    assert len(got) == len(want)
+    assert got[by].astype(str).agg("|".join, axis=1).tolist() == \
+        ["|".join(map(str, k)) for k in want.index]
+    assert got["wage"].tolist() == want[("wage", "sum")].tolist()
+    assert got["households"].tolist() == want[("wage", "size")].tolist()
+
+
 def test_exit_cohort_and_other_groupings():
     hh = households_frame([
         {"hh_id": "A", "exit_status": "exited", "exit_year": 2016},
@@ -243,7 +263,8 @@ def test_group_quantiles_on_long_runs_match_numpy(monkeypatch, workers):
     values = np.round(rng.normal(0.3, 0.4, (n, 4)), 2)  # many ties
     valid = rng.random(n) > 0.1
     valid[0] = True
-    got = inc._group_quantiles(values, valid, g, 5, (0.25, 0.5, 0.75))
+    counts = np.bincount(g[valid], minlength=5)
+    got = inc._group_quantiles(values, valid, g, counts, (0.25, 0.5, 0.75))
     for k in range(4):
         sel = valid & (g == k)
         want = np.quantile(values[sel], [0.25, 0.5, 0.75], axis=0).T
