@@ -8,6 +8,7 @@ from math import comb, factorial
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.frames import FramePackage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
@@ -368,15 +369,6 @@ def test_cohort_medians_and_growth_against_the_line():
 # ---------------------------------------------------------------------------- ledger and summary
 
 
-class StubPackage:
-    def __init__(self, **tables: pd.DataFrame) -> None:
-        self.tables = tables
-
-    def has(self, name: str) -> bool:
-        return name in self.tables
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
 
 
 def households(rows: list[tuple]) -> pd.DataFrame:
@@ -414,7 +406,7 @@ def tiny_context(params):
         "cy": fall,
         "ny": fall,
     })
-    return Context(StubPackage(households=hh, income=inc), params)
+    return Context(FramePackage(households=hh, income=inc), params)
 
 
 def test_ledger_lists_exactly_the_past_exited_households_with_n_declines(params):
@@ -454,7 +446,7 @@ def test_without_income_table_the_ledger_is_empty_and_summary_says_why(params):
     from qjlib.context import Context
 
     ctx = tiny_context(params)
-    ctx = Context(StubPackage(households=ctx.pkg["households"]), params)
+    ctx = Context(FramePackage(households=ctx.pkg["households"]), params)
     led = d.build_ledgers(ctx)["income_decline"]
     assert led.empty and list(led.columns) == list(d.LEDGER_COLUMNS_ZH)
     s = d.summary(ctx)
@@ -504,7 +496,7 @@ def test_a_scope_without_declines_has_an_empty_ledger_and_a_summary(params):
     ctx = tiny_context(params)
     hh, inc = ctx.pkg["households"], ctx.pkg["income"]
     keep = ["up", "gp"]
-    sub = Context(StubPackage(households=hh[hh["hh_id"].isin(keep)],
+    sub = Context(FramePackage(households=hh[hh["hh_id"].isin(keep)],
                               income=inc[inc["hh_id"].isin(keep)]), params)
     res = d.analyse(sub)
     assert res.ledger.empty and set(res.ledger.columns) == set(d.LEDGER_COLUMNS_ZH)

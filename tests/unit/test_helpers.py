@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.frames import FramePackage
 
 from qjlib import helpers as H
 from qjlib.context import Context
@@ -325,18 +326,9 @@ def test_rank_intervals_reflect_uncertainty_and_are_reproducible():
 
 # ---------------------------------------------------------------- the whole module on a stub package
 
-class StubPackage:
-    def __init__(self, **tables: pd.DataFrame) -> None:
-        self.tables = tables
-
-    def has(self, name: str) -> bool:
-        return name in self.tables
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
 
 
-def tiny_package(**drop) -> StubPackage:
+def tiny_package(**drop) -> FramePackage:
     hh = households([f"{i}" for i in range(1, 9)], town=["甲镇"] * 4 + ["乙镇"] * 4,
                     labor_capacity="有劳动能力", main_cause="因病",
                     head_id_number=[f"61083019500101{i:04d}" for i in range(8)])
@@ -356,7 +348,7 @@ def tiny_package(**drop) -> StubPackage:
                         "score": [80.0, 90.0, 60.0, 70.0]})
     t = {"households": hh, "pairings": pairings(rows), "income": inc, "helpers": hp,
          "visits": vis, "reviews": rev}
-    return StubPackage(**{k: v for k, v in t.items() if k not in drop})
+    return FramePackage(**{k: v for k, v in t.items() if k not in drop})
 
 
 def ctx_of(pkg) -> Context:
@@ -433,7 +425,7 @@ def test_funnel_figure_marks_the_helpers_below_the_limit():
     growth[:4] = -1.5                                                 # h00's four households
     inc = income([(str(i), y, 2, 1000.0 * np.exp(growth[i] * (y == 2019))) for i in range(n * 4)
                   for y in (2016, 2019)])
-    pkg = StubPackage(households=hh, pairings=pairings(rows), income=inc)
+    pkg = FramePackage(households=hh, pairings=pairings(rows), income=inc)
     rev = H.review(ctx_of(pkg))
     low = rev.table.loc[rev.table["flag"].str.contains("below_limit"), "helper_id"].tolist()
     assert low == ["h00"]
