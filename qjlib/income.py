@@ -119,7 +119,11 @@ def _digit_width(arr: pa.Array) -> int | None:
     if not (np.diff(off) == width).all():
         return None
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8, count=width * len(arr), offset=int(off[0]))
-    return width if bool(((data - np.uint8(48)) <= 9).all()) else None
+    step = 1 << 22  # checked in 4 MB pieces: no large temporary arrays
+    for a in range(0, len(data), step):
+        if ((data[a:a + step] - np.uint8(48)) > 9).any():  # below '0' wraps around to > 9
+            return None
+    return width
 
 
 def _as_uint64(arr: pa.Array) -> np.ndarray:
@@ -260,15 +264,14 @@ def _group_codes(
     the order of ``by``, so code order = sorted key order) and each key's labels. Consecutive
     household keys are combined per household first, so the income rows take one code per run."""
     labels: list[list] = []
-    g = np.zeros(len(income), np.int64)
+    g: np.ndarray | None = None
     i = 0
     while i < len(by):
         col = by[i]
         if col in income.columns:
             c, lab = _codes(income[col])
             labels.append(lab)
-            g *= len(lab)
-            g += c
+            g = _mixed_radix(g, c, len(lab))
             i += 1
             continue
         if col not in hh.columns:
@@ -282,9 +285,17 @@ def _group_codes(
             code += c
             size *= len(lab)
             i += 1
-        g *= size
-        g += np.take(code, pos)
-    return g, labels
+        g = _mixed_radix(g, np.take(code, pos), size)
+    return (np.zeros(len(income), np.int64) if g is None else g), labels
+
+
+def _mixed_radix(g: np.ndarray | None, code: np.ndarray, size: int) -> np.ndarray:
+    """``g·size + code`` in place (``code`` itself when there is no ``g`` yet)."""
+    if g is None:
+        return code
+    g *= size
+    g += code
+    return g
 
 
 _SORT_BELOW = 1024  # group runs shorter than this are sorted, longer ones partitioned

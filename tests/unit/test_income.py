@@ -223,7 +223,10 @@ def test_household_positions_digit_ids_and_the_string_fallback(monkeypatch):
         == [1, -1, 0]
     long = pd.Series(["99999999999999999999", "99999999999999999998"], dtype="str")
     assert inc.household_positions(long[::-1].reset_index(drop=True), long).tolist() == [1, 0]
-    assert len(calls) == 3
+    # one width but not all digits (a check character X, a sign): strings again
+    letters = pd.Series(["610800000000000001X", "+610800000000000001"], dtype="str")
+    assert inc.household_positions(letters[::-1].reset_index(drop=True), letters).tolist() == [1, 0]
+    assert len(calls) == 4
 
 
 @settings(max_examples=40, deadline=None)
