@@ -177,6 +177,8 @@ def bar(
         if np.isfinite(vi):
             ax.text(vi + 0.01 * max(top, 1e-9), yi, fmt(vi), va="center", fontsize=12)
     ax.set_xlim(0, max(top, 1e-9) * 1.15)
+    if np.all(np.mod(v[np.isfinite(v)], 1) == 0):  # whole numbers: no fractional ticks
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.grid(axis="y", visible=False)
     return fig
 
@@ -204,6 +206,7 @@ def stacked_bar(
         ax.text(total + 0.01 * max(top, 1e-9), yi, fmt_int(total), va="center", fontsize=12)
     ax.set_yticks(y, [str(i) for i in df.index])
     ax.set_xlim(0, max(top, 1e-9) * 1.15)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # counts
     ax.set_xlabel(xlabel)
     ax.set_title(title, loc="left")
     fig.legend(ncols=min(len(df.columns), 4), loc="outside lower center")

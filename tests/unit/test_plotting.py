@@ -92,3 +92,4 @@ def test_stacked_bar_writes_row_totals():
     ax = fig.axes[0]
     pos = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks(), strict=True))
     assert pos["甲镇"] > pos["乙镇"]  # the first row is drawn at the top
+    assert all(float(t).is_integer() for t in ax.get_xticks())  # counts: whole-number ticks
