@@ -269,9 +269,20 @@ def _group_codes(
     while i < len(by):
         col = by[i]
         if col in income.columns:
-            c, lab = _codes(income[col])
-            labels.append(lab)
-            g = _mixed_radix(g, c, len(lab))
+            years = _small_int_range(income[col])
+            if years is not None:  # e.g. year: code = value − first value, no copy of the column
+                v, lo, hi = years
+                labels.append(list(range(lo, hi + 1)))  # absent values are empty groups, dropped
+                if g is None:
+                    g = v - lo
+                else:
+                    g *= hi - lo + 1
+                    g += v
+                    g -= lo
+            else:
+                c, lab = _codes(income[col])
+                labels.append(lab)
+                g = _mixed_radix(g, c, len(lab))
             i += 1
             continue
         if col not in hh.columns:
@@ -287,6 +298,17 @@ def _group_codes(
             i += 1
         g = _mixed_radix(g, np.take(code, pos), size)
     return (np.zeros(len(income), np.int64) if g is None else g), labels
+
+
+def _small_int_range(values: pd.Series) -> tuple[np.ndarray, int, int] | None:
+    """(the values as int64 — a view when possible —, min, max) of an integer column without
+    missing values whose range is small (< 10,000, e.g. years); else None."""
+    s = pd.Series(values, copy=False)
+    if not pd.api.types.is_integer_dtype(s.dtype) or s.hasnans or not len(s):
+        return None
+    v = s.to_numpy(dtype=np.int64, copy=False)
+    lo, hi = int(v.min()), int(v.max())
+    return (v, lo, hi) if hi - lo < 10_000 else None
 
 
 def _mixed_radix(g: np.ndarray | None, code: np.ndarray, size: int) -> np.ndarray:
@@ -403,8 +425,9 @@ def structure_by(
     hh = _household_columns(households)
     pos = household_positions(income["hh_id"], hh["hh_id"])
     keep = pos >= 0
-    if not keep.all():
-        income, pos = income[keep], pos[keep]
+    if not keep.all():  # unregistered rows out (only the columns used here are copied)
+        used = [c for c in dict.fromkeys([*by, *COMPONENTS, "net_income"]) if c in income.columns]
+        income, pos = income.loc[keep, used], pos[keep]
 
     g, labels = _group_codes(income, hh, pos, by)
     sizes = [len(lab) for lab in labels]

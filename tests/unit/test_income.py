@@ -157,14 +157,16 @@ def test_low_operating_threshold_direction_and_labour_capacity():
 
 def test_grouping_keys_sorted_and_unregistered_rows_left_out():
     income = income_frame([
-        {"hh_id": "A", "year": 2018, "wage": 100},
+        {"hh_id": "A", "year": 2016, "wage": 100},  # no 2017/2018 rows: no empty groups either
         {"hh_id": "A", "year": 2019, "wage": 300, "transfer": 100},
         {"hh_id": "B", "year": 2019, "transfer": 500},
         {"hh_id": "Z", "year": 2019, "wage": 10**6},  # not in the households table
     ])
     hh = households_frame([{"hh_id": "A", "town": "乙镇"}, {"hh_id": "B", "town": "甲镇"}])
     out = inc.structure_by(income, hh, ["town", "year"], **THR)
-    assert out[["town", "year"]].to_numpy().tolist() == [["乙镇", 2018], ["乙镇", 2019], ["甲镇", 2019]]
+    assert out[["town", "year"]].to_numpy().tolist() == [["乙镇", 2016], ["乙镇", 2019], ["甲镇", 2019]]
+    first = inc.structure_by(income, hh, ["year", "town"], **THR)  # the year as the first key
+    assert first[["year", "town"]].to_numpy().tolist() == [[2016, "乙镇"], [2019, "乙镇"], [2019, "甲镇"]]
     assert out["net_income"].tolist() == [100, 400, 500]
     assert out["transfer_share"].tolist() == pytest.approx([0.0, 0.25, 1.0])
 
