@@ -28,15 +28,32 @@ sys.path.insert(0, str(ROOT))
 
 from qjlib import report  # noqa: E402
 
+OPEN_ONLY = ("from qjlib import nb\n"
+             "run = nb.open_run(data_dir, period, scope, params_file, pii, results_dir)")
 
-def empty_copies(notebooks: list[Path], folder: Path) -> Path:
-    """Copies of the notebooks that keep only the cell tagged ``parameters``."""
+
+def empty_copies(notebooks: list[Path], folder: Path, extra: str | None = None) -> Path:
+    """Copies of the notebooks that keep only the cell tagged ``parameters`` (and ``extra``)."""
     folder.mkdir(parents=True, exist_ok=True)
     for p in notebooks:
         nb = nbformat.read(p, as_version=4)
         nb.cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        if extra:
+            nb.cells.append(nbformat.v4.new_code_cell(extra))
         nbformat.write(nb, folder / p.name)
     return folder
+
+
+def batch_seconds(nbs: list[Path], folder: Path, out: Path, scopes: list, data: Path,
+                  period: str, jobs: int) -> tuple[float, list[dict]]:
+    runs = [
+        report.NotebookJob(folder / nb.name, s, out / s.code / nb.name,
+                           {"data_dir": str(data), "period": period, "scope": s.code})
+        for s in scopes for nb in nbs
+    ]
+    t = time.perf_counter()
+    res = report.run_notebooks(runs, jobs, progress=False)
+    return time.perf_counter() - t, res
 
 
 def main() -> int:
@@ -73,17 +90,10 @@ def main() -> int:
         nb_times = [r["seconds"] for r in m["notebooks"]]
         scopes = [report.Scope(s["code"], s["name"], s["folder"], None) for s in m["scopes"]]
 
-        empty_dir = empty_copies(nbs, tmp / "empty")
-        jobs = [
-            report.NotebookJob(
-                empty_dir / nb.name, s, tmp / "empty_out" / s.code / nb.name,
-                {"data_dir": str(data), "period": args.period, "scope": s.code},
-            )
-            for s in scopes for nb in nbs
-        ]
-        t1 = time.perf_counter()
-        empty = report.run_notebooks(jobs, args.jobs, progress=False)
-        floor = time.perf_counter() - t1
+        floor, empty = batch_seconds(nbs, empty_copies(nbs, tmp / "empty"), tmp / "empty_out",
+                                     scopes, data, args.period, args.jobs)
+        opened, _ = batch_seconds(nbs, empty_copies(nbs, tmp / "open", OPEN_ONLY),
+                                  tmp / "open_out", scopes, data, args.period, args.jobs)
 
     batch = m["seconds"]["notebooks"]
     print(f"notebook runs            : {len(nb_times)} ({len(nbs)} × {len(scopes)} scopes)")
@@ -93,6 +103,9 @@ def main() -> int:
     print(f"  mean per notebook      : {sum(nb_times) / max(len(nb_times), 1):7.2f} s")
     print(f"empty-notebook batch     : {floor:7.1f} s "
           f"(mean {sum(r['seconds'] for r in empty) / max(len(empty), 1):.2f} s)")
+    print(f"open_run-only batch      : {opened:7.1f} s (parameters + import qjlib + open_run: "
+          f"pandas, matplotlib, the cached package)")
+    print(f"ratio open_run / floor   : {opened / floor:7.2f}  (what any qjlib notebook pays)")
     print(f"ratio batch / floor      : {batch / floor:7.2f}  (target ≤ 1.5)")
     failed = [r for r in m["notebooks"] if r["status"] != "ok"]
     if failed:
