@@ -28,6 +28,7 @@ Analysis modules (``qjlib.<name>`` for ``name`` in :data:`ANALYSES`) expose ``LE
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import functools
 import hashlib
@@ -449,13 +450,86 @@ def export_html(nb_path: Path, html_path: Path, title: str) -> None:
     html_path.write_text(body, encoding="utf-8")
 
 
+# One kernel per worker process, reused from notebook to notebook: a fresh kernel costs the
+# interpreter start plus the imports of pandas, matplotlib and qjlib (about 2 s) for every one of
+# the batch's notebooks. Before each notebook the kernel's namespace, history and execution count
+# are reset (``InteractiveShell.reset(new_session=True)``), so a notebook sees nothing of the one
+# before; after a failure the kernel is replaced.
+_KERNELS: dict[tuple[str, str], Any] = {}
+
+
+def _reset_kernel(km: Any, timeout: float = 60) -> None:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=timeout)
+        reply = kc.execute_interactive(
+            "get_ipython().reset(new_session=True, aggressive=False)\n"
+            "import gc as _gc; _gc.collect(); del _gc",
+            store_history=False, silent=True, timeout=timeout)
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError("kernel reset failed")
+    finally:
+        kc.stop_channels()
+
+
+def _shared_kernel(kernel: str, cwd: Path) -> Any:
+    """This process's kernel for ``kernel`` (started on first use, in ``cwd``), reset."""
+    key = (kernel, str(cwd))
+    km = _KERNELS.get(key)
+    if km is not None and km.is_alive():
+        try:
+            _reset_kernel(km)
+            return km
+        except Exception:  # noqa: BLE001 - a kernel that cannot reset is replaced
+            _drop_kernel(key)
+    sockets = Path(tempfile.mkdtemp(prefix="qj-kernel-"))
+    km = _kernel_manager(kernel, sockets)
+    km.start_kernel(cwd=str(cwd), extra_arguments=["--HistoryManager.enabled=False"])
+    km._qj_sockets = sockets  # removed with the kernel
+    _KERNELS[key] = km
+    if len(_KERNELS) == 1:
+        atexit.register(_drop_all_kernels)
+    return km
+
+
+def _drop_kernel(key: tuple[str, str]) -> None:
+    km = _KERNELS.pop(key, None)
+    if km is None:
+        return
+    try:
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+    finally:
+        shutil.rmtree(getattr(km, "_qj_sockets", ""), ignore_errors=True)
+
+
+def _drop_all_kernels() -> None:
+    for key in list(_KERNELS):
+        _drop_kernel(key)
+
+
 def execute(notebook: Path, output: Path, parameters: dict[str, Any] | None = None,
-            kernel: str = "python3", timeout: int | None = 1800) -> None:
+            kernel: str = "python3", timeout: int | None = 1800, reuse: bool = True) -> None:
     """Execute ``notebook`` into ``output`` with papermill (cwd = the notebook's folder), on a
     kernel reached through private Unix sockets where the OS has them; raises what papermill
-    raises (the output then holds the notebook with its error marked)."""
+    raises (the output then holds the notebook with its error marked). With ``reuse`` the
+    process's kernel is reset and reused (see ``_shared_kernel``); otherwise a kernel is started
+    for this notebook alone."""
     import papermill as pm
 
+    if reuse:
+        km = _shared_kernel(kernel, notebook.parent)
+        try:
+            pm.execute_notebook(
+                str(notebook), str(output), parameters=parameters or None, kernel_name=kernel,
+                km=km, cwd=str(notebook.parent), progress_bar=False, log_output=False,
+                request_save_on_cell_execute=False, execution_timeout=timeout,
+            )
+        except BaseException:
+            _drop_kernel((kernel, str(notebook.parent)))  # the next notebook gets a fresh one
+            raise
+        return
     with tempfile.TemporaryDirectory(prefix="qj-kernel-") as sockets:
         km = _kernel_manager(kernel, Path(sockets))
         try:
@@ -469,15 +543,17 @@ def execute(notebook: Path, output: Path, parameters: dict[str, Any] | None = No
                 km.shutdown_kernel(now=True)
 
 
-def run_notebook(job: NotebookJob, kernel: str = "python3", timeout: int = 1800) -> dict[str, Any]:
-    """Execute one notebook with papermill and export its HTML; never raises."""
+def run_notebook(job: NotebookJob, kernel: str = "python3", timeout: int = 1800,
+                 reuse: bool = True) -> dict[str, Any]:
+    """Execute one notebook with papermill and export its HTML; never raises. ``reuse``: run it
+    on this process's reset kernel (see ``_shared_kernel``) rather than a kernel of its own."""
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     t0 = time.perf_counter()
     status, error = "ok", None
     job.output.parent.mkdir(parents=True, exist_ok=True)
     try:
-        execute(job.notebook, job.output, job.parameters, kernel, timeout)
+        execute(job.notebook, job.output, job.parameters, kernel, timeout, reuse=reuse)
     except Exception as e:  # noqa: BLE001 - the batch goes on; papermill keeps the notebook
         status, error = "failed", _short_error(e)
     if job.output.exists():
@@ -518,9 +594,11 @@ def process_pool(n_jobs: int) -> ProcessPoolExecutor:
 
 def run_notebooks(jobs: Sequence[NotebookJob], n_jobs: int, progress: bool = True,
                   pool: ProcessPoolExecutor | None = None,
-                  while_waiting: Callable[[], None] | None = None) -> list[dict]:
+                  while_waiting: Callable[[], None] | None = None,
+                  reuse_kernels: bool = True) -> list[dict]:
     """Execute the jobs on ``n_jobs`` worker processes (or ``pool``), with a progress bar;
-    results in job order. ``while_waiting`` runs in this process once the jobs are submitted."""
+    results in job order. ``while_waiting`` runs in this process once the jobs are submitted.
+    ``reuse_kernels=False`` starts a kernel per notebook (papermill's own way)."""
     from tqdm import tqdm
 
     if not jobs:
@@ -532,7 +610,8 @@ def run_notebooks(jobs: Sequence[NotebookJob], n_jobs: int, progress: bool = Tru
     pool = pool or process_pool(n_jobs)
     bar = None
     try:
-        futures = {pool.submit(run_notebook, j): i for i, j in enumerate(jobs)}
+        futures = {pool.submit(run_notebook, j, reuse=reuse_kernels): i
+                   for i, j in enumerate(jobs)}
         if while_waiting is not None:
             while_waiting()
         bar = tqdm(total=len(jobs), desc="笔记本 notebooks", unit="nb", disable=not progress,

@@ -1,0 +1,38 @@
+"""The report runner reuses one kernel per worker process; a notebook must see nothing of the one
+run before it on that kernel, and number its cells from 1 as on a fresh kernel."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from qjlib import report
+
+
+def _nb(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.slow
+def test_a_reused_kernel_is_reset_between_notebooks(tmp_path):
+    first = _nb(tmp_path / "a.ipynb", "leaked = 41", "import math\nprint(math.pi > 3)")
+    second = _nb(tmp_path / "b.ipynb", "print('leaked' in dir(), 'math' in dir())", "1 + 1")
+    try:
+        report.execute(first, tmp_path / "a.out.ipynb")
+        km = report._KERNELS[("python3", str(tmp_path))]
+        report.execute(second, tmp_path / "b.out.ipynb")
+        assert report._KERNELS[("python3", str(tmp_path))] is km  # the same kernel served both
+        out = nbformat.read(tmp_path / "b.out.ipynb", as_version=4)
+        assert out.cells[0].outputs[0]["text"] == "False False\n"
+        assert [c.execution_count for c in out.cells] == [1, 2]
+        # a failing notebook drops the kernel: the next one starts on a fresh kernel
+        bad = _nb(tmp_path / "c.ipynb", "raise ValueError('planted')")
+        with pytest.raises(Exception, match="planted"):
+            report.execute(bad, tmp_path / "c.out.ipynb")
+        assert ("python3", str(tmp_path)) not in report._KERNELS
+    finally:
+        report._drop_all_kernels()
