@@ -41,17 +41,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pac
 
+from . import definitions
 from .context import Context
 from .ledgers import LedgerSpec
 from .params import ParamError, Params
 
-COMPONENTS: tuple[str, ...] = ("wage", "operating_net", "property", "transfer")
-COMPONENT_ZH: dict[str, str] = {
-    "wage": "工资性收入",
-    "operating_net": "生产经营性净收入",
-    "property": "财产性收入",
-    "transfer": "转移性收入",
-}
+COMPONENTS = definitions.INCOME_COMPONENTS
+COMPONENT_ZH = definitions.INCOME_COMPONENTS_ZH
 CAUSES: tuple[str, ...] = ("income", "size", "both")
 TRENDS: tuple[str, ...] = ("down", "flat", "up")
 CAUSE_ZH: dict[str, str] = {

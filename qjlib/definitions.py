@@ -41,6 +41,15 @@ ID_CHECK_CHARS = "10X98765432"
 
 EXITED_STATUSES = ("exited", "returned")
 
+# The four sources of net income: net income = wage + operating_net + property + transfer.
+INCOME_COMPONENTS: tuple[str, ...] = ("wage", "operating_net", "property", "transfer")
+INCOME_COMPONENTS_ZH: dict[str, str] = {
+    "wage": "工资性收入",
+    "operating_net": "生产经营性净收入",
+    "property": "财产性收入",
+    "transfer": "转移性收入",
+}
+
 
 def operating_net(income: pd.DataFrame) -> pd.Series:
     """Net operating income = ``operating − operating_cost`` (yuan)."""

@@ -44,19 +44,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from . import definitions
 from .context import Context
 from .definitions import TRANSFER_ITEMS
 from .ledgers import LedgerSpec
 from .params import Params
 from .schema import LABOR_CAPACITY, TABLES
 
-COMPONENTS: tuple[str, ...] = ("wage", "operating_net", "property", "transfer")
-COMPONENTS_ZH: dict[str, str] = {
-    "wage": "工资性收入",
-    "operating_net": "生产经营性净收入",
-    "property": "财产性收入",
-    "transfer": "转移性收入",
-}
+COMPONENTS = definitions.INCOME_COMPONENTS
+COMPONENTS_ZH = definitions.INCOME_COMPONENTS_ZH
 UNITEMISED = "unitemised"  # transfer − Σ items: the part of transfers not broken down in the file
 WITH_CAPACITY: tuple[str, ...] = LABOR_CAPACITY[:2]  # 有劳动能力, 弱劳动能力
 UNKNOWN = "未知"  # label of a missing group value (no members rows, blank town, …): kept, not dropped

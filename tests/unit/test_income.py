@@ -9,6 +9,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from fixtures.frames import FramePackage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,22 +46,9 @@ def households_frame(rows: list[dict]) -> pd.DataFrame:
     return df
 
 
-class _Pkg:
-    """The two members of `qjlib.load.Package` the income module uses."""
-
-    def __init__(self, **tables: pd.DataFrame) -> None:
-        self.tables = tables
-
-    def has(self, name: str) -> bool:
-        return name in self.tables
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
-
-
 def ctx_of(income: pd.DataFrame | None, households: pd.DataFrame, **overrides) -> Context:
     tables = {"households": households} | ({"income": income} if income is not None else {})
-    return Context(_Pkg(**tables), load_params("2019Q3", overrides=overrides or None))
+    return Context(FramePackage(**tables), load_params("2019Q3", overrides=overrides or None))
 
 
 # ---------------------------------------------------------------------------------------------
