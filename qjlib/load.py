@@ -1325,6 +1325,11 @@ def check_main(args: Any) -> int:
         print(f"{title}: {len(ledger)}")
         for (table, kind), n in counts.items():
             print(f"  {table:<10} {kind:<26} {n:>6}  {KINDS.get(kind, '')}")
+    towns = pkg.towns
+    if len(towns):
+        # the codes are what a notebook's `scope` parameter and `qj report --scope` take
+        print("乡镇及代码 towns and codes: " + "、".join(
+            f"{t}({c})" for t, c in zip(towns["town"], towns["town_code"], strict=True)))
     if pkg.notes:
         print("说明 notes:")
         for note in pkg.notes:
