@@ -290,9 +290,17 @@ def xlsx_bytes(
     for i, ((spec, df), sheet) in enumerate(zip(ledgers.values(), names, strict=True), start=1):
         toc.write_row(i, 0, [sheet, spec.name, len(df), ", ".join(spec.key), spec.plan,
                              f"ledgers/{spec.name}.csv"])
-    for j, w in enumerate([24, 28, 10, 28, 10, 36]):
-        toc.set_column(j, j, w)
+    toc_rows = [[sheet, spec.name, ", ".join(spec.key), f"ledgers/{spec.name}.csv"]
+                for (spec, _), sheet in zip(ledgers.values(), names, strict=True)]
+    fitted = [_display_width(pd.Series([r[k] for r in toc_rows] + [toc_cols[j]])) + 2
+              for j, k in ((0, 0), (1, 1), (3, 2), (5, 3))] if toc_rows else [24, 28, 28, 36]
+    for j, w in zip((0, 1, 2, 3, 4, 5), (fitted[0], fitted[1], 10, fitted[2], 10, fitted[3]),
+                    strict=True):
+        toc.set_column(j, j, min(w, 60))
     toc.freeze_panes(1, 0)
+    toc.set_paper(9)
+    toc.set_landscape()
+    toc.fit_to_pages(1, 0)
 
     for (spec, df), sheet in zip(ledgers.values(), names, strict=True):
         ws = wb.add_worksheet(sheet)
@@ -313,6 +321,11 @@ def xlsx_bytes(
             ws.set_column(j, j, min(max(width, 8), 50))
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(df), 1), max(len(df.columns) - 1, 0))
+        # printed for a town's work: A4 landscape, one page wide, the header on every page
+        ws.set_paper(9)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
     wb.close()
     return buf.getvalue()
 
