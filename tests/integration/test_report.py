@@ -333,3 +333,20 @@ def test_verify_refuses_a_changed_input_naming_it(two_runs, tmp_path):
             verify(a.folder / "manifest.json")
     finally:
         shutil.move(moved, gone)
+
+
+@pytest.mark.slow
+def test_full_personal_information_only_on_request_and_recorded(small_demo, tmp_path,
+                                                                 no_notebooks):
+    """--pii full shows the inputs' ID numbers in the ledgers and says so in the manifest; the
+    default run records "masked"."""
+    run = run_report(small_demo, PERIOD, tmp_path / "full", scope=["county"], pii="full",
+                     notebooks_dir_=no_notebooks, progress=False)
+    manifest = json.loads((run.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["pii"] == "full"
+    long_values, _ = _pii_values(small_demo)
+    findings = (run.folder / "ledgers" / "findings.csv").read_text(encoding="utf-8-sig")
+    assert find_pii(findings, long_values, set())  # an ID number with a bad checksum, unmasked
+    masked = run_report(small_demo, PERIOD, tmp_path / "masked", scope=["county"],
+                        notebooks_dir_=no_notebooks, progress=False)
+    assert json.loads((masked.folder / "manifest.json").read_text(encoding="utf-8"))["pii"] == "masked"
