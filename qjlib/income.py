@@ -320,7 +320,8 @@ _SORT_BELOW = 1024  # group runs shorter than this are sorted, longer ones parti
 
 
 def _group_quantiles(
-    values: np.ndarray, valid: np.ndarray, g: np.ndarray, counts: np.ndarray, qs: Sequence[float],
+    values: np.ndarray | Sequence[np.ndarray], valid: np.ndarray, g: np.ndarray,
+    counts: np.ndarray, qs: Sequence[float], denominator: np.ndarray | None = None,
 ) -> np.ndarray:
     """Quantiles (linear interpolation: the value at position q·(n − 1) of the sorted group, as
     ``numpy.quantile`` and DuckDB ``quantile_cont``) of each column of ``values`` (n × k) over the
@@ -332,17 +333,27 @@ def _group_quantiles(
     is partitioned in place at the lower positions ⌊q·(n − 1)⌋ (a loop over groups, not households;
     O(n) per run; short runs are simply sorted); the next order statistic, needed for the
     interpolation, is the minimum of the run to the right of that position
-    (``np.minimum.reduceat`` over all groups at once)."""
+    (``np.minimum.reduceat`` over all groups at once).
+
+    ``values`` may also be a sequence of k 1-D columns, and with ``denominator`` the quantiles are
+    those of column ÷ denominator: the ratio is formed on the gathered rows only, so no n × k
+    array of ratios is ever built (household shares at province scale)."""
     n_groups = len(counts)
     key = g.astype(np.uint16 if n_groups < np.iinfo(np.uint16).max else np.int64)
     key[~valid] = n_groups  # invalid rows sort last and are cut off
     m = int(counts.sum())
     order = np.argsort(key, kind="stable")[:m]
     del key
-    grouped = np.empty((m + 1, values.shape[1]))  # one spare row: every bound is a valid index
-    np.take(values, order, axis=0, out=grouped[:m], mode="clip")  # in range: no buffering
-    grouped[m] = 0.0
-    del order
+    cols = ([values[:, j] for j in range(values.shape[1])]
+            if isinstance(values, np.ndarray) and values.ndim == 2 else list(values))
+    den = None if denominator is None else np.take(denominator, order)
+    grouped = np.empty((len(cols), m + 1))  # a contiguous row per column; one spare slot each
+    for j, col in enumerate(cols):  # every bound is a valid index
+        np.take(col, order, out=grouped[j, :m], mode="clip")  # in range: no buffering
+        if den is not None:
+            np.divide(grouped[j, :m], den, out=grouped[j, :m])
+    grouped[:, m] = 0.0
+    del order, den
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     nonempty = np.flatnonzero(counts)
     q = np.asarray(qs, dtype=float)
@@ -357,7 +368,7 @@ def _group_quantiles(
             for i, k in enumerate(nonempty) if counts[k] > 1]
 
     def one(j: int) -> np.ndarray:
-        v = grouped[:, j]  # a strided view: each run is partitioned where it lies
+        v = grouped[j]  # each run is partitioned where it lies
         for a, b, k in runs:
             if b - a < _SORT_BELOW:
                 v[a:b].sort()  # short runs: a full sort is cheaper than a selection
@@ -374,7 +385,7 @@ def _group_quantiles(
         d = high - low
         return np.where(t >= 0.5, high - d * (1 - t), low + d * t)  # numpy's lerp
 
-    n_cols = values.shape[1]
+    n_cols = len(cols)
     workers = min(n_cols, _workers(len(g)))
     if workers <= 1:
         parts = [one(j) for j in range(n_cols)]
@@ -432,19 +443,17 @@ def structure_by(
     x = {k: income[k].to_numpy(dtype=float) for k in (*COMPONENTS, "net_income")}
     net = x["net_income"]
     ok = positive_net(net)
-    shares = np.full((len(net), len(COMPONENTS)), np.nan)  # household shares, one row per household
-    for j, k in enumerate(COMPONENTS):
-        np.divide(x[k], net, out=shares[:, j], where=ok)
     capacity = has_capacity(hh["labor_capacity"])[pos]
-    low = flag_low_operating(shares[:, COMPONENTS.index("operating_net")], capacity,
-                             low_operating_share)
-    dep = flag_transfer_dependent(shares[:, COMPONENTS.index("transfer")], transfer_dependent_share)
+    low = flag_low_operating(_share(x["operating_net"], net, ok), capacity, low_operating_share)
+    dep = flag_transfer_dependent(_share(x["transfer"], net, ok), transfer_dependent_share)
 
     count = np.bincount(g, minlength=n_groups)
     nonpositive = np.bincount(g[~ok], minlength=n_groups)
     nonempty = np.flatnonzero(count)
     sums = {k: np.bincount(g, weights=v, minlength=n_groups)[nonempty] for k, v in x.items()}
-    quant = _group_quantiles(shares, ok, g, count - nonpositive, quantiles)
+    # household shares x_k / net_income, formed only on the gathered valid rows
+    quant = _group_quantiles([x[k] for k in COMPONENTS], ok, g, count - nonpositive, quantiles,
+                             denominator=net)
 
     keys = np.unravel_index(nonempty, sizes) if by else ()
     out = pd.DataFrame({col: [labels[i][j] for j in keys[i]] for i, col in enumerate(by)})
