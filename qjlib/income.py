@@ -348,12 +348,21 @@ def _group_quantiles(
             if isinstance(values, np.ndarray) and values.ndim == 2 else list(values))
     den = None if denominator is None else np.take(denominator, order)
     grouped = np.empty((len(cols), m + 1))  # a contiguous row per column; one spare slot each
-    for j, col in enumerate(cols):  # every bound is a valid index
-        np.take(col, order, out=grouped[j, :m], mode="clip")  # in range: no buffering
+    grouped[:, m] = 0.0  # every bound is a valid index
+
+    def gather(j: int) -> None:  # the random-access gathers run on the pool's threads
+        np.take(cols[j], order, out=grouped[j, :m], mode="clip")  # in range: no buffering
         if den is not None:
             np.divide(grouped[j, :m], den, out=grouped[j, :m])
-    grouped[:, m] = 0.0
-    del order, den
+
+    gather_workers = min(len(cols), _workers(len(g)))
+    if gather_workers <= 1:
+        for j in range(len(cols)):
+            gather(j)
+    else:
+        with ThreadPoolExecutor(gather_workers) as ex:
+            list(ex.map(gather, range(len(cols))))
+    order = den = None  # free them before the partitions
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     nonempty = np.flatnonzero(counts)
     q = np.asarray(qs, dtype=float)
