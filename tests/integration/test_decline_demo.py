@@ -6,26 +6,19 @@ import numpy as np
 import pytest
 
 from qjlib import decline as d
-from qjlib.context import Context
-from qjlib.params import load_params
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def ctx(demo_pkg) -> Context:
-    return Context(demo_pkg, load_params("2019Q3"))
-
-
-@pytest.fixture(scope="module")
-def analysis(ctx) -> d.DeclineAnalysis:
-    res = d.analyse(ctx)
+def analysis(demo_ctx) -> d.DeclineAnalysis:
+    res = d.analyse(demo_ctx)
     assert res is not None
     return res
 
 
-def test_ledger_holds_exactly_the_planted_households(ctx, demo_truth):
-    led = d.build_ledgers(ctx)["income_decline"]
+def test_ledger_holds_exactly_the_planted_households(demo_ctx, demo_truth):
+    led = d.build_ledgers(demo_ctx)["income_decline"]
     want = {x["hh_id"] for x in demo_truth["ledgers"]["income_decline"]}
     got = set(led["hh_id"])
     assert got - want == set(), "households in the ledger that truth.json does not expect"
@@ -60,8 +53,8 @@ def test_planted_series_and_cause_match_the_ledger(analysis, demo_truth):
             assert led.loc[h, "cause"] == cause[x["driver"]], h
 
 
-def test_summary_agrees_with_the_ledger(ctx, analysis, demo_truth):
-    s = d.summary(ctx)
+def test_summary_agrees_with_the_ledger(demo_ctx, analysis, demo_truth):
+    s = d.summary(demo_ctx)
     assert s["available"]
     assert s["flagged"] == len(demo_truth["ledgers"]["income_decline"]) == len(analysis.ledger)
     assert s["past_exited"] == len(analysis.households) > s["flagged"]
@@ -70,8 +63,8 @@ def test_summary_agrees_with_the_ledger(ctx, analysis, demo_truth):
     assert s["data_gap"] >= sum("缺失" in x["why"] for x in demo_truth["decoys"]["income_decline"])
 
 
-def test_town_scope_keeps_its_share_of_the_ledger(ctx, analysis):
+def test_town_scope_keeps_its_share_of_the_ledger(demo_ctx, analysis):
     town = analysis.ledger["town"].iloc[0]
-    sub = d.build_ledgers(ctx.restrict(town))["income_decline"]
+    sub = d.build_ledgers(demo_ctx.restrict(town))["income_decline"]
     want = analysis.ledger.loc[analysis.ledger["town"] == town, "hh_id"].tolist()
     assert sub["hh_id"].tolist() == want

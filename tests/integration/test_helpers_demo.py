@@ -8,8 +8,6 @@ import pandas as pd
 import pytest
 
 from qjlib import helpers as H
-from qjlib.context import Context
-from qjlib.params import load_params
 
 pytestmark = pytest.mark.slow
 
@@ -18,13 +16,8 @@ COMPLIANCE = {"helper_unpaired": "hh_id", "helper_overloaded": "helper_id",
 
 
 @pytest.fixture(scope="module")
-def ctx(demo_pkg) -> Context:
-    return Context(demo_pkg, load_params("2019Q3"))
-
-
-@pytest.fixture(scope="module")
-def ledgers(ctx) -> dict[str, pd.DataFrame]:
-    return H.build_ledgers(ctx)
+def ledgers(demo_ctx) -> dict[str, pd.DataFrame]:
+    return H.build_ledgers(demo_ctx)
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +67,10 @@ def test_single_extreme_helper_is_not_in_the_top_tenth(review, demo_truth):
     assert h["rank_hi"] - h["rank_lo"] > review["rank_hi"].sub(review["rank_lo"]).median()
 
 
-def test_unreviewed_helpers_and_coverage(ctx, review, demo_truth):
+def test_unreviewed_helpers_and_coverage(demo_ctx, review, demo_truth):
     not_rev = review.index[review["flag"].str.contains("not_reviewed")]
     assert sorted(not_rev) == sorted(demo_truth["helpers_unreviewed"])
-    s = H.summary(ctx)
+    s = H.summary(demo_ctx)
     json.dumps(s)
     linked = s["helpers_linked"]
     assert s["reviewed_share"] == pytest.approx(1 - len(not_rev) / linked, abs=1e-6)
@@ -86,7 +79,7 @@ def test_unreviewed_helpers_and_coverage(ctx, review, demo_truth):
                                                 "helper_frequent_change"))
 
 
-def test_review_covers_every_helper_and_is_reproducible(ctx, demo_pkg, review):
+def test_review_covers_every_helper_and_is_reproducible(demo_ctx, demo_pkg, review):
     assert sorted(review.index) == sorted(demo_pkg["helpers"]["helper_id"])
     assert review["composite"].notna().all()        # every demo helper has an outcome
     r = review["rank"].astype(int)
@@ -95,15 +88,15 @@ def test_review_covers_every_helper_and_is_reproducible(ctx, demo_pkg, review):
     # near-certain helper whose noisier neighbours overtake it in most draws
     inside = (review["rank_lo"] <= r) & (r <= review["rank_hi"])
     assert inside.mean() > 0.99
-    again = H.review(ctx).table.set_index("helper_id")
+    again = H.review(demo_ctx).table.set_index("helper_id")
     pd.testing.assert_frame_equal(again, review)
 
 
-def test_towns_partition_the_household_ledgers(ctx, ledgers, demo_pkg):
+def test_towns_partition_the_household_ledgers(demo_ctx, ledgers, demo_pkg):
     towns = sorted(demo_pkg["households"]["town"].unique())
     per_town = {n: [] for n in ("helper_unpaired", "helper_frequent_change")}
     for t in towns:
-        led = H.compliance(ctx.restrict(t))
+        led = H.compliance(demo_ctx.restrict(t))
         for n in per_town:
             assert (led[n]["town"] == t).all()
             per_town[n].extend(led[n]["hh_id"])

@@ -8,8 +8,6 @@ import pandas as pd
 import pytest
 
 from qjlib import income as inc
-from qjlib.context import Context
-from qjlib.params import load_params
 
 pytestmark = pytest.mark.slow
 
@@ -17,18 +15,13 @@ LEDGERS = ("income_low_operating", "income_transfer_dependent")
 
 
 @pytest.fixture(scope="module")
-def ctx(demo_pkg) -> Context:
-    return Context(demo_pkg, load_params("2019Q3"))
+def ledgers(demo_ctx) -> dict[str, pd.DataFrame]:
+    return inc.build_ledgers(demo_ctx)
 
 
 @pytest.fixture(scope="module")
-def ledgers(ctx) -> dict[str, pd.DataFrame]:
-    return inc.build_ledgers(ctx)
-
-
-@pytest.fixture(scope="module")
-def summary(ctx) -> dict:
-    return inc.summary(ctx)
+def summary(demo_ctx) -> dict:
+    return inc.summary(demo_ctx)
 
 
 @pytest.mark.parametrize("name", LEDGERS)
@@ -58,20 +51,20 @@ def test_planted_shares_match_and_reasons_print_them(ledgers, demo_truth):
         assert "9.99%，低于 10%" in low.loc[h, "reason"]
 
 
-def test_net_income_at_or_below_zero_is_reported_not_flagged(ctx, ledgers, summary, demo_truth):
+def test_net_income_at_or_below_zero_is_reported_not_flagged(demo_ctx, ledgers, summary, demo_truth):
     cases = {x["hh_id"] for name in LEDGERS for x in demo_truth["decoys"][name]
              if x.get("case", "").startswith("net_")}
     assert cases, "the demo county plants households with net income 0 and < 0"
-    nonpos = inc.nonpositive_households(inc.income_frame(ctx))
+    nonpos = inc.nonpositive_households(inc.income_frame(demo_ctx))
     assert set(nonpos["hh_id"]) == cases
     assert summary["nonpositive"] == len(cases)
     for led in ledgers.values():
         assert not cases & set(led["hh_id"])
 
 
-def test_summary_agrees_with_ledgers_and_adds_up(ctx, ledgers, summary):
+def test_summary_agrees_with_ledgers_and_adds_up(demo_ctx, ledgers, summary):
     json.dumps(summary)
-    assert summary["income_year"] == ctx.income_year == 2019
+    assert summary["income_year"] == demo_ctx.income_year == 2019
     assert summary["low_operating"] == len(ledgers["income_low_operating"])
     assert summary["transfer_dependent"] == len(ledgers["income_transfer_dependent"])
     assert sum(summary["shares"].values()) == pytest.approx(1.0, abs=1e-5)
@@ -82,19 +75,19 @@ def test_summary_agrees_with_ledgers_and_adds_up(ctx, ledgers, summary):
     assert parts == pytest.approx(summary["gini"], abs=1e-5)
     assert sum(summary["transfer_items"].values()) == pytest.approx(1.0, abs=1e-5)
     # the county's ratio of sums, recomputed here from the income-year frame by hand
-    f = inc.income_frame(ctx)
+    f = inc.income_frame(demo_ctx)
     assert summary["shares"]["transfer"] == pytest.approx(f["transfer"].sum() / f["net_income"].sum(),
                                                           abs=1e-6)
 
 
-def test_towns_partition_the_county(ctx, ledgers):
-    towns = sorted(ctx.pkg["households"]["town"].dropna().unique())
-    by_town = inc.structure_by(inc.income_frame(ctx), ctx.pkg["households"], ["town"],
-                               **inc.thresholds(ctx))
+def test_towns_partition_the_county(demo_ctx, ledgers):
+    towns = sorted(demo_ctx.pkg["households"]["town"].dropna().unique())
+    by_town = inc.structure_by(inc.income_frame(demo_ctx), demo_ctx.pkg["households"], ["town"],
+                               **inc.thresholds(demo_ctx))
     assert by_town["town"].tolist() == towns
     counts = {name: 0 for name in LEDGERS}
     for town in towns:
-        sub = inc.build_ledgers(ctx.restrict(town))
+        sub = inc.build_ledgers(demo_ctx.restrict(town))
         for name in LEDGERS:
             assert set(sub[name]["town"]) <= {town}
             counts[name] += len(sub[name])

@@ -9,31 +9,24 @@ import pandas as pd
 import pytest
 
 from qjlib import industry as ind
-from qjlib.context import Context
-from qjlib.params import load_params
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def ctx(demo_pkg) -> Context:
-    return Context(demo_pkg, load_params("2019Q3"))
+def ledgers(demo_ctx) -> dict[str, pd.DataFrame]:
+    return ind.build_ledgers(demo_ctx)
 
 
 @pytest.fixture(scope="module")
-def ledgers(ctx) -> dict[str, pd.DataFrame]:
-    return ind.build_ledgers(ctx)
+def summary(demo_ctx) -> dict:
+    return ind.summary(demo_ctx)
 
 
 @pytest.fixture(scope="module")
-def summary(ctx) -> dict:
-    return ind.summary(ctx)
-
-
-@pytest.fixture(scope="module")
-def db(ctx):
+def db(demo_ctx):
     """DuckDB on plain copies of the loaded tables (text ids, numbers, dates)."""
-    pkg = ctx.pkg
+    pkg = demo_ctx.pkg
     con = duckdb.connect()
     hh = pkg["households"][["hh_id", "town", "exit_status", "exit_year", "planned_exit_year"]]
     inc = pkg["income"][["hh_id", "year", "size", "wage", "operating", "operating_cost",
@@ -45,8 +38,8 @@ def db(ctx):
         plain = plain.astype({c: "float64" for c in plain.columns
                               if str(plain[c].dtype) in ("Int64", "Float64")})
         con.register(name, plain)
-    year, line = ctx.income_year, ctx.params.poverty_line(ctx.income_year)
-    types = ", ".join(f"'{t}'" for t in ctx.params.get("industry.income_benefit_types"))
+    year, line = demo_ctx.income_year, demo_ctx.params.poverty_line(demo_ctx.income_year)
+    types = ", ".join(f"'{t}'" for t in demo_ctx.params.get("industry.income_benefit_types"))
     # one row per analysed household and group, with its support and income in the year
     con.execute(f"""
         CREATE TABLE g AS
@@ -142,21 +135,21 @@ def test_pivotal_households_equal_sql(summary, db):
 
 
 @pytest.mark.parametrize("dim", ["category", "nature"])
-def test_count_and_investment_shares_equal_sql(summary, db, ctx, dim):
+def test_count_and_investment_shares_equal_sql(summary, db, demo_ctx, dim):
     rows = db.execute(f"""
         SELECT {dim}, COUNT(*) / SUM(COUNT(*)) OVER (),
                SUM(investment) / SUM(SUM(investment)) OVER ()
-        FROM prj WHERE year <= {ctx.income_year} GROUP BY {dim}""").fetchall()
+        FROM prj WHERE year <= {demo_ctx.income_year} GROUP BY {dim}""").fetchall()
     assert summary["count_share"][dim] == pytest.approx({c: x for c, x, _ in rows})
     assert summary["investment_share"][dim] == pytest.approx({c: x for c, _, x in rows})
     assert sum(summary["count_share"][dim].values()) == pytest.approx(1.0)
 
 
-def test_project_ledger_counts_beneficiaries(ledgers, db, ctx):
+def test_project_ledger_counts_beneficiaries(ledgers, db, demo_ctx):
     pj = ledgers["industry_projects"].set_index("project_id")
     rows = db.execute(f"""
         SELECT p.project_id, COUNT(DISTINCT b.hh_id) FROM prj p
-        LEFT JOIN ben b ON b.project_id = p.project_id AND b.year <= {ctx.income_year}
-        WHERE p.year <= {ctx.income_year} GROUP BY p.project_id""").fetchall()
+        LEFT JOIN ben b ON b.project_id = p.project_id AND b.year <= {demo_ctx.income_year}
+        WHERE p.year <= {demo_ctx.income_year} GROUP BY p.project_id""").fetchall()
     assert pj["beneficiaries"].to_dict() == dict(rows)
     assert pj["shortfall"].fillna(0).gt(0).any()
