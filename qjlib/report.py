@@ -458,29 +458,25 @@ def export_html(nb_path: Path, html_path: Path, title: str) -> None:
 _KERNELS: dict[tuple[str, str], Any] = {}
 
 
-def _reset_kernel(km: Any, timeout: float = 60) -> None:
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=timeout)
-        reply = kc.execute_interactive(
-            "get_ipython().reset(new_session=True, aggressive=False)\n"
-            "import gc as _gc; _gc.collect(); del _gc",
-            store_history=False, silent=True, timeout=timeout)
-        if reply["content"].get("status") != "ok":
-            raise RuntimeError("kernel reset failed")
-    finally:
-        kc.stop_channels()
+def _reset_kernel(kc: Any, timeout: float = 60) -> None:
+    reply = kc.execute_interactive(
+        "get_ipython().reset(new_session=True, aggressive=False)\n"
+        "import gc as _gc; _gc.collect(); del _gc",
+        store_history=False, silent=True, timeout=timeout)
+    if reply["content"].get("status") != "ok":
+        raise RuntimeError("kernel reset failed")
 
 
-def _shared_kernel(kernel: str, cwd: Path) -> Any:
-    """This process's kernel for ``kernel`` (started on first use, in ``cwd``), reset."""
+def _shared_kernel(kernel: str, cwd: Path) -> tuple[Any, Any]:
+    """This process's kernel for ``kernel`` (started on first use, in ``cwd``), reset, and its
+    client. The client stays connected from notebook to notebook: a new client's
+    ``wait_for_ready`` costs 0.2 s or more of idle waiting on the IOPub channel each time."""
     key = (kernel, str(cwd))
     km = _KERNELS.get(key)
     if km is not None and km.is_alive():
         try:
-            _reset_kernel(km)
-            return km
+            _reset_kernel(km._qj_client)
+            return km, km._qj_client
         except Exception:  # noqa: BLE001 - a kernel that cannot reset is replaced
             _drop_kernel(key)
     sockets = Path(tempfile.mkdtemp(prefix="qj-kernel-"))
@@ -490,7 +486,50 @@ def _shared_kernel(kernel: str, cwd: Path) -> Any:
     _KERNELS[key] = km
     if len(_KERNELS) == 1:
         atexit.register(_drop_all_kernels)
-    return km
+    kc = km.client()
+    kc.start_channels()
+    km._qj_client = kc
+    kc.wait_for_ready(timeout=60)
+    return km, kc
+
+
+_ENGINE = "qj-kept-client"
+
+
+def _register_engine() -> None:
+    """Register with papermill an nbclient engine that runs on the kernel client it is given
+    (``kc=``) instead of connecting a new one: nbclient would otherwise connect a client with
+    the kernel manager's session identity for every notebook, which leaves the kernel's replies
+    to whichever socket connected last."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.exceptions import PapermillException
+    from papermill.log import logger
+
+    try:
+        papermill_engines.get_engine(_ENGINE)
+        return
+    except PapermillException:
+        pass
+
+    class KeptClientEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None,
+                                     start_timeout: int = 60, execution_timeout: Any = None,
+                                     kc: Any = None, **kwargs: Any) -> Any:
+            for k in ("input_path", "timeout", "startup_timeout"):
+                kwargs.pop(k, None)
+            client = PapermillNotebookClient(
+                nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                kernel_name=kernel_name, log=logger, log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+            if kc is not None:
+                kc.allow_stdin = False  # as nbclient sets on the clients it connects
+                client.kc = kc
+            return client.execute()
+
+    papermill_engines.register(_ENGINE, KeptClientEngine)
 
 
 def _drop_kernel(key: tuple[str, str]) -> None:
@@ -498,6 +537,9 @@ def _drop_kernel(key: tuple[str, str]) -> None:
     if km is None:
         return
     try:
+        kc = getattr(km, "_qj_client", None)
+        if kc is not None:
+            kc.stop_channels()
         if km.has_kernel:
             km.shutdown_kernel(now=True)
     finally:
@@ -519,11 +561,12 @@ def execute(notebook: Path, output: Path, parameters: dict[str, Any] | None = No
     import papermill as pm
 
     if reuse:
-        km = _shared_kernel(kernel, notebook.parent)
+        _register_engine()
+        km, kc = _shared_kernel(kernel, notebook.parent)
         try:
             pm.execute_notebook(
                 str(notebook), str(output), parameters=parameters or None, kernel_name=kernel,
-                km=km, cwd=str(notebook.parent), progress_bar=False, log_output=False,
+                engine_name=_ENGINE, km=km, kc=kc, cwd=str(notebook.parent), progress_bar=False, log_output=False,
                 request_save_on_cell_execute=False, execution_timeout=timeout,
             )
         except BaseException:

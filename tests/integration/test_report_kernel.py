@@ -24,8 +24,10 @@ def test_a_reused_kernel_is_reset_between_notebooks(tmp_path):
     try:
         report.execute(first, tmp_path / "a.out.ipynb")
         km = report._KERNELS[("python3", str(tmp_path))]
+        kc = km._qj_client
         report.execute(second, tmp_path / "b.out.ipynb")
         assert report._KERNELS[("python3", str(tmp_path))] is km  # the same kernel served both
+        assert km._qj_client is kc  # through the same connected client
         out = nbformat.read(tmp_path / "b.out.ipynb", as_version=4)
         assert out.cells[0].outputs[0]["text"] == "False False\n"
         assert [c.execution_count for c in out.cells] == [1, 2]
