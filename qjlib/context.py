@@ -6,8 +6,10 @@ notebooks and the tests call the same code with the same inputs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pandas as pd
 
@@ -22,6 +24,9 @@ class Context:
     pkg: Package
     params: Params
     scope: str | None = None  # None = the county; else a town name
+    # Results of :func:`per_context` functions for this context (a restricted context starts
+    # with its own): the runner's summary, its ledgers and a notebook compute each once.
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def asof(self) -> pd.Timestamp:
@@ -44,3 +49,22 @@ class Context:
         if town is None:
             return self
         return replace(self, pkg=self.pkg.restrict_to_town(town), scope=town)
+
+
+T = TypeVar("T")
+
+
+def per_context(fn: Callable[[Context], T]) -> Callable[[Context], T]:
+    """Compute ``fn(ctx)`` once per :class:`Context` object and hand the same result to every
+    later caller (``summary``, ``build_ledgers`` and the notebooks call the same analyses).
+    Callers must not modify the result in place."""
+    key = f"{fn.__module__}.{fn.__qualname__}"
+
+    @functools.wraps(fn)
+    def once(ctx: Context) -> T:
+        memo = ctx._memo
+        if key not in memo:
+            memo[key] = fn(ctx)
+        return memo[key]
+
+    return once

@@ -42,7 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pac
 
 from . import definitions
-from .context import Context
+from .context import Context, per_context
 from .ledgers import LedgerSpec
 from .params import ParamError, Params
 
@@ -682,6 +682,9 @@ LEDGER_COLUMNS_ZH: dict[str, str] = {
 
 TREND_ZH: dict[str, str] = {"down": "下降", "up": "上升", "flat": "无明显趋势"}
 
+# What the notebooks reuse of a report run instead of recomputing (scopes it is saved for).
+NOTEBOOK_RESULTS: dict[str, tuple[str, ...]] = {"analyse": ("county", "towns")}
+
 LEDGERS = {
     "income_decline": LedgerSpec(
         name="income_decline",
@@ -694,6 +697,7 @@ LEDGERS = {
 }
 
 
+@per_context
 def analyse(ctx: Context) -> DeclineAnalysis | None:
     """Past exited households of the scope (:func:`qjlib.definitions.past_exited` for the income
     year), their :func:`household_metrics`, the ``income_decline`` ledger and the cohort tables.

@@ -84,16 +84,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .context import Context, per_context
 from .ledgers import LedgerSpec
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .context import Context
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +104,10 @@ FLAG_ZH = {
     "not_reviewed": "年内尚未测评",
     "no_visit": "本季度无走访记录",
 }
+
+# What the notebooks reuse of a report run instead of recomputing: the county-wide review
+# (a town's notebook shows its helpers against the whole county).
+NOTEBOOK_RESULTS: dict[str, tuple[str, ...]] = {"review": ("county",)}
 
 _PLAN = "R7"
 LEDGERS: dict[str, LedgerSpec] = {
@@ -727,6 +729,7 @@ def helper_gates(ctx: Context) -> pd.DataFrame:
     return g
 
 
+@per_context
 def review(ctx: Context) -> Review:
     """The outcome-based review of every helper (module docstring, steps 1–7)."""
     P = ctx.params

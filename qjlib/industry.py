@@ -43,18 +43,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .context import Context, per_context
 from .definitions import past_exited
 from .ledgers import LedgerSpec
 from .params import ParamError
 from .schema import CODE_LABELS_ZH, VALUE_LISTS
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .context import Context
 
 GROUPS_ZH = {"past_exited": "历年脱贫户", "planned_exit": "计划脱贫户"}
 DIVIDEND, PRINCIPAL = "分红", "本金返还"
@@ -107,6 +105,9 @@ _PROJECT_COLUMNS = {
     "dividend_paid_amount": "已兑付分红金额（元）", "dividend_issues": "分红问题户次",
     "reason": "说明",
 }
+
+# What the notebooks reuse of a report run instead of recomputing (scopes it is saved for).
+NOTEBOOK_RESULTS: dict[str, tuple[str, ...]] = {"analyse": ("county", "towns")}
 
 LEDGERS: dict[str, LedgerSpec] = {
     "industry_beneficiaries": LedgerSpec(
@@ -624,6 +625,7 @@ class Industry:
     notes: list[str] = field(default_factory=list)
 
 
+@per_context
 def analyse(ctx: Context) -> Industry:
     """Run R1 and R3 on ``ctx``: support, contribution, pivotal households, shares, project
     outcomes and dividend obligations, for the scope's package and the income year."""

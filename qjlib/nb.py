@@ -52,6 +52,7 @@ from .report import (
     execute,
     ledger_sheets,
     load_analyses,
+    result_file,
     scope_context,
     town_rows,
 )
@@ -124,6 +125,22 @@ class Run:
                                 else self.module(module).summary(self.ctx))
         return self._cache[key]
 
+    def result(self, module: str, name: str, county: bool = False) -> Any:
+        """``module.name(ctx)`` for this scope, or for the county with ``county=True`` (as saved
+        by ``qj report`` when the module lists it in ``NOTEBOOK_RESULTS``, else computed now).
+        The result is shared: do not modify it in place."""
+        ctx, code = ((self.county_ctx, COUNTY) if county or self.is_county
+                     else (self.ctx, self.scope.code))
+        key = ("result", module, name, code)
+        if key not in self._cache:
+            f = result_file(self._results_dir, module, name, code) if self._results_dir else None
+            if f is not None and f.exists():
+                with open(f, "rb") as fh:
+                    self._cache[key] = pickle.load(fh)  # noqa: S301 - written by qj report
+            else:
+                self._cache[key] = getattr(self.module(module), name)(ctx)
+        return self._cache[key]
+
     def ledgers(self, module: str) -> dict[str, pd.DataFrame]:
         """The module's ledgers for this scope, raw (masking happens when shown): the county's
         ledgers (``module.build_ledgers`` on the county; precomputed by ``qj report``), and for a
@@ -187,6 +204,30 @@ def ledger_sheet(name: str) -> str:
 
 _CURRENT: dict[str, Any] = {}
 
+# The package last opened in this kernel, with the size and modification time of every file of
+# its folder: a kernel that runs one report notebook after another (``qj report``) then reads
+# the package once, not once per notebook (hashing the inputs, unpickling the cache).
+_PACKAGE: dict[str, Any] = {}
+
+
+def _folder_state(root: Path) -> tuple:
+    return tuple(sorted((str(p.relative_to(root)), st.st_size, st.st_mtime_ns)
+                        for p in root.rglob("*") if p.is_file() for st in [p.stat()]))
+
+
+def _package(root: Path) -> Any:
+    """:func:`qjlib.load.load_package` (``cache=True``), kept in memory while the folder's files
+    keep their sizes and modification times. The package is shared: do not modify it."""
+    from .load import load_package
+
+    root = root.resolve()
+    state = (str(root), _folder_state(root))
+    if _PACKAGE.get("state") != state:
+        _PACKAGE.clear()
+        _PACKAGE["pkg"] = load_package(root, cache=True)
+        _PACKAGE["state"] = state
+    return _PACKAGE["pkg"]
+
 
 def open_run(
     data_dir: str | Path,
@@ -201,11 +242,9 @@ def open_run(
     ``scope`` is ``"county"`` or a town code (a town name works too); ``results_dir`` is where
     ``qj report`` left the precomputed figures and ledgers of every scope.
     """
-    from .load import load_package
-
     check_pii_mode(pii)
     params = load_params(period, params_file)
-    pkg = load_package(Path(data_dir), cache=True)
+    pkg = _package(Path(data_dir))
     county_ctx = Context(pkg, params)
     scopes = all_scopes(pkg)
     hit = [s for s in scopes if scope in (s.code, s.name) or (scope == "县" and s.town is None)]

@@ -213,10 +213,16 @@ def _from_json(v: Any) -> Any:
     return v
 
 
+def _yaml(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml when PyYAML has it (the same result, ten times faster:
+    every notebook of a report reads the parameters)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 def load_standards(path: Path | None = None) -> dict[str, dict]:
     path = Path(path) if path else PARAMS_DIR / STANDARDS_FILE
     try:
-        tree = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        tree = _yaml(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
         raise ParamError(f"无法读取参数文件 {path}: {e} / cannot read parameter file") from e
     return _flatten(tree)
@@ -241,7 +247,7 @@ def load_params(
     if params_file is not None:
         p = Path(params_file)
         try:
-            spec = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            spec = _yaml(p.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError) as e:
             raise ParamError(f"无法读取参数文件 {p}: {e} / cannot read parameter file") from e
         if not isinstance(spec, dict):

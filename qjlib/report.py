@@ -23,6 +23,9 @@ The report folder::
 
 Analysis modules (``qjlib.<name>`` for ``name`` in :data:`ANALYSES`) expose ``LEDGERS``,
 ``build_ledgers(ctx)`` and ``summary(ctx)``; one that does not exist yet is skipped with a note.
+A module may also list in ``NOTEBOOK_RESULTS`` functions of a context (``{"analyse": ("county",
+"towns")}``) whose results the runner saves, for the scopes named, while it computes the summary,
+so that the notebooks read them (:meth:`qjlib.nb.Run.result`) instead of computing them again.
 """
 
 from __future__ import annotations
@@ -226,23 +229,56 @@ def module_summaries(ctx: Context, analyses: Analyses, errors: list[str], where:
     return figures
 
 
+def result_file(work: Path, module: str, name: str, scope_code: str) -> Path:
+    """Where the runner saves ``module.name(ctx)`` of a scope for the notebooks."""
+    return work / f"result-{module}.{name}.{scope_code}.pkl"
+
+
+def save_results(ctx: Context, analyses: Analyses, work: Path | None, scope_code: str) -> None:
+    """Save the ``NOTEBOOK_RESULTS`` of every module for ``ctx`` (computed already, for the
+    summary, when the function is :func:`qjlib.context.per_context`). One that fails is not
+    saved: the notebook then computes it and shows the error where it happens."""
+    import pickle
+
+    if work is None:
+        return
+    kind = "county" if ctx.scope is None else "towns"
+    for mod_name, mod in analyses.modules.items():
+        for name, kinds in getattr(mod, "NOTEBOOK_RESULTS", {}).items():
+            if kind not in kinds:
+                continue
+            try:
+                value = getattr(mod, name)(ctx)
+            except Exception:  # noqa: BLE001 - reported by the summary or the notebook
+                continue
+            with open(result_file(work, mod_name, name, scope_code), "wb") as f:
+                pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def town_summaries(data: str, params_record: dict[str, Any], modules: Sequence[str],
-                   scopes: Sequence[Scope]) -> tuple[dict[str, Any], list[str]]:
+                   scopes: Sequence[Scope], work: str | None = None) -> tuple[dict[str, Any],
+                                                                             list[str]]:
     """Summary figures of some towns, in a worker process: the package comes from the cache the
-    runner filled, the parameters from their record (the same values as the runner's)."""
+    runner filled, the parameters from their record (the same values as the runner's). With
+    ``work``, the towns' ``NOTEBOOK_RESULTS`` are saved there."""
     from .load import load_package
 
     county_ctx = Context(load_package(Path(data), cache=True), Params.from_record(params_record))
     analyses = load_analyses(modules)
     errors: list[str] = []
-    out = {s.code: {"name": s.name, **module_summaries(scope_context(county_ctx, s), analyses,
-                                                        errors, s.code)} for s in scopes}
+    out = {}
+    for s in scopes:
+        ctx = scope_context(county_ctx, s)
+        out[s.code] = {"name": s.name, **module_summaries(ctx, analyses, errors, s.code)}
+        save_results(ctx, analyses, Path(work) if work else None, s.code)
     return out, errors
 
 
 def compute(county_ctx: Context, analyses: Analyses, scopes: Iterable[Scope],
-            pool: ProcessPoolExecutor | None = None, n_jobs: int = 1) -> Results:
-    """County-wide ledgers; summary figures for the county (top level) and every town.
+            pool: ProcessPoolExecutor | None = None, n_jobs: int = 1,
+            work: Path | None = None) -> Results:
+    """County-wide ledgers; summary figures for the county (top level) and every town; with
+    ``work``, the modules' ``NOTEBOOK_RESULTS`` of every scope saved there (:func:`save_results`).
 
     With a ``pool`` (and the package loaded with ``cache=True``), the towns' figures are computed
     in ``n_jobs`` worker processes while this process builds the county's; the result is the
@@ -250,11 +286,14 @@ def compute(county_ctx: Context, analyses: Analyses, scopes: Iterable[Scope],
     """
     errors: list[str] = []
     town_scopes = [s for s in scopes if s.town is not None]
+    if work is not None:
+        work.mkdir(parents=True, exist_ok=True)
     futures = []
     if pool is not None and town_scopes:
         chunks = [town_scopes[i::n_jobs] for i in range(max(1, n_jobs))]
         futures = [pool.submit(town_summaries, str(county_ctx.pkg.root),
-                               county_ctx.params.record(), list(analyses.modules), c)
+                               county_ctx.params.record(), list(analyses.modules), c,
+                               None if work is None else str(work))
                    for c in chunks if c]
     ledgers, owner = build_ledgers(county_ctx, analyses, errors)
     summary: dict[str, Any] = {
@@ -265,6 +304,7 @@ def compute(county_ctx: Context, analyses: Analyses, scopes: Iterable[Scope],
         "analyses": list(analyses.modules),
         **module_summaries(county_ctx, analyses, errors, COUNTY),
     }
+    save_results(county_ctx, analyses, work, COUNTY)
     towns_out: dict[str, Any] = {}
     town_errors: list[str] = []
     if futures:
@@ -274,8 +314,10 @@ def compute(county_ctx: Context, analyses: Analyses, scopes: Iterable[Scope],
             town_errors.extend(errs)
     else:
         for s in town_scopes:
-            towns_out[s.code] = {"name": s.name, **module_summaries(
-                scope_context(county_ctx, s), analyses, town_errors, s.code)}
+            ctx = scope_context(county_ctx, s)
+            towns_out[s.code] = {"name": s.name, **module_summaries(ctx, analyses, town_errors,
+                                                                    s.code)}
+            save_results(ctx, analyses, work, s.code)
     order = {s.code: i for i, s in enumerate(town_scopes)}
     town_errors.sort(key=lambda e: order.get(e.split("(", 1)[-1].split(")", 1)[0], -1))
     summary["towns"] = {s.code: towns_out[s.code] for s in town_scopes}
@@ -787,11 +829,13 @@ def run_report(
     n_jobs = jobs or os.cpu_count() or 1
     folder = Path(out).resolve() / params.period
     work = folder / CACHE_DIR
+    shutil.rmtree(work, ignore_errors=True)  # nothing left from an interrupted run is reused
     nb_results: list[dict] = []
     with process_pool(n_jobs) as pool:
         _say(f"计算台账与汇总 ledgers and summary: {len(scopes_all) - 1} 个乡镇 towns")
         t_compute = time.perf_counter()
-        res = compute(county_ctx, analyses, scopes_all, pool if n_jobs > 1 else None, n_jobs)
+        res = compute(county_ctx, analyses, scopes_all, pool if n_jobs > 1 else None, n_jobs,
+                      work if nbs else None)
         folder.mkdir(parents=True, exist_ok=True)
         outputs = write_outputs(res, folder, pii, params.asof, xlsx=False)
         prepared = outputs.pop("_prepared")

@@ -18,6 +18,7 @@ import zipfile
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -350,3 +351,39 @@ def test_full_personal_information_only_on_request_and_recorded(small_demo, tmp_
     masked = run_report(small_demo, PERIOD, tmp_path / "masked", scope=["county"],
                         notebooks_dir_=no_notebooks, progress=False)
     assert json.loads((masked.folder / "manifest.json").read_text(encoding="utf-8"))["pii"] == "masked"
+
+
+def test_notebooks_read_the_results_the_runner_saved(small_demo, tmp_path):
+    """``NOTEBOOK_RESULTS`` are saved once per scope they are declared for, and what a notebook
+    reads through ``Run.result`` equals a fresh computation."""
+    from qjlib import helpers, industry, nb, report
+    from qjlib.context import Context
+    from qjlib.load import load_package
+    from qjlib.params import load_params
+
+    pkg = load_package(small_demo, cache=True)
+    params = load_params(PERIOD)
+    analyses = report.load_analyses()
+    scopes = report.all_scopes(pkg)
+    work = tmp_path / "work"
+    report.compute(Context(pkg, params), analyses, scopes, work=work)
+    saved = sorted(p.name for p in work.glob("result-*.pkl"))
+    towns = [s.code for s in scopes if s.town is not None]
+    expected = sorted([f"result-helpers.review.{report.COUNTY}.pkl"]
+                      + [f"result-{m}.analyse.{c}.pkl" for m in ("decline", "industry")
+                         for c in [report.COUNTY, *towns]])
+    assert saved == expected and len(towns) >= 2
+
+    town = scopes[-1]
+    run = nb.open_run(small_demo, PERIOD, town.code, results_dir=work)
+    fresh_county = Context(load_package(small_demo), params)  # another object: computed anew
+    pd.testing.assert_frame_equal(run.result("helpers", "review", county=True).table,
+                                  helpers.review(fresh_county).table)
+    fresh_town = report.scope_context(fresh_county, town)
+    got, want = run.result("industry", "analyse"), industry.analyse(fresh_town)
+    assert got is run.result("industry", "analyse")  # read once per notebook
+    for name in ("rates", "by_village", "obligations", "dividends_by_entity"):
+        pd.testing.assert_frame_equal(getattr(got, name), getattr(want, name))
+    # without a report's results the notebook computes the same
+    alone = nb.open_run(small_demo, PERIOD, town.code)
+    pd.testing.assert_frame_equal(alone.result("industry", "analyse").rates, want.rates)

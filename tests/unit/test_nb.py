@@ -120,3 +120,18 @@ def test_open_run_scopes_and_town_ledgers(tmp_path, monkeypatch):
     assert jia.summary("quality")["households"] == 1
     with pytest.raises(QjError, match="丙镇"):
         nb.open_run(tmp_path / "pkg", "2019Q3", "丙镇")
+
+
+def test_open_run_rereads_the_package_when_a_file_changes(tmp_path, monkeypatch):
+    monkeypatch.setenv("QJLIB_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "pkg").mkdir()
+    f = tmp_path / "pkg" / "households.csv"
+    head = "户编号,县,乡(镇),行政村,家庭人口数,脱贫属性\n"
+    f.write_text(head + "H1,某县,甲镇,一村,3,未脱贫\n", encoding="utf-8")
+    first = nb.open_run(tmp_path / "pkg", "2019Q3")
+    again = nb.open_run(tmp_path / "pkg", "2019Q3")
+    assert again.county_ctx.pkg is first.county_ctx.pkg  # read once per kernel
+    f.write_text(head + "H1,某县,甲镇,一村,3,未脱贫\nH2,某县,甲镇,一村,2,已脱贫\n", encoding="utf-8")
+    changed = nb.open_run(tmp_path / "pkg", "2019Q3")
+    assert changed.county_ctx.pkg is not first.county_ctx.pkg
+    assert changed.county_ctx.pkg["households"]["hh_id"].tolist() == ["H1", "H2"]

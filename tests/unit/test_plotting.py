@@ -93,3 +93,19 @@ def test_stacked_bar_writes_row_totals():
     pos = dict(zip([t.get_text() for t in ax.get_yticklabels()], ax.get_yticks(), strict=True))
     assert pos["甲镇"] > pos["乙镇"]  # the first row is drawn at the top
     assert all(float(t).is_integer() for t in ax.get_xticks())  # counts: whole-number ticks
+
+
+def test_laid_out_chart_is_saved_at_its_size_and_others_tight():
+    import struct
+
+    def size(png: bytes) -> tuple[int, int]:
+        return struct.unpack(">II", png[16:24])
+
+    dpi = matplotlib.rcParams["savefig.dpi"]
+    fig = plotting.bar(pd.Series([3, 1200], index=["甲镇", "乙镇"]), "户数", "户")
+    w, h = fig.get_size_inches() * dpi
+    assert size(plotting.png_bytes(fig)) == (round(w), round(h))
+    assert matplotlib.rcParams["savefig.bbox"] == "tight"  # the style's own default is kept
+    plain, ax = plt.subplots(figsize=(4, 3))  # no layout engine: cropped to what is drawn
+    ax.set_title("标题")
+    assert size(plotting.png_bytes(plain)) != (round(4 * dpi), round(3 * dpi))
