@@ -19,8 +19,12 @@ def _nb(path, *sources):
 
 @pytest.mark.slow
 def test_a_reused_kernel_is_reset_between_notebooks(tmp_path):
-    first = _nb(tmp_path / "a.ipynb", "leaked = 41", "import math\nprint(math.pi > 3)")
-    second = _nb(tmp_path / "b.ipynb", "print('leaked' in dir(), 'math' in dir())", "1 + 1")
+    first = _nb(tmp_path / "a.ipynb", "leaked = 41", "import math\nprint(math.pi > 3)",
+                # a reference cycle left behind: the reset must collect it (not freeze it)
+                "import sys, weakref\nclass Cycle: pass\nc = Cycle(); c.me = c\n"
+                "sys._qj_probe = weakref.ref(c)")
+    second = _nb(tmp_path / "b.ipynb", "print('leaked' in dir(), 'math' in dir())", "1 + 1",
+                 "import sys\nprint(sys._qj_probe() is None)")
     try:
         report.execute(first, tmp_path / "a.out.ipynb")
         km = report._KERNELS[("python3", str(tmp_path))]
@@ -30,7 +34,8 @@ def test_a_reused_kernel_is_reset_between_notebooks(tmp_path):
         assert km._qj_client is kc  # through the same connected client
         out = nbformat.read(tmp_path / "b.out.ipynb", as_version=4)
         assert out.cells[0].outputs[0]["text"] == "False False\n"
-        assert [c.execution_count for c in out.cells] == [1, 2]
+        assert [c.execution_count for c in out.cells] == [1, 2, 3]
+        assert out.cells[2].outputs[0]["text"] == "True\n"  # the cycle was collected
         # a failing notebook drops the kernel: the next one starts on a fresh kernel
         bad = _nb(tmp_path / "c.ipynb", "raise ValueError('planted')")
         with pytest.raises(Exception, match="planted"):
