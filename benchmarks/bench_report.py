@@ -9,7 +9,7 @@ notebooks themselves cost on top of starting kernels; the target is ≤ 1.5.
     .venv/bin/python benchmarks/bench_report.py --households 2000 --jobs 2
 
 Prints the figures (seconds) and the ratio; writes nothing outside a temporary folder (the
-package cache of ``load_package(cache=True)`` excepted).
+package cache of ``qjlib.load.load_for`` excepted).
 """
 
 from __future__ import annotations
@@ -78,9 +78,10 @@ def main() -> int:
         print(f"data {data}; {len(nbs)} notebooks; {args.jobs} processes")
 
         # Warm the package cache once so both batches start from the same state.
-        from qjlib.load import load_package
+        from qjlib.load import load_for
+        from qjlib.params import load_params
 
-        load_package(data, cache=True)
+        load_for(data, load_params(args.period))
 
         t0 = time.perf_counter()
         run = report.run_report(data, args.period, tmp / "out", jobs=args.jobs, progress=False,

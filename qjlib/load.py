@@ -92,7 +92,7 @@ KINDS: dict[str, str] = {
     "orphan_row": "户/项目/帮扶责任人编号不在其主表中 (hh_id/project_id/helper_id unknown)",
     "exit_before_identified": "脱贫年度早于识别年度 (exit_year before identified_year)",
     "exit_year_missing": "已脱贫或返贫但无脱贫年度 (exited without exit_year)",
-    "birth_date_future": "出生日期晚于读取日期 (birth date after the load date)",
+    "birth_date_future": "出生日期晚于截至日期（未给出时为读取日期） (birth date after the as-of date, or the load date)",
     "end_before_start": "帮扶结束时间早于开始时间 (pairing ends before it starts)",
     "amount_blank": "受益金额为空，分红以外的受益方式 (benefit amount blank, not a dividend)",
 }
@@ -681,7 +681,7 @@ def _label(raw: readers.RawTable, table: schema.Table, col: str) -> str:
 
 
 def _convert_file(raw: readers.RawTable, table: schema.Table, offset: int, issues: _Issues,
-                  tol: float) -> pd.DataFrame:
+                  tol: float, as_of: _dt.date) -> pd.DataFrame:
     """The canonical columns of one file, its row problems added to ``issues``."""
     n = len(raw)
     cols: dict[str, Any] = {}
@@ -718,7 +718,7 @@ def _convert_file(raw: readers.RawTable, table: schema.Table, offset: int, issue
     df.index = pd.RangeIndex(offset, offset + n)
     df["_file"] = pd.Series(raw.file, index=df.index, dtype="str")
     df["_row"] = raw.rows
-    _row_checks(df, raw, table, issues, tol)
+    _row_checks(df, raw, table, issues, tol, as_of)
     suspect = np.zeros(n, dtype=bool)
     for p in issues.parts[first_issue:]:
         if bool(p["reject"].to_numpy()[0]):
@@ -776,7 +776,7 @@ def _flag_finding(issues: _Issues, offset: int, kind: str, col: str, label: str,
 
 
 def _row_checks(df: pd.DataFrame, raw: readers.RawTable, table: schema.Table, issues: _Issues,
-                tol: float) -> None:
+                tol: float, as_of: _dt.date) -> None:
     """Checks within a row (size, signs, totals, dates) on one file's converted rows."""
     name = table.name
     idx = df.index.to_numpy()
@@ -811,10 +811,11 @@ def _row_checks(df: pd.DataFrame, raw: readers.RawTable, table: schema.Table, is
                 f"{raw.file}：没有「脱贫年度」列，无法判断历年脱贫户"
                 f" / no exit_year column: past exited households cannot be told")
     elif name == "members":
-        today = np.datetime64(_dt.date.today(), "D").astype(_DATE_DTYPE)
+        limit = np.datetime64(as_of, "D").astype(_DATE_DTYPE)
         bd = df["birth_date"]
-        add(bd > today, "birth_date_future", "birth_date", bd, "出生日期晚于读取日期",
-            "birth date after the load date", False)
+        add(bd > limit, "birth_date_future", "birth_date", bd,
+            f"出生日期晚于截至日期 {as_of:%Y-%m-%d}", f"birth date after the as-of date {as_of}",
+            False)
     elif name == "pairings":
         add(df["end"] < df["start"], "end_before_start", "end", df["end"], "帮扶结束时间早于开始时间",
             "pairing ends before it starts", False)
@@ -881,14 +882,14 @@ class _Loaded:
 
 
 def _load_table(table: schema.Table, files: list[tuple[Path, str]], tol: float,
-                notes: list[str]) -> _Loaded:
+                notes: list[str], as_of: _dt.date) -> _Loaded:
     issues = _Issues()
     frames: list[pd.DataFrame] = []
     reads: list[readers.RawTable] = []
     offset = 0
     for path, rel in files:
         raw = readers.read_table(path, rel, table)
-        frames.append(_convert_file(raw, table, offset, issues, tol))
+        frames.append(_convert_file(raw, table, offset, issues, tol, as_of))
         notes.extend(raw.notes)
         reads.append(raw)
         offset += len(raw)
@@ -1178,28 +1179,32 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("QJLIB_CACHE") or Path.home() / ".cache" / "qjlib")
 
 
-def _cache_key(inputs: list[dict], tol: float) -> str:
+def _cache_key(inputs: list[dict], tol: float, as_of: _dt.date) -> str:
     from . import __version__
 
     h = hashlib.sha256()
     here = Path(__file__).resolve().parent
     for name in SOURCE_FILES:
         h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
-    h.update(json.dumps({"version": __version__, "tol": tol, "inputs": inputs,
+    h.update(json.dumps({"version": __version__, "tol": tol, "as_of": as_of.isoformat(),
+                         "inputs": inputs,
                          "python": sys.version_info[:2], "pandas": pd.__version__},
                         sort_keys=True).encode())
     return h.hexdigest()
 
 
 def load_package(path: str | Path, *, cache: bool = False,
-                 total_tolerance: float | None = None) -> Package:
+                 total_tolerance: float | None = None, as_of: Any = None) -> Package:
     """Read, normalise, check and account for every table of the data package in folder ``path``.
 
     ``total_tolerance`` (yuan): how far a reported net income / per capita / transfer total may be
     from the recomputed one before it is a finding; default ``data.total_tolerance`` of
-    ``params/standards.yaml``. ``cache=True`` keeps a pickle of the result under ``$QJLIB_CACHE``
-    (default ``~/.cache/qjlib``), keyed by the sha256 of every input file, the source of the
-    loading modules and the qjlib version, so repeated runs on the same files do not re-read them.
+    ``params/standards.yaml``. ``as_of`` (a date): members born after it are a finding
+    (``birth_date_future``); default today — a report passes its period's as-of date
+    (:func:`load_for`), so the findings do not depend on the day it runs. ``cache=True`` keeps a
+    pickle of the result under ``$QJLIB_CACHE`` (default ``~/.cache/qjlib``), keyed by the sha256
+    of every input file, the source of the loading modules, the qjlib version, the tolerance and
+    ``as_of``, so repeated runs on the same files do not re-read them.
 
     Raises :class:`~qjlib.errors.InputError` (file, sheet, row, column; Chinese and English) when a
     file cannot be read, lacks a required column, or the households table is missing or empty.
@@ -1209,6 +1214,7 @@ def load_package(path: str | Path, *, cache: bool = False,
         raise InputError("数据包应为一个文件夹，但找不到该文件夹",
                          "the data package must be an existing folder", file=str(path))
     tol = _default_tolerance() if total_tolerance is None else float(total_tolerance)
+    as_of = _dt.date.today() if as_of is None else pd.Timestamp(as_of).date()
     sources, notes = _discover(root)
     if "households" not in sources:
         hint = [n for n in notes if "households" in n and n.startswith("已忽略")]
@@ -1225,7 +1231,7 @@ def load_package(path: str | Path, *, cache: bool = False,
     )
     target = None
     if cache:
-        target = _cache_dir() / f"package-{_cache_key(inputs, tol)}.pkl"
+        target = _cache_dir() / f"package-{_cache_key(inputs, tol, as_of)}.pkl"
         if target.exists():
             try:
                 with target.open("rb") as f:
@@ -1239,7 +1245,7 @@ def load_package(path: str | Path, *, cache: bool = False,
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        pkg = _load(root, sources, notes, inputs, tol)
+        pkg = _load(root, sources, notes, inputs, tol, as_of)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -1248,13 +1254,20 @@ def load_package(path: str | Path, *, cache: bool = False,
     return pkg
 
 
+def load_for(path: str | Path, params: Any, *, cache: bool = True) -> Package:
+    """:func:`load_package` with the run's own checks: the total tolerance of the parameters
+    (``data.total_tolerance``) and their as-of date."""
+    return load_package(path, cache=cache, total_tolerance=params.get("data.total_tolerance"),
+                        as_of=params.asof)
+
+
 def _load(root: Path, sources: dict[str, list[tuple[Path, str]]], notes: list[str],
-          inputs: list[dict], tol: float) -> Package:
+          inputs: list[dict], tol: float, as_of: _dt.date) -> Package:
     t0 = time.perf_counter()
     loaded: dict[str, _Loaded] = {}
     for name in schema.TABLES:
         if name in sources:
-            loaded[name] = _load_table(schema.TABLES[name], sources[name], tol, notes)
+            loaded[name] = _load_table(schema.TABLES[name], sources[name], tol, notes, as_of)
         else:
             zh, en = TABLE_USES.get(name, ("", ""))
             notes.append(f"未提供 {name}（{schema.TABLES[name].zh}）表：{zh} / no {name} table: {en}")

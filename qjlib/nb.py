@@ -215,16 +215,18 @@ def _folder_state(root: Path) -> tuple:
                         for p in root.rglob("*") if p.is_file() for st in [p.stat()]))
 
 
-def _package(root: Path) -> Any:
-    """:func:`qjlib.load.load_package` (``cache=True``), kept in memory while the folder's files
-    keep their sizes and modification times. The package is shared: do not modify it."""
-    from .load import load_package
+def _package(root: Path, params: Params) -> Any:
+    """:func:`qjlib.load.load_for` (cached), kept in memory while the folder's files keep their
+    sizes and modification times (and the run its as-of date and tolerance). The package is
+    shared: do not modify it."""
+    from .load import load_for
 
     root = root.resolve()
-    state = (str(root), _folder_state(root))
+    state = (str(root), _folder_state(root), str(params.asof),
+             params.get("data.total_tolerance"))
     if _PACKAGE.get("state") != state:
         _PACKAGE.clear()
-        _PACKAGE["pkg"] = load_package(root, cache=True)
+        _PACKAGE["pkg"] = load_for(root, params)
         _PACKAGE["state"] = state
     return _PACKAGE["pkg"]
 
@@ -244,7 +246,7 @@ def open_run(
     """
     check_pii_mode(pii)
     params = load_params(period, params_file)
-    pkg = _package(Path(data_dir))
+    pkg = _package(Path(data_dir), params)
     county_ctx = Context(pkg, params)
     scopes = all_scopes(pkg)
     hit = [s for s in scopes if scope in (s.code, s.name) or (scope == "县" and s.town is None)]

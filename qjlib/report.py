@@ -261,9 +261,10 @@ def town_summaries(data: str, params_record: dict[str, Any], modules: Sequence[s
     """Summary figures of some towns, in a worker process: the package comes from the cache the
     runner filled, the parameters from their record (the same values as the runner's). With
     ``work``, the towns' ``NOTEBOOK_RESULTS`` are saved there."""
-    from .load import load_package
+    from .load import load_for
 
-    county_ctx = Context(load_package(Path(data), cache=True), Params.from_record(params_record))
+    params = Params.from_record(params_record)
+    county_ctx = Context(load_for(Path(data), params), params)
     analyses = load_analyses(modules)
     errors: list[str] = []
     out = {}
@@ -793,10 +794,10 @@ class ReportRun:
         return not self.failures
 
 
-def _load_package(data: Path) -> Any:
-    from .load import load_package
+def _load_package(data: Path, params: Params) -> Any:
+    from .load import load_for
 
-    return load_package(data, cache=True)
+    return load_for(data, params)
 
 
 def run_report(
@@ -822,7 +823,7 @@ def run_report(
     if not data.is_dir():
         raise QjError(f"数据包目录不存在：{data} / data package folder not found")
     _say(f"读取数据包 loading {data}")
-    pkg = _load_package(data)
+    pkg = _load_package(data, params)
     county_ctx = Context(pkg, params)
     analyses = load_analyses()
     for name, why in analyses.skipped.items():
@@ -995,7 +996,7 @@ def verify(manifest_path: str | Path, out: Any = None) -> bool:
               "changes", file=out)
 
     params = Params.from_record(manifest["parameters"])
-    pkg = _load_package(root)
+    pkg = _load_package(root, params)
     recorded = {r["path"] for r in manifest["inputs"]}
     extra = sorted({r["path"] for r in pkg.inputs} - recorded)
     if extra:

@@ -210,3 +210,23 @@ def test_a_blank_dividend_amount_is_kept_as_entitled_not_yet_paid(tmp_path):
     assert b["amount"].isna().tolist() == [True, False, True]
     assert kinds(pkg.findings) == [("benefits", 3, "amount", "amount_blank")]
     assert pkg.findings["key"].str.contains("hh_id=H2").all()
+
+
+def test_birth_dates_are_checked_against_the_as_of_date(tmp_path, monkeypatch):
+    """A report's findings do not depend on the day it runs: births after the run's as-of date
+    are findings, and the cached package is kept per as-of date."""
+    monkeypatch.setenv("QJLIB_CACHE", str(tmp_path / "cache"))
+    households(tmp_path / "pkg" / "households.csv", ["H1"])
+    write_csv(tmp_path / "pkg" / "members.csv",
+              [["人编号", "户编号", "与户主关系", "劳动技能", "出生日期"],
+               ["P1", "H1", "户主", "普通劳动力", "1960-01-01"],
+               ["P2", "H1", "之子", "无劳动力", "2019-10-02"]])
+    before = load_package(tmp_path / "pkg", cache=True, as_of="2019-09-30")
+    assert kinds(before.findings) == [("members", 3, "birth_date", "birth_date_future")]
+    assert before.findings["reason_zh"].tolist() == ["出生日期晚于截至日期 2019-09-30"]
+    after = load_package(tmp_path / "pkg", cache=True, as_of="2019-12-31")
+    assert after.findings.empty
+    again = load_package(tmp_path / "pkg", cache=True, as_of="2019-09-30")  # from the cache
+    assert kinds(again.findings) == kinds(before.findings)
+    assert len(list((tmp_path / "cache").glob("package-*.pkl"))) == 2
+    assert load_package(tmp_path / "pkg").findings.empty  # today, without an as-of date
