@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("verify", help="按清单复算并比对 / re-run from a manifest and compare")
     v.add_argument("manifest", type=Path)
+    v.add_argument("--all", action="store_true", dest="show_all",
+                   help="逐项列出每个汇总数字（默认只列不一致的项和各部分的计数）"
+                        " / list every figure, not only the differences and counts per part")
     return p
 
 

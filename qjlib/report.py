@@ -970,10 +970,12 @@ def check_inputs(manifest: dict, root: Path) -> None:
                           f"the report: {rec['path']}")
 
 
-def verify(manifest_path: str | Path, out: Any = None) -> bool:
+def verify(manifest_path: str | Path, out: Any = None, show_all: bool = False) -> bool:
     """Re-run the ledgers and summary from the manifest's inputs and parameters and compare with
     the report folder, ledger by ledger and figure by figure (printed to ``out``, default
-    stdout). True when everything is identical."""
+    stdout): every ledger, every figure that differs, and per part of the summary (a module of
+    the county, a module of a town) how many figures are identical; ``show_all`` lists every
+    figure. True when everything is identical."""
     out = out or sys.stdout
     manifest_path = Path(manifest_path).resolve()
     try:
@@ -1047,19 +1049,36 @@ def verify(manifest_path: str | Path, out: Any = None) -> bool:
             a, b = _flatten(old_sum), _flatten(new_sum)
             print("汇总数字 figures (summary.json):", file=out)
             n_same = 0
-            for k in sorted(set(a) | set(b)):
+            parts: dict[str, list[int]] = {}
+            for k in sorted(set(a) | set(b), key=lambda k: (_figure_part(k), k)):
                 same = k in a and k in b and a[k] == b[k]
                 n_same += same
                 all_same &= same
-                if same:
+                count = parts.setdefault(_figure_part(k), [0, 0])
+                count[0] += same
+                count[1] += 1
+                if same and show_all:
                     print(f"  = {k}: {json.dumps(a[k], ensure_ascii=False)}", file=out)
-                else:
+                elif not same:
                     print(f"  ≠ {k}: 报告 {json.dumps(a.get(k, '(无)'), ensure_ascii=False)} → "
                           f"复算 {json.dumps(b.get(k, '(无)'), ensure_ascii=False)}", file=out)
+            if not show_all:
+                for part, (ok, n) in parts.items():
+                    print(f"  {'=' if ok == n else '≠'} {part}: {ok}/{n} 项一致 identical",
+                          file=out)
             print(f"  {n_same}/{len(set(a) | set(b))} 项一致 identical", file=out)
     print("结论 result: " + ("全部一致 / all identical" if all_same else "存在不一致 / differences found"),
           file=out)
     return all_same
+
+
+def _figure_part(key: str) -> str:
+    """The part of summary.json a flattened figure belongs to: ``income`` for ``income.shares.wage``,
+    ``towns.T1a2b3c.income`` for a town's, ``总览 header`` for the top-level values (period…)."""
+    parts = key.split(".")
+    if len(parts) == 1:
+        return "总览 header"
+    return ".".join(parts[:3] if parts[0] == "towns" else parts[:1])
 
 
 def _same_file(old: Path, new: Path, recorded_sha: str) -> tuple[bool, str]:
@@ -1076,4 +1095,4 @@ def _same_file(old: Path, new: Path, recorded_sha: str) -> tuple[bool, str]:
 
 def verify_main(args: argparse.Namespace) -> int:
     """``qj verify MANIFEST``: exit 0 only when every ledger and figure is identical."""
-    return 0 if verify(args.manifest) else 1
+    return 0 if verify(args.manifest, show_all=args.show_all) else 1

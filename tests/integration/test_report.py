@@ -298,9 +298,41 @@ def test_verify_says_identical(two_runs, capsys):
     out = capsys.readouterr().out
     assert "全部一致 / all identical" in out
     assert "= rejects: 一致 identical" in out and "≠" not in out
-    assert re.search(r"= decline\.flagged: \d+", out) or "decline" not in json.loads(
-        (a.folder / "summary.json").read_text(encoding="utf-8"))
+    summary = json.loads((a.folder / "summary.json").read_text(encoding="utf-8"))
+    n = len(_flat(summary["decline"]))
+    assert f"= decline: {n}/{n} 项一致 identical" in out
+    town = next(iter(summary["towns"]))
+    assert re.search(rf"= towns\.{town}\.income: (\d+)/\1 项一致", out)
+    assert len(out.splitlines()) < 200  # counts per part, not every figure
     assert cli.main(["verify", str(a.folder / "manifest.json")]) == 0
+    assert cli.main(["verify", "--all", str(a.folder / "manifest.json")]) == 0
+    every = capsys.readouterr().out
+    assert re.search(r"= decline\.flagged: \d+", every)
+    assert len(every.splitlines()) > len(_flat(summary))
+
+
+def _flat(d, prefix=""):
+    if isinstance(d, dict):
+        return {k2: v for k, x in d.items() for k2, v in _flat(x, f"{prefix}.{k}").items()}
+    return {prefix: d}
+
+
+def test_verify_names_a_changed_figure(two_runs, capsys):
+    _, b, _ = two_runs
+    path = b.folder / "summary.json"
+    original = path.read_bytes()
+    summary = json.loads(original)
+    was = summary["income"]["households"]
+    summary["income"]["households"] = was + 1
+    path.write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
+    try:
+        assert not verify(b.folder / "manifest.json")
+        out = capsys.readouterr().out
+        assert f"≠ income.households: 报告 {was + 1} → 复算 {was}" in out
+        n = len(_flat(summary["income"]))
+        assert f"≠ income: {n - 1}/{n} 项一致 identical" in out and "存在不一致" in out
+    finally:
+        path.write_bytes(original)
 
 
 def test_verify_sees_an_edited_ledger(two_runs, capsys):
