@@ -118,13 +118,25 @@ def png_bytes(fig: matplotlib.figure.Figure) -> bytes:
     return buf.getvalue()
 
 
+def chart_title(fig: matplotlib.figure.Figure) -> str:
+    """The figure's title (its suptitle, else its axes' titles joined), for the image's
+    alternative text; ``"图表"`` when it has none."""
+    sup = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) is not None else ""
+    titles = [t for ax in fig.axes for t in (ax.get_title("left"), ax.get_title())
+              if t and ax.get_visible()]
+    return sup or "；".join(dict.fromkeys(titles)) or "图表"
+
+
 def show(fig: matplotlib.figure.Figure) -> None:
-    """Display the figure as a PNG in the notebook and close it (so it is not shown twice)."""
+    """Display the figure as a PNG in the notebook and close it (so it is not shown twice). Its
+    title travels in the output's metadata (``alt``): the HTML export makes it the image's
+    alternative text."""
     from IPython.display import Image, display
 
     data = png_bytes(fig)
+    alt = chart_title(fig)
     plt.close(fig)
-    display(Image(data=data, format="png"))
+    display(Image(data=data, format="png", metadata={"alt": alt}))
 
 
 # ---------------------------------------------------------------------------------------------

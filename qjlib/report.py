@@ -486,11 +486,35 @@ def export_html(nb_path: Path, html_path: Path, title: str) -> None:
                     for line in c.source.splitlines() if line.startswith("# ")), None)
     nb.metadata["title"] = f"{title} · {heading}" if heading else title
     body, _ = _html_exporter().from_notebook_node(nb)
+    body = _image_alts(nb, body)
     body = re.sub(r'<script[^>]*\bsrc="https?://[^"]*"[^>]*>\s*</script>\s*', "", body)
     body = re.sub(r'<script type="module">(?:(?!</script>).)*?mermaid.*?</script>\s*', "", body,
                   flags=re.DOTALL)
     body = re.sub(r"<html([^>]*)\blang=\"[^\"]*\"", r'<html\1lang="zh-CN"', body, count=1)
     html_path.write_text(body, encoding="utf-8")
+
+
+_NO_ALT = 'alt="No description has been provided for this image"'
+
+
+def _image_alts(nb: Any, body: str) -> str:
+    """Give each PNG output of the page its chart title as alternative text (the ``alt`` that
+    :func:`qjlib.plotting.show` puts in the output's metadata), in place of nbconvert's English
+    placeholder; images without one get ``图表 chart``."""
+    import html as _html
+
+    alts = [(out.get("metadata", {}).get("image/png", {}) or {}).get("alt")
+            or out.get("metadata", {}).get("alt") or "图表 chart"
+            for cell in nb.cells if cell.cell_type == "code"
+            for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
+    parts = body.split(_NO_ALT)
+    if len(parts) - 1 != len(alts):  # not the outputs we know: leave the page as it is
+        return body
+    out = [parts[0]]
+    for alt, rest in zip(alts, parts[1:], strict=True):
+        out.append(f'alt="{_html.escape(alt, quote=True)}"')
+        out.append(rest)
+    return "".join(out)
 
 
 # One kernel per worker process, reused from notebook to notebook: a fresh kernel costs the

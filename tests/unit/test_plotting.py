@@ -109,3 +109,15 @@ def test_laid_out_chart_is_saved_at_its_size_and_others_tight():
     plain, ax = plt.subplots(figsize=(4, 3))  # no layout engine: cropped to what is drawn
     ax.set_title("标题")
     assert size(plotting.png_bytes(plain)) != (round(4 * dpi), round(3 * dpi))
+
+
+def test_chart_title_for_the_alternative_text():
+    fig = plotting.bar(pd.Series([1, 2], index=["甲", "乙"]), "各乡镇户数")
+    assert plotting.chart_title(fig) == "各乡镇户数"
+    fig, axes = plt.subplots(1, 2)
+    axes[0].set_title("甲镇")
+    axes[1].set_title("乙镇")
+    assert plotting.chart_title(fig) == "甲镇；乙镇"
+    fig.suptitle("两镇人均纯收入")
+    assert plotting.chart_title(fig) == "两镇人均纯收入"
+    assert plotting.chart_title(plt.figure()) == "图表"

@@ -107,3 +107,23 @@ def test_missing_analysis_module_is_skipped_with_a_note():
     assert list(found.modules) == ["quality"]
     assert "no_such_analysis" in found.skipped
     assert set(found.specs()) == {"rejects", "findings"}
+
+
+def test_html_images_carry_their_chart_titles(tmp_path):
+    import base64
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(16)).decode()
+    nb = new_notebook(cells=[new_markdown_cell("# 标题"), new_code_cell("x", outputs=[
+        new_output("display_data", {"image/png": png},
+                   metadata={"image/png": {"alt": '各乡镇"纯收入"构成'}}),
+        new_output("display_data", {"image/png": png}),
+    ])])
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nb, path)
+    report.export_html(path, tmp_path / "a.html", "甲镇")
+    page = (tmp_path / "a.html").read_text(encoding="utf-8")
+    assert 'alt="各乡镇&quot;纯收入&quot;构成"' in page and 'alt="图表 chart"' in page
+    assert "No description" not in page
