@@ -32,7 +32,7 @@ import html
 import pickle
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -231,6 +231,17 @@ def _package(root: Path, params: Params) -> Any:
     return _PACKAGE["pkg"]
 
 
+def _scope_context(county_ctx: Context, s: Scope) -> Context:
+    """:func:`qjlib.report.scope_context`, with the town's package kept beside the package it
+    was cut from (a kernel running one report notebook after another cuts each town once)."""
+    if s.town is None or _PACKAGE.get("pkg") is not county_ctx.pkg:
+        return scope_context(county_ctx, s)
+    towns = _PACKAGE.setdefault("towns", {})
+    if s.town not in towns:
+        towns[s.town] = county_ctx.pkg.restrict_to_town(s.town)
+    return replace(county_ctx, pkg=towns[s.town], scope=s.town)
+
+
 def open_run(
     data_dir: str | Path,
     period: str,
@@ -262,7 +273,7 @@ def open_run(
     _CURRENT.clear()
     _CURRENT["results"] = results
     plotting.use_style()
-    return Run(params, county_ctx, scope_context(county_ctx, s), s, pii, scopes, results, work)
+    return Run(params, county_ctx, _scope_context(county_ctx, s), s, pii, scopes, results, work)
 
 
 # ---------------------------------------------------------------------------------------------

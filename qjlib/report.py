@@ -430,9 +430,14 @@ def town_rows(df: pd.DataFrame, town: str) -> pd.DataFrame:
     column is returned whole."""
     if "town" not in df.columns:
         return df
-    parts = df["town"].astype("str").str.split("、").explode()
-    keep = parts.index[parts.str.strip() == town].unique()
-    return df.loc[df.index.isin(keep)]
+    cell = df["town"].astype("str")
+    keep = (cell.str.strip() == town).to_numpy(dtype=bool, copy=True)
+    several = cell.str.contains("、", regex=False).to_numpy()
+    if several.any():  # only these cells are split (the rest is one vectorised comparison)
+        parts = cell[several].str.split("、").explode()
+        hit = parts.index[parts.str.strip() == town]
+        keep |= df.index.isin(hit)
+    return df.loc[keep]
 
 
 # ---------------------------------------------------------------------------------------------

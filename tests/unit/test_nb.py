@@ -131,6 +131,10 @@ def test_open_run_rereads_the_package_when_a_file_changes(tmp_path, monkeypatch)
     first = nb.open_run(tmp_path / "pkg", "2019Q3")
     again = nb.open_run(tmp_path / "pkg", "2019Q3")
     assert again.county_ctx.pkg is first.county_ctx.pkg  # read once per kernel
+    town = first.towns[0].code
+    jia = nb.open_run(tmp_path / "pkg", "2019Q3", town)
+    assert nb.open_run(tmp_path / "pkg", "2019Q3", town).ctx.pkg is jia.ctx.pkg  # cut once
+    assert jia.ctx.scope == "甲镇" and jia.ctx.pkg["households"]["hh_id"].tolist() == ["H1"]
     f.write_text(head + "H1,某县,甲镇,一村,3,未脱贫\nH2,某县,甲镇,一村,2,已脱贫\n", encoding="utf-8")
     changed = nb.open_run(tmp_path / "pkg", "2019Q3")
     assert changed.county_ctx.pkg is not first.county_ctx.pkg

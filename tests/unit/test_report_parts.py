@@ -31,7 +31,7 @@ def test_summary_bytes_sorted_and_stable():
 
 def test_town_rows_of_a_ledger():
     df = pd.DataFrame({"helper_id": ["a", "b", "c", "d"],
-                       "town": ["甲镇", "乙镇、甲镇", "乙镇", None]})
+                       "town": ["甲镇", "乙镇、 甲镇", "乙镇 ", None]})
     assert report.town_rows(df, "甲镇")["helper_id"].tolist() == ["a", "b"]
     assert report.town_rows(df, "乙镇")["helper_id"].tolist() == ["b", "c"]
     assert report.town_rows(df, "甲")["helper_id"].tolist() == []  # whole names only
