@@ -28,7 +28,9 @@ sorts, masks (:mod:`qjlib.privacy`) and writes them, byte-identically run after 
 ``ledgers.xlsx``
     For people: a contents sheet (目录), then one sheet per ledger named by its Chinese title
     (≤ 31 characters), Chinese headers (``LedgerSpec.columns_zh``, else the schema's label), frozen
-    header row, autofilter, column widths from the content, number formats (``#,##0.00`` money,
+    header row and leading key columns, autofilter, column widths from the content, A4 landscape
+    printing over as many pages across as keep the text readable (:func:`print_pages_wide`; the
+    header row and key columns on every page), number formats (``#,##0.00`` money,
     ``0.00%`` shares, ``yyyy-mm-dd`` dates), coded values in Chinese (``exited`` → ``已脱贫``).
     Workbook properties and dates are fixed (created = the period's as-of date), so the bytes are
     identical run to run.
@@ -39,8 +41,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -306,6 +309,7 @@ def xlsx_bytes(
         ws = wb.add_worksheet(sheet)
         headers = [column_label(c, spec) for c in df.columns]
         ws.write_row(0, 0, headers, head)
+        widths: list[int] = []
         for j, c in enumerate(df.columns):
             kind = column_type(c, df[c], spec)
             values = _xlsx_values(df[c], kind, c)
@@ -318,16 +322,34 @@ def xlsx_bytes(
             shown = df[c].map(_text, na_action="ignore") if kind == "text" else pd.Series(
                 format_for_csv(df[[c]], spec)[c])
             width = max(_display_width(pd.Series([headers[j]])), _display_width(shown)) + 2
-            ws.set_column(j, j, min(max(width, 8), 50))
-        ws.freeze_panes(1, 0)
+            widths.append(min(max(width, 8), 50))
+            ws.set_column(j, j, widths[-1])
+        # the key columns, when they lead, stay in view (and on every printed page)
+        lead = 0
+        while lead < len(df.columns) and df.columns[lead] in spec.key:
+            lead += 1
+        ws.freeze_panes(1, lead if lead < len(df.columns) else 0)
         ws.autofilter(0, 0, max(len(df), 1), max(len(df.columns) - 1, 0))
-        # printed for a town's work: A4 landscape, one page wide, the header on every page
+        # printed for a town's work: A4 landscape, the header on every page, as many pages wide
+        # as keep the text readable (one page for a narrow ledger)
         ws.set_paper(9)
         ws.set_landscape()
-        ws.fit_to_pages(1, 0)
+        ws.fit_to_pages(print_pages_wide(widths), 0)
         ws.repeat_rows(0)
+        if lead and print_pages_wide(widths) > 1:
+            ws.repeat_columns(0, lead - 1)
     wb.close()
     return buf.getvalue()
+
+
+# Column width units (about one Latin character each) that an A4 landscape page prints at a
+# readable scale (about 70 %): a wider ledger is printed over several pages across.
+PRINT_WIDTH_PER_PAGE = 190
+
+
+def print_pages_wide(widths: Sequence[int]) -> int:
+    """How many A4 landscape pages across a sheet with these column widths is printed on."""
+    return max(1, math.ceil(sum(widths) / PRINT_WIDTH_PER_PAGE))
 
 
 def write_xlsx(

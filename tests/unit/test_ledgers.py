@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 
 import numpy as np
 import openpyxl
@@ -12,6 +13,7 @@ import pytest
 
 from qjlib.errors import QjError
 from qjlib.ledgers import (
+    PRINT_WIDTH_PER_PAGE,
     LedgerSpec,
     column_label,
     column_type,
@@ -126,8 +128,10 @@ def test_workbook_is_deterministic_and_for_people():
     assert [c.value for c in ws[1]] == [
         "户编号", "乡(镇)", "户主姓名", "纯收入", "转移性收入占比", "年度", "脱贫属性", "到账日期", "原因",
     ]
-    assert ws.freeze_panes == "A2"
+    assert ws.freeze_panes == "B2"  # the header row and the key column (户编号) stay in view
     assert ws.auto_filter.ref == "A1:I4"
+    assert ws.page_setup.fitToWidth in (None, 1)  # narrow: one page wide (1 is the default)
+    assert ws.print_title_rows == "$1:$1" and ws.print_title_cols is None
     row = [c.value for c in ws[2]]
     assert row[:5] == ["610830001", "甲镇", "张*明", 12345.68, 0.6667]
     assert row[6] == "返贫"  # coded value in Chinese
@@ -139,6 +143,16 @@ def test_workbook_is_deterministic_and_for_people():
     assert ws.cell(3, 5).value is None  # missing share: blank
     assert wb.properties.created == AS_OF
     assert ws.column_dimensions["I"].width >= 20  # fits the longest reason text
+
+
+def test_a_wide_ledger_prints_over_pages_with_its_key_on_each():
+    wide = pd.DataFrame({"hh_id": ["1", "2"], **{f"note_{i}": ["说明" * 12] * 2 for i in range(12)}})
+    spec = LedgerSpec("w", "宽台账", ("hh_id",))
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"w": (spec, prepare(wide, spec))}, AS_OF)))
+    ws = wb["宽台账"]
+    # 户编号 is 8 wide, each note 50 (24 CJK characters + 2, the cap): 608 units, 4 pages across
+    assert ws.page_setup.fitToWidth == math.ceil((8 + 12 * 50) / PRINT_WIDTH_PER_PAGE) == 4
+    assert ws.print_title_cols == "$A:$A" and ws.print_title_rows == "$1:$1"
 
 
 def test_empty_ledger_writes_headers_only():
