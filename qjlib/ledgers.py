@@ -334,9 +334,10 @@ def xlsx_bytes(
         # as keep the text readable (one page for a narrow ledger)
         ws.set_paper(9)
         ws.set_landscape()
-        ws.fit_to_pages(print_pages_wide(widths), 0)
+        pages_wide = print_pages_wide(widths)
+        ws.fit_to_pages(pages_wide, 0)
         ws.repeat_rows(0)
-        if lead and print_pages_wide(widths) > 1:
+        if lead and pages_wide > 1:
             ws.repeat_columns(0, lead - 1)
     wb.close()
     return buf.getvalue()

@@ -58,6 +58,7 @@ from . import __version__
 from .context import Context
 from .errors import QjError
 from .ledgers import LedgerSpec, prepare, sheet_names, write_csv, write_xlsx
+from .load import load_for
 from .params import Params, load_params
 from .privacy import check_pii_mode
 
@@ -261,8 +262,6 @@ def town_summaries(data: str, params_record: dict[str, Any], modules: Sequence[s
     """Summary figures of some towns, in a worker process: the package comes from the cache the
     runner filled, the parameters from their record (the same values as the runner's). With
     ``work``, the towns' ``NOTEBOOK_RESULTS`` are saved there."""
-    from .load import load_for
-
     params = Params.from_record(params_record)
     county_ctx = Context(load_for(Path(data), params), params)
     analyses = load_analyses(modules)
@@ -508,8 +507,7 @@ def _image_alts(nb: Any, body: str) -> str:
     placeholder; images without one get ``图表 chart``."""
     import html as _html
 
-    alts = [(out.get("metadata", {}).get("image/png", {}) or {}).get("alt")
-            or out.get("metadata", {}).get("alt") or "图表 chart"
+    alts = [out.get("metadata", {}).get("image/png", {}).get("alt") or "图表 chart"
             for cell in nb.cells if cell.cell_type == "code"
             for out in cell.get("outputs", []) if "image/png" in out.get("data", {})]
     parts = body.split(_NO_ALT)
@@ -641,7 +639,8 @@ def execute(notebook: Path, output: Path, parameters: dict[str, Any] | None = No
         try:
             pm.execute_notebook(
                 str(notebook), str(output), parameters=parameters or None, kernel_name=kernel,
-                engine_name=_ENGINE, km=km, kc=kc, cwd=str(notebook.parent), progress_bar=False, log_output=False,
+                engine_name=_ENGINE, km=km, kc=kc, cwd=str(notebook.parent), progress_bar=False,
+                log_output=False,
                 request_save_on_cell_execute=False, execution_timeout=timeout,
             )
         except BaseException:
@@ -823,12 +822,6 @@ class ReportRun:
         return not self.failures
 
 
-def _load_package(data: Path, params: Params) -> Any:
-    from .load import load_for
-
-    return load_for(data, params)
-
-
 def run_report(
     data: str | Path,
     period: str,
@@ -852,7 +845,7 @@ def run_report(
     if not data.is_dir():
         raise QjError(f"数据包目录不存在：{data} / data package folder not found")
     _say(f"读取数据包 loading {data}")
-    pkg = _load_package(data, params)
+    pkg = load_for(data, params)
     county_ctx = Context(pkg, params)
     analyses = load_analyses()
     for name, why in analyses.skipped.items():
@@ -1027,7 +1020,7 @@ def verify(manifest_path: str | Path, out: Any = None, show_all: bool = False) -
               "changes", file=out)
 
     params = Params.from_record(manifest["parameters"])
-    pkg = _load_package(root, params)
+    pkg = load_for(root, params)
     recorded = {r["path"] for r in manifest["inputs"]}
     extra = sorted({r["path"] for r in pkg.inputs} - recorded)
     if extra:
