@@ -55,10 +55,11 @@ def ensure_env() -> None:
 
 
 def _demo_stamp() -> str:
-    """A hash of the code that writes the demo county (qjlib/demo*.py and the schema)."""
+    """A hash of the code that writes the demo county (qjlib/demo/ and the schema)."""
     h = hashlib.sha256()
-    for p in sorted((ROOT / "qjlib").glob("demo*.py")) + [ROOT / "qjlib" / "schema.py"]:
-        h.update(p.name.encode() + b"\0" + p.read_bytes())
+    lib = ROOT / "qjlib"
+    for p in sorted((lib / "demo").glob("*.py")) + [lib / "core" / "schema.py"]:
+        h.update(p.relative_to(lib).as_posix().encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 
 

@@ -39,8 +39,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qjlib.decline import decline_metrics  # noqa: E402
-from qjlib.params import load_params  # noqa: E402
+from qjlib.analyses.decline import decline_metrics  # noqa: E402
+from qjlib.core.params import load_params  # noqa: E402
 
 YEARS = np.arange(2014, 2020)
 INCOME_YEAR = 2019

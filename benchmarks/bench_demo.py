@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qjlib.demo_county import simulate
-from qjlib.demo_truth import compute_truth
-from qjlib.demo_write import write_package
+from qjlib.demo.county import simulate
+from qjlib.demo.truth import compute_truth
+from qjlib.demo.write import write_package
 
 
 def _timed(fn, *a):

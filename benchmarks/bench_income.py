@@ -25,9 +25,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from qjlib import income as inc
-from qjlib.params import load_params
-from qjlib.schema import LABOR_CAPACITY
+from qjlib.analyses import income as inc
+from qjlib.core.params import load_params
+from qjlib.core.schema import LABOR_CAPACITY
 
 TARGET = 1.2
 SYLLABLES = list("东西南北上下前后大小高新石河沟坪塬湾峪川岔庄堡寨梁峁")

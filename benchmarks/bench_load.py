@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dir", type=Path, default=None)
     a = p.parse_args(argv)
 
-    from qjlib.load import load_package
+    from qjlib.io.load import load_package
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = a.dir or Path(tmp) / "pkg"

@@ -26,7 +26,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qjlib import report  # noqa: E402
+from qjlib.report import runner as report  # noqa: E402
 
 OPEN_ONLY = ("from qjlib import nb\n"
              "run = nb.open_run(data_dir, period, scope, params_file, pii, results_dir)")
@@ -78,8 +78,8 @@ def main() -> int:
         print(f"data {data}; {len(nbs)} notebooks; {args.jobs} processes")
 
         # Warm the package cache once so both batches start from the same state.
-        from qjlib.load import load_for
-        from qjlib.params import load_params
+        from qjlib.core.params import load_params
+        from qjlib.io.load import load_for
 
         load_for(data, load_params(args.period))
 

@@ -9,18 +9,18 @@ Typical use in JupyterLab::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from qjlib.core.version import __version__
 
 __all__ = ["__version__", "load_package", "load_params"]
 
 
 def __getattr__(name: str):  # lazy: `import qjlib` stays cheap for the CLI
     if name == "load_package":
-        from .load import load_package
+        from qjlib.io.load import load_package
 
         return load_package
     if name == "load_params":
-        from .params import load_params
+        from qjlib.core.params import load_params
 
         return load_params
     raise AttributeError(name)

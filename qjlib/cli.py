@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .errors import QjError
+from qjlib.core.errors import QjError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,19 +54,19 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
-            from .demo import demo_main
+            from qjlib.demo import demo_main
 
             return demo_main(args)
         if args.command == "check":
-            from .load import check_main
+            from qjlib.io.load import check_main
 
             return check_main(args)
         if args.command == "report":
-            from .report import report_main
+            from qjlib.report.runner import report_main
 
             return report_main(args)
         if args.command == "verify":
-            from .report import verify_main
+            from qjlib.report.runner import verify_main
 
             return verify_main(args)
     except QjError as e:

@@ -35,7 +35,7 @@ def demo_truth(demo_dir) -> dict:
 
 @pytest.fixture(scope="session")
 def demo_pkg(demo_dir):
-    from qjlib.load import load_package
+    from qjlib.io.load import load_package
 
     return load_package(demo_dir)
 
@@ -43,7 +43,7 @@ def demo_pkg(demo_dir):
 @pytest.fixture(scope="session")
 def demo_ctx(demo_pkg, demo_truth):
     """The demo county's run for the period its truth was planted for (2019Q3 by default)."""
-    from qjlib.context import Context
-    from qjlib.params import load_params
+    from qjlib.core.context import Context
+    from qjlib.core.params import load_params
 
     return Context(demo_pkg, load_params(demo_truth["period"]))

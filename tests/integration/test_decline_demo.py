@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qjlib import decline as d
+from qjlib.analyses import decline as d
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from qjlib import helpers as H
+from qjlib.analyses import cadres as H
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from qjlib import income as inc
+from qjlib.analyses import income as inc
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from qjlib import industry as ind
+from qjlib.analyses import industry as ind
 
 pytestmark = pytest.mark.slow
 

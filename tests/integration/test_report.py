@@ -23,9 +23,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from qjlib import cli
-from qjlib.errors import QjError
-from qjlib.params import ParamError
-from qjlib.report import NOTEBOOKS_DIR, run_report, verify
+from qjlib.core.errors import QjError
+from qjlib.core.params import ParamError
+from qjlib.report.runner import NOTEBOOKS_DIR, run_report, verify
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
 
@@ -84,7 +84,7 @@ def batch(data, tmp_path_factory):
     for p in sorted(NOTEBOOKS_DIR.glob("*.ipynb")):
         shutil.copy(p, nb_dir / p.name)
     _failing_notebook(nb_dir / "05_fails.ipynb")
-    from qjlib.load import load_package
+    from qjlib.io.load import load_package
 
     towns = load_package(data, cache=True).towns
     town = towns.iloc[0]
@@ -175,14 +175,14 @@ def test_report_folder_layout_and_manifest(batch, small_demo):
     assert summary["period"] == PERIOD and summary["income_year"] == 2019
     assert summary["towns"][town["town_code"]]["name"] == town["town"]
     # every town of the package has its figures, whatever --scope selected
-    from qjlib.load import load_package
+    from qjlib.io.load import load_package
 
     assert set(summary["towns"]) == set(load_package(small_demo, cache=True).towns["town_code"])
 
 
 def _pii_values(data: Path) -> tuple[set[str], set[str]]:
     """(long values: names of 3+ characters, ID numbers, phones; two-character names)."""
-    from qjlib.load import load_package
+    from qjlib.io.load import load_package
 
     pkg = load_package(data, cache=True)
     values: set[str] = set()
@@ -388,10 +388,13 @@ def test_full_personal_information_only_on_request_and_recorded(small_demo, tmp_
 def test_notebooks_read_the_results_the_runner_saved(small_demo, tmp_path):
     """``NOTEBOOK_RESULTS`` are saved once per scope they are declared for, and what a notebook
     reads through ``Run.result`` equals a fresh computation."""
-    from qjlib import helpers, industry, nb, report
-    from qjlib.context import Context
-    from qjlib.load import load_package
-    from qjlib.params import load_params
+    from qjlib.analyses import cadres as helpers
+    from qjlib.analyses import industry
+    from qjlib.core.context import Context
+    from qjlib.core.params import load_params
+    from qjlib.io.load import load_package
+    from qjlib.pages import nb
+    from qjlib.report import runner as report
 
     pkg = load_package(small_demo, cache=True)
     params = load_params(PERIOD)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from qjlib import report
+from qjlib.report import runner as report
 
 
 def _nb(path, *sources):

@@ -19,7 +19,7 @@ def test_check_prints_accounting_findings_and_notes_and_exits_0(tmp_path, capsys
     assert any(ln.split()[:4] == ["households", "total_row", "1", "合计/总计/小计行"] for ln in lines)
     assert any(ln.split()[:3] == ["members", "orphan_member", "1"] for ln in lines)
     assert "未提供 visits（走访记录）表" in out
-    from qjlib.definitions import town_code
+    from qjlib.core.definitions import town_code
 
     assert f"宽州镇({town_code('宽州镇')})" in out and f"石咀驿镇({town_code('石咀驿镇')})" in out
     assert out.rstrip().endswith("数据包可用 / the package is usable")

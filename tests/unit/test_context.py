@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from qjlib.context import Context, per_context
-from qjlib.params import load_params
+from qjlib.core.context import Context, per_context
+from qjlib.core.params import load_params
 
 
 class _Pkg:

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from qjlib import decline as d
-from qjlib.params import load_params
+from qjlib.analyses import decline as d
+from qjlib.core.params import load_params
 
 
 def income_rows(series: dict[str, dict[int, tuple]]) -> pd.DataFrame:
@@ -323,7 +323,7 @@ def test_extreme_jumps_are_flagged_as_possible_data_errors(params):
 
 
 def test_missing_poverty_line_for_the_income_year_is_an_error(params):
-    from qjlib.params import ParamError
+    from qjlib.core.params import ParamError
 
     inc = pc_rows({"A": {2025: 5000}})
     with pytest.raises(ParamError, match="2025"):
@@ -380,7 +380,7 @@ def households(rows: list[tuple]) -> pd.DataFrame:
 
 
 def tiny_context(params):
-    from qjlib.context import Context
+    from qjlib.core.context import Context
 
     hh = households([
         ("f1", "甲镇", "一村", "exited", 2016),     # falls 3 years: flagged, below line
@@ -443,7 +443,7 @@ def test_summary_counts_considered_flagged_and_gaps(params):
 
 
 def test_without_income_table_the_ledger_is_empty_and_summary_says_why(params):
-    from qjlib.context import Context
+    from qjlib.core.context import Context
 
     ctx = tiny_context(params)
     ctx = Context(FramePackage(households=ctx.pkg["households"]), params)
@@ -491,7 +491,7 @@ def test_reading_is_built_from_the_summary(params):
 
 
 def test_a_scope_without_declines_has_an_empty_ledger_and_a_summary(params):
-    from qjlib.context import Context
+    from qjlib.core.context import Context
 
     ctx = tiny_context(params)
     hh, inc = ctx.pkg["households"], ctx.pkg["income"]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qjlib import definitions as d
+from qjlib.core import definitions as d
 
 # GB 11643-1999: the digit at position i (counted from the right, the check character being
 # position 1) has weight W_i = 2^(i-1) mod 11; the check value is (12 - S mod 11) mod 11, written

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qjlib import schema
-from qjlib.demo_county import TOWNS, id_numbers, simulate
-from qjlib.demo_truth import compute_truth
-from qjlib.errors import QjError
+from qjlib.core import schema
+from qjlib.core.errors import QjError
+from qjlib.demo.county import TOWNS, id_numbers, simulate
+from qjlib.demo.truth import compute_truth
 
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from fixtures.frames import FramePackage
 
-from qjlib import helpers as H
-from qjlib.context import Context
-from qjlib.params import load_params
+from qjlib.analyses import cadres as H
+from qjlib.core.context import Context
+from qjlib.core.params import load_params
 
 ASOF = pd.Timestamp("2019-09-30")
 T = pd.Timestamp

@@ -13,10 +13,10 @@ from fixtures.frames import FramePackage
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qjlib import definitions
-from qjlib import income as inc
-from qjlib.context import Context
-from qjlib.params import load_params
+from qjlib.analyses import income as inc
+from qjlib.core import definitions
+from qjlib.core.context import Context
+from qjlib.core.params import load_params
 
 THR = {"low_operating_share": 0.10, "transfer_dependent_share": 0.50}
 

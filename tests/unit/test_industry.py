@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qjlib import industry as ind
-from qjlib.params import ParamError, load_params
+from qjlib.analyses import industry as ind
+from qjlib.core.params import ParamError, load_params
 
 INCOME_TYPES = ["直补", "分红", "务工", "订单收购", "土地流转"]
 LINE = 3218.0  # the 2019 line in params/standards.yaml; tests below read it from params too
@@ -438,8 +438,8 @@ def _write_package(root) -> None:
 @pytest.fixture(scope="module")
 def tiny_ctx(tmp_path_factory):
     """Read once per module; tests derive variants with dataclasses.replace, never mutate."""
-    from qjlib.context import Context
-    from qjlib.load import load_package
+    from qjlib.core.context import Context
+    from qjlib.io.load import load_package
 
     root = tmp_path_factory.mktemp("industry") / "pkg"
     _write_package(root)

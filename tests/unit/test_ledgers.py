@@ -11,8 +11,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from qjlib.errors import QjError
-from qjlib.ledgers import (
+from qjlib.core.errors import QjError
+from qjlib.core.ledgers import (
     PRINT_WIDTH_PER_PAGE,
     LedgerSpec,
     column_label,

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from fixtures.build import HH_HEADER, households, write_csv, write_parquet, write_xls, write_xlsx
 
-from qjlib.errors import InputError
-from qjlib.load import load_package
+from qjlib.core.errors import InputError
+from qjlib.io.load import load_package
 
 INCOME_HEADER = ["户编号", "年度", "年度家庭人口数", "工资性收入", "生产经营性收入", "生产经营性支出",
                  "财产性收入", "转移性收入"]

@@ -11,7 +11,7 @@ from fixtures.build import households, write_csv, write_xlsx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qjlib.load import load_package
+from qjlib.io.load import load_package
 
 HEADER = ["户编号", "年度", "年度家庭人口数", "工资性收入", "生产经营性收入", "生产经营性支出",
           "财产性收入", "转移性收入", "低保金"]

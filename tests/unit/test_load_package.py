@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from fixtures.build import mini_package, write_csv
 
-from qjlib.definitions import town_code
-from qjlib.errors import QjError
-from qjlib.load import KINDS, REJECT_KINDS, load_package
+from qjlib.core.definitions import town_code
+from qjlib.core.errors import QjError
+from qjlib.io.load import KINDS, REJECT_KINDS, load_package
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from qjlib import nb
-from qjlib.errors import QjError
-from qjlib.ledgers import LedgerSpec
+from qjlib.core.errors import QjError
+from qjlib.core.ledgers import LedgerSpec
+from qjlib.pages import nb
 
 
 @pytest.fixture

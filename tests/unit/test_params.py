@@ -8,7 +8,7 @@ import textwrap
 import pandas as pd
 import pytest
 
-from qjlib.params import ParamError, Params, load_params, load_standards, parse_period
+from qjlib.core.params import ParamError, Params, load_params, load_standards, parse_period
 
 
 def _period_file(tmp_path, body: str):

@@ -14,7 +14,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from qjlib import plotting  # noqa: E402
+from qjlib.core import fmt  # noqa: E402
+from qjlib.pages import plotting  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -73,16 +74,16 @@ def test_bar_writes_values():
 
 @pytest.mark.parametrize(
     ("fn", "x", "text"),
-    [(plotting.fmt_pct, 0.1234, "12.3%"), (plotting.fmt_pct, float("nan"), "—"),
-     (plotting.fmt_yuan, 12345.6, "12,346 元"), (plotting.fmt_int, 12345, "12,345"),
-     (plotting.fmt_int, None, "—")],
+    [(fmt.fmt_pct, 0.1234, "12.3%"), (fmt.fmt_pct, float("nan"), "—"),
+     (fmt.fmt_yuan, 12345.6, "12,346 元"), (fmt.fmt_int, 12345, "12,345"),
+     (fmt.fmt_int, None, "—")],
 )
 def test_formats(fn, x, text):
     assert fn(x) == text
 
 
 def test_fmt_yuan_in_ten_thousands():
-    assert plotting.fmt_yuan(1_234_567, digits=1, unit="万元") == "123.5 万元"
+    assert fmt.fmt_yuan(1_234_567, digits=1, unit="万元") == "123.5 万元"
 
 
 def test_stacked_bar_writes_row_totals():

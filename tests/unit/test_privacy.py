@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qjlib.errors import QjError
-from qjlib.privacy import (
+from qjlib.core.errors import QjError
+from qjlib.core.privacy import (
     mask_bank,
     mask_frame,
     mask_id,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from qjlib import quality
-from qjlib.context import Context
-from qjlib.params import load_params
+from qjlib.analyses import quality
+from qjlib.core.context import Context
+from qjlib.core.params import load_params
 
 HOUSEHOLDS = """户编号,县,乡(镇),行政村,户主姓名,户主证件号码,家庭人口数,脱贫属性,脱贫年度
 H001,清涧县,甲镇,一村,张三明,610830199001011234,3,已脱贫,2016
@@ -24,7 +24,7 @@ H003,2019,4,8000,4000,1000,200,1000
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory) -> Context:
-    from qjlib.load import load_package
+    from qjlib.io.load import load_package
 
     root = tmp_path_factory.mktemp("pkg")
     (root / "households.csv").write_text(HOUSEHOLDS, encoding="utf-8")

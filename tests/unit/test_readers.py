@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from fixtures.build import write_csv, write_parquet, write_xls, write_xlsx
 
-from qjlib import schema
-from qjlib.errors import InputError
-from qjlib.readers import (
+from qjlib.core import schema
+from qjlib.core.errors import InputError
+from qjlib.io.readers import (
     alias_map,
     decode_bytes,
     match_header,

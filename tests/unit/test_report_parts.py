@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qjlib import report
-from qjlib.errors import QjError
+from qjlib.core.errors import QjError
+from qjlib.report import runner as report
 
 
 def test_jsonable_rounds_and_converts():
@@ -66,7 +66,7 @@ class _Pkg:
 
 
 def _pkg() -> _Pkg:
-    from qjlib.definitions import town_codes
+    from qjlib.core.definitions import town_codes
 
     hh = pd.DataFrame({"hh_id": ["1", "2", "3"], "county": ["某县"] * 3,
                        "town": ["乙镇", "甲镇", "乙镇"]})
@@ -74,7 +74,7 @@ def _pkg() -> _Pkg:
 
 
 def test_scopes_come_from_the_data_sorted_by_code():
-    from qjlib.definitions import town_code
+    from qjlib.core.definitions import town_code
 
     scopes = report.all_scopes(_pkg())
     assert scopes[0] == report.Scope("county", "某县", "县", None)
@@ -85,7 +85,7 @@ def test_scopes_come_from_the_data_sorted_by_code():
 
 
 def test_select_scopes_by_name_code_or_county():
-    from qjlib.definitions import town_code
+    from qjlib.core.definitions import town_code
 
     pkg = _pkg()
     assert [s.name for s in report.select_scopes(pkg, None)][0] == "某县"

@@ -90,8 +90,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .context import Context, per_context
-from .ledgers import LedgerSpec
+from qjlib.core.context import Context, per_context
+from qjlib.core.ledgers import LedgerSpec
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ FLAG_ZH = {
 
 # What the notebooks reuse of a report run instead of recomputing: the county-wide review
 # (a town's notebook shows its helpers against the whole county).
+NAME = "helpers"  # its part of summary.json and its key in qjlib.analyses.REGISTRY
 NOTEBOOK_RESULTS: dict[str, tuple[str, ...]] = {"review": ("county",)}
 
 _PLAN = "R7"
@@ -1104,7 +1105,7 @@ def funnel_figure(rev: Review, highlight: Any = None,
     vermillion. With ``highlight`` (helper ids, e.g. a town's), the others are drawn in grey."""
     import matplotlib.pyplot as plt
 
-    from .plotting import GREY, OKABE_ITO
+    from qjlib.pages.plotting import GREY, OKABE_ITO
 
     f = rev.funnel
     est = rev.estimates.get("outcome", {})
@@ -1145,7 +1146,7 @@ def rank_figure(table: pd.DataFrame, title: str, n_total: int | None = None):
     the axis spans ranks 1 … ``n_total`` (all ranked helpers) when given."""
     import matplotlib.pyplot as plt
 
-    from .plotting import OKABE_ITO
+    from qjlib.pages.plotting import OKABE_ITO
 
     t = table.reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(10.0, max(2.8, 0.42 * len(t) + 1.4)), layout="constrained")

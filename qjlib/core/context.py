@@ -9,19 +9,37 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pandas as pd
 
-from .params import Params
+from qjlib.core.params import Params
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .load import Package
+
+class Tables(Protocol):
+    """What an analysis reads of a data package: :class:`qjlib.io.load.Package` provides it, and
+    so do the tests' stand-ins built from a few frames."""
+
+    tables: dict[str, pd.DataFrame]
+
+    def has(self, name: str) -> bool: ...
+
+    def __getitem__(self, name: str) -> pd.DataFrame: ...
+
+    def restrict_to_town(self, town: str) -> Tables: ...
 
 
 @dataclass(frozen=True)
 class Context:
-    pkg: Package
+    """One analysis run: the package (``pkg``), the parameters (``params``) and the scope.
+
+    ``scope`` is ``None`` for the county, else a town's name (:meth:`restrict` makes one). The
+    period's dates come from the parameters: ``asof`` (the run's as-of date), ``period``
+    (``2019Q3``) and ``income_year`` (the latest income year the package and the period allow).
+    Analyses read every table through ``ctx.pkg`` and every threshold through ``ctx.params``.
+    """
+
+    pkg: Tables
     params: Params
     scope: str | None = None  # None = the county; else a town name
     # Results of :func:`per_context` functions for this context (a restricted context starts

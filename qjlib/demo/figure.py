@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .demo_county import POVERTY_LINE, YEARS, County, simulate
+from qjlib.demo.county import POVERTY_LINE, YEARS, County, simulate
 
 PARTS = (("wage", "工资性收入 wage"), ("operating_net", "经营净收入 operating net"),
          ("property", "财产性收入 property"), ("transfer", "转移性收入 transfer"))
@@ -63,7 +63,7 @@ def figure(tab: pd.DataFrame):
     """Stacked per-capita components by year, and the medians before/after exit with the line."""
     import matplotlib.pyplot as plt
 
-    from .plotting import OKABE_ITO, use_style
+    from qjlib.pages.plotting import OKABE_ITO, use_style
 
     use_style()
     fig, (a, b) = plt.subplots(1, 2, figsize=(14, 5.6))
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     png = Path(argv[0] if argv else "docs/demo_income_structure.png")
     tab = income_structure(simulate(2019, 12000))
-    from .plotting import png_bytes
+    from qjlib.pages.plotting import png_bytes
 
     png.parent.mkdir(parents=True, exist_ok=True)
     png.write_bytes(png_bytes(figure(tab)))

@@ -22,10 +22,10 @@ import re
 
 import pandas as pd
 
-from . import schema
-from .context import Context
-from .ledgers import LedgerSpec
-from .load import KINDS
+from qjlib.core import schema
+from qjlib.core.context import Context
+from qjlib.core.ledgers import LedgerSpec
+from qjlib.io.load import KINDS
 
 _COMMON_ZH = {
     "table": "表", "file": "文件", "sheet": "工作表", "row": "行号", "column": "列",
@@ -33,6 +33,8 @@ _COMMON_ZH = {
     "key": "主键", "town": "乡(镇)", "village": "行政村",
 }
 
+NAME = "quality"  # its part of summary.json and its key in qjlib.analyses.REGISTRY
+NOTEBOOK_RESULTS: dict[str, tuple[str, ...]] = {}  # nothing saved for the notebooks
 LEDGERS: dict[str, LedgerSpec] = {
     "rejects": LedgerSpec(
         "rejects", "无法使用的输入行（已剔除）", ("file", "row"), dict(_COMMON_ZH), "R4",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .demo_county import (
+from qjlib.demo.county import (
     ASOF,
     COUNTY,
     COUNTY_CODE,
@@ -467,7 +467,7 @@ def finish(rng, seed, n, hh, villages, members, hhx, comp, P, extras) -> County:
                      **{k: v for k, v in hp.items() if k.startswith("decoy_")}}
     county.extras = {"helpers_poor": hp["poor_helpers"], "helper_single_extreme": hp["extreme_helper"],
                      "helpers_unreviewed": hp["unreviewed"], "quality_households": P["quality"]}
-    from .demo_quality import plant_quality
+    from qjlib.demo.quality import plant_quality
 
     plant_quality(rng, county)
     return county

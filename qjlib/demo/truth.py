@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import schema
-from .demo_county import ASOF, INCOME_YEAR, WINDOW_START, County
+from qjlib.core import schema
+from qjlib.demo.county import ASOF, INCOME_YEAR, WINDOW_START, County
 
 N_DECLINES = 3
 LOW_OPERATING = 0.10

@@ -39,8 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import schema
-from .errors import InputError
+from qjlib.core import schema
+from qjlib.core.errors import InputError
 
 HEADER_SCAN_ROWS = 30
 LEAD_CELLS = 4  # totals markers (合计/总计) are looked for in this many leading cells of a row

@@ -26,9 +26,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from .errors import QjError
+from qjlib.core.errors import QjError
 
-PARAMS_DIR = Path(__file__).resolve().parent.parent / "params"
+PARAMS_DIR = Path(__file__).resolve().parents[2] / "params"
 STANDARDS_FILE = "standards.yaml"
 PERIOD_RE = re.compile(r"^(\d{4})Q([1-4])$")
 PERIOD_KEYS = {"period", "income_year", "overrides", "as_of", "note"}

@@ -48,11 +48,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .context import Context, per_context
-from .definitions import past_exited
-from .ledgers import LedgerSpec
-from .params import ParamError
-from .schema import CODE_LABELS_ZH, VALUE_LISTS
+from qjlib.core.context import Context, per_context
+from qjlib.core.definitions import past_exited
+from qjlib.core.ledgers import LedgerSpec
+from qjlib.core.params import ParamError
+from qjlib.core.schema import CODE_LABELS_ZH, VALUE_LISTS
 
 GROUPS_ZH = {"past_exited": "历年脱贫户", "planned_exit": "计划脱贫户"}
 DIVIDEND, PRINCIPAL = "分红", "本金返还"
@@ -107,6 +107,7 @@ _PROJECT_COLUMNS = {
 }
 
 # What the notebooks reuse of a report run instead of recomputing (scopes it is saved for).
+NAME = "industry"  # its part of summary.json and its key in qjlib.analyses.REGISTRY
 NOTEBOOK_RESULTS: dict[str, tuple[str, ...]] = {"analyse": ("county", "towns")}
 
 LEDGERS: dict[str, LedgerSpec] = {
@@ -895,7 +896,7 @@ def summary(ctx: Context) -> dict:
 
 def key_figures(s: dict) -> dict[str, Any]:
     """The notebook's opening figures from :func:`summary` (label → (value, note))."""
-    from .plotting import fmt_int, fmt_pct
+    from qjlib.core.fmt import fmt_int, fmt_pct
 
     if not s.get("available"):
         return {}
@@ -920,7 +921,7 @@ def key_figures(s: dict) -> dict[str, Any]:
 
 def reading(s: dict, scope_name: str) -> str:
     """A one-paragraph reading in Chinese, built from :func:`summary` (no typed numbers)."""
-    from .plotting import fmt_int, fmt_pct, fmt_yuan
+    from qjlib.core.fmt import fmt_int, fmt_pct, fmt_yuan
 
     if not s.get("available"):
         return f"{scope_name}：{s.get('reason', '产业分析不可用')}。"

@@ -13,7 +13,6 @@ timestamp, so the same figure gives the same bytes run after run.
 from __future__ import annotations
 
 import io
-import math
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
+
+from qjlib.core.fmt import fmt_int, fmt_pct
 
 CJK_FONT = "Noto Sans CJK SC"
 CJK_FILE = "NotoSansCJKsc-Regular.otf"
@@ -135,33 +136,6 @@ def show(fig: matplotlib.figure.Figure) -> None:
     alt = chart_title(fig)
     plt.close(fig)
     display(Image(data=data, format="png", metadata={"alt": alt}))
-
-
-# ---------------------------------------------------------------------------------------------
-# Number formats shown to people (tables, key figures, chart labels)
-
-
-def _missing(x: Any) -> bool:
-    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
-
-
-def fmt_int(x: Any) -> str:
-    """``12345`` → ``"12,345"``; missing → ``"—"``."""
-    return "—" if _missing(x) else f"{round(float(x)):,d}"
-
-
-def fmt_pct(x: Any, digits: int = 1) -> str:
-    """A share as a percentage: ``0.1234`` → ``"12.3%"``; missing → ``"—"``."""
-    return "—" if _missing(x) else f"{float(x) * 100:.{digits}f}%"
-
-
-def fmt_yuan(x: Any, digits: int = 0, unit: str = "元") -> str:
-    """Money: ``12345.6`` → ``"12,346 元"``; ``unit="万元"`` divides by 10,000 (``"1.2 万元"``
-    with ``digits=1``); missing → ``"—"``."""
-    if _missing(x):
-        return "—"
-    v = float(x) / (10_000 if unit == "万元" else 1)
-    return f"{v:,.{digits}f} {unit}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ manifest) and ``qj verify`` (re-run from a manifest and compare).
 1. validate the parameters (:func:`qjlib.params.load_params`): a typo stops the run first;
 2. load the data package once (:func:`qjlib.load.load_package`, cached for the notebooks);
 3. build every ledger (county-wide) and the summary figures (county, then each town of
-   ``households.town``) in-process, with the analysis modules of :data:`ANALYSES`;
+   ``households.town``) in-process, with the analysis modules of :data:`qjlib.analyses.REGISTRY`;
 4. write ``ledgers/<name>.csv``, ``ledgers.xlsx`` and ``summary.json`` (byte-identical for the same
    inputs and parameters: see :mod:`qjlib.ledgers`), masked unless ``--pii full``;
 5. run every notebook of ``notebooks/`` (sorted) with papermill, for the county (``scope="county"``)
@@ -21,7 +21,7 @@ The report folder::
     <out>/<period>/manifest.json, summary.json, ledgers.xlsx, ledgers/<ledger>.csv,
                    县/<notebook>.ipynb|.html, <town name>/<notebook>.ipynb|.html
 
-Analysis modules (``qjlib.<name>`` for ``name`` in :data:`ANALYSES`) expose ``LEDGERS``,
+Analysis modules (the modules of :data:`qjlib.analyses.REGISTRY`) expose ``LEDGERS``,
 ``build_ledgers(ctx)`` and ``summary(ctx)``; one that does not exist yet is skipped with a note.
 A module may also list in ``NOTEBOOK_RESULTS`` functions of a context (``{"analyse": ("county",
 "towns")}``) whose results the runner saves, for the scopes named, while it computes the summary,
@@ -35,7 +35,6 @@ import atexit
 import datetime as dt
 import functools
 import hashlib
-import importlib
 import json
 import math
 import os
@@ -54,17 +53,16 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__
-from .context import Context
-from .errors import QjError
-from .ledgers import LedgerSpec, prepare, sheet_names, write_csv, write_xlsx
-from .load import load_for
-from .params import Params, load_params
-from .privacy import check_pii_mode
+from qjlib import analyses as analyses_registry
+from qjlib.core.context import Context
+from qjlib.core.errors import QjError
+from qjlib.core.ledgers import LedgerSpec, prepare, sheet_names, write_csv, write_xlsx
+from qjlib.core.params import Params, load_params
+from qjlib.core.privacy import check_pii_mode
+from qjlib.core.version import __version__
+from qjlib.io.load import load_for
 
-ANALYSES = ["quality", "income", "decline", "industry", "helpers"]
-
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS_DIR = ROOT / "notebooks"
 COUNTY = "county"
 COUNTY_FOLDER = "县"
@@ -80,7 +78,7 @@ PACKAGES = ("pandas", "numpy", "scipy", "matplotlib", "papermill", "nbval", "nbc
 
 @dataclass
 class Analyses:
-    """The analysis modules found, in :data:`ANALYSES` order, and those skipped (with why)."""
+    """The analysis modules found, in :data:`qjlib.analyses.REGISTRY` order, and those skipped (with why)."""
 
     modules: dict[str, ModuleType] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
@@ -96,23 +94,17 @@ class Analyses:
         return out
 
 
-def load_analyses(names: Sequence[str] = tuple(ANALYSES)) -> Analyses:
-    """Import ``qjlib.<name>`` for each name; a module that does not exist (yet) or lacks the
-    interface (``LEDGERS``, ``build_ledgers``, ``summary``) is skipped with a note."""
+def load_analyses(names: Sequence[str] | None = None) -> Analyses:
+    """The registered analyses (:data:`qjlib.analyses.REGISTRY`) named in ``names`` (default: all),
+    in registry order. A name that is not registered (a manifest written by a later version, a
+    typo) is skipped with a note."""
     found = Analyses()
-    for name in names:
-        try:
-            mod = importlib.import_module(f"{__package__}.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"{__package__}.{name}":
-                raise  # the module exists but one of its imports is missing: a real error
-            found.skipped[name] = f"模块 qjlib.{name} 尚不存在 / module not available"
+    wanted = analyses_registry.names() if names is None else names
+    for name in wanted:
+        if name not in analyses_registry.REGISTRY:
+            found.skipped[name] = f"未登记的分析 {name} / analysis {name} is not registered"
             continue
-        missing = [a for a in ("LEDGERS", "build_ledgers", "summary") if not hasattr(mod, a)]
-        if missing:
-            found.skipped[name] = f"模块缺少 {', '.join(missing)} / module lacks {', '.join(missing)}"
-            continue
-        found.modules[name] = mod
+        found.modules[name] = analyses_registry.get(name)
     return found
 
 
@@ -1026,7 +1018,7 @@ def verify(manifest_path: str | Path, out: Any = None, show_all: bool = False) -
     if extra:
         raise QjError(f"数据包中有清单未记录的文件：{', '.join(extra)} / files not in the manifest")
     county_ctx = Context(pkg, params)
-    analyses = load_analyses(manifest.get("analyses", {}).get("included", ANALYSES))
+    analyses = load_analyses(manifest.get("analyses", {}).get("included"))
     n_jobs = os.cpu_count() or 1
     with process_pool(n_jobs) as pool:
         res = compute(county_ctx, analyses, all_scopes(pkg), pool if n_jobs > 1 else None, n_jobs)

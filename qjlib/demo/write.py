@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
-from . import schema
-from .demo_county import COUNTY, INCOME_YEAR, YEARS
+from qjlib.core import schema
+from qjlib.demo.county import COUNTY, INCOME_YEAR, YEARS
 
 EXCEL_EPOCH = np.datetime64("1899-12-30")
 FIXED_CREATED = dt.datetime(2019, 10, 8, 9, 0, 0)

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from .demo_county import ASOF, INCOME_YEAR, simulate
-from .demo_truth import compute_truth
-from .demo_write import write_package
+from qjlib.demo.county import ASOF, INCOME_YEAR, simulate
+from qjlib.demo.truth import compute_truth
+from qjlib.demo.write import write_package
 
 PERIOD = "2019Q3"
 

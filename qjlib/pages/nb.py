@@ -10,7 +10,7 @@ The notebook pattern (see ``docs/report.md``)::
     pii = "masked"
     results_dir = None        # set by `qj report`: precomputed figures and ledgers
 
-    from qjlib import nb
+    from qjlib.pages import nb
     run = nb.open_run(data_dir, period, scope, params_file, pii, results_dir)
     s = run.summary("income")                     # the module's summary.json figures
     nb.key_figures({"历年脱贫户": s["..."], ...})
@@ -39,13 +39,14 @@ from typing import Any
 
 import pandas as pd
 
-from . import plotting, schema
-from .context import Context
-from .errors import QjError
-from .ledgers import LedgerSpec, column_label, column_type, sort_ledger
-from .params import Params, load_params
-from .privacy import check_pii_mode, mask_frame
-from .report import (
+from qjlib.core import fmt, schema
+from qjlib.core.context import Context
+from qjlib.core.errors import QjError
+from qjlib.core.ledgers import LedgerSpec, column_label, column_type, sort_ledger
+from qjlib.core.params import Params, load_params
+from qjlib.core.privacy import check_pii_mode, mask_frame
+from qjlib.pages import plotting
+from qjlib.report.runner import (
     COUNTY,
     Scope,
     all_scopes,
@@ -57,7 +58,7 @@ from .report import (
     town_rows,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = ROOT / "data" / "demo"
 DEMO_PERIOD = "2019Q3"
 
@@ -219,7 +220,7 @@ def _package(root: Path, params: Params) -> Any:
     """:func:`qjlib.load.load_for` (cached), kept in memory while the folder's files keep their
     sizes and modification times (and the run its as-of date and tolerance). The package is
     shared: do not modify it."""
-    from .load import load_for
+    from qjlib.io.load import load_for
 
     root = root.resolve()
     state = (str(root), _folder_state(root), str(params.asof),
@@ -312,7 +313,7 @@ def format_cells(df: pd.DataFrame, spec: LedgerSpec | None = None) -> pd.DataFra
         if kind == "money":
             t = s.map("{:,.2f}".format, na_action="ignore")
         elif kind == "share":
-            t = s.map(plotting.fmt_pct, na_action="ignore")
+            t = s.map(fmt.fmt_pct, na_action="ignore")
         elif kind == "float":
             t = s.map("{:,.2f}".format, na_action="ignore")
         elif kind == "int":
@@ -387,7 +388,7 @@ def _figure_text(v: Any) -> str:
     if isinstance(v, bool) or v is None:
         return "—" if v is None else ("是" if v else "否")
     if isinstance(v, int) or (hasattr(v, "dtype") and pd.api.types.is_integer_dtype(v.dtype)):
-        return plotting.fmt_int(v)
+        return fmt.fmt_int(v)
     if isinstance(v, float) and v != v:
         return "—"
     return f"{float(v):,.2f}"
@@ -467,7 +468,7 @@ def refresh(paths: list[Path], data_dir: Path = DEMO_DIR) -> None:
     import nbformat
 
     if not (data_dir / "truth.json").exists():
-        from .demo import write_demo
+        from qjlib.demo import write_demo
 
         print(f"[nb] 生成示范县 generating the demo county into {data_dir}", file=sys.stderr)
         write_demo(data_dir)

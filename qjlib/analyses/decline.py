@@ -41,10 +41,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pac
 
-from . import definitions
-from .context import Context, per_context
-from .ledgers import LedgerSpec
-from .params import ParamError, Params
+from qjlib.core import definitions
+from qjlib.core.context import Context, per_context
+from qjlib.core.ledgers import LedgerSpec
+from qjlib.core.params import ParamError, Params
 
 COMPONENTS = definitions.INCOME_COMPONENTS
 COMPONENT_ZH = definitions.INCOME_COMPONENTS_ZH
@@ -683,6 +683,7 @@ LEDGER_COLUMNS_ZH: dict[str, str] = {
 TREND_ZH: dict[str, str] = {"down": "下降", "up": "上升", "flat": "无明显趋势"}
 
 # What the notebooks reuse of a report run instead of recomputing (scopes it is saved for).
+NAME = "decline"  # its part of summary.json and its key in qjlib.analyses.REGISTRY
 NOTEBOOK_RESULTS: dict[str, tuple[str, ...]] = {"analyse": ("county", "towns")}
 
 LEDGERS = {
@@ -702,7 +703,7 @@ def analyse(ctx: Context) -> DeclineAnalysis | None:
     """Past exited households of the scope (:func:`qjlib.definitions.past_exited` for the income
     year), their :func:`household_metrics`, the ``income_decline`` ledger and the cohort tables.
     None when the package has no income table or the households no ``exit_year``."""
-    from .definitions import past_exited
+    from qjlib.core.definitions import past_exited
 
     pkg = ctx.pkg
     if not pkg.has("income") or "exit_year" not in pkg["households"].columns:
@@ -1025,7 +1026,7 @@ def area_chart(where: pd.DataFrame, area: str, n_declines: int):
     """Stacked bars of flagged and data-gap households per area (areas with any), integer ticks."""
     from matplotlib.ticker import MaxNLocator
 
-    from . import plotting
+    from qjlib.pages import plotting
 
     shown = where[where["flagged"] + where["data_gap"] > 0]
     chart = shown.set_index(area)[["flagged", "data_gap"]].rename(
@@ -1106,7 +1107,7 @@ def trajectory_chart(traj: pd.DataFrame, poverty_lines: pd.Series, title: str):
     the poverty line (dashed), household size written at each point."""
     import matplotlib.pyplot as plt
 
-    from .plotting import GREY, OKABE_ITO
+    from qjlib.pages.plotting import GREY, OKABE_ITO
 
     labels = list(dict.fromkeys(traj["label"]))
     cols = min(3, max(len(labels), 1))
@@ -1138,7 +1139,7 @@ def cohort_chart(cohorts: pd.DataFrame, poverty_lines: pd.Series, title: str):
     year on, with the poverty line (dashed black)."""
     import matplotlib.pyplot as plt
 
-    from .plotting import OKABE_ITO
+    from qjlib.pages.plotting import OKABE_ITO
 
     fig, ax = plt.subplots(figsize=(10.0, 5.6), layout="constrained")
     c = cohorts[cohorts["year"] >= cohorts["exit_year"]]

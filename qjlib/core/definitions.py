@@ -26,7 +26,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from .schema import LABOR_CAPACITY
+from qjlib.core.schema import LABOR_CAPACITY
 
 # Transfer income items (each optional in the income table); their sum should equal ``transfer``.
 TRANSFER_ITEMS = ("family_planning", "dibao_pay", "wubao_pay", "pension", "eco_comp", "other_transfer")

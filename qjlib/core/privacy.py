@@ -32,8 +32,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from . import schema
-from .errors import QjError
+from qjlib.core import schema
+from qjlib.core.errors import QjError
 
 PII_MODES = ("masked", "full")
 KINDS = ("name", "id", "phone", "bank")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .demo_county import COUNTY_CODE, County
+from qjlib.demo.county import COUNTY_CODE, County
 
 _ID_CHECK = "10X98765432"
 

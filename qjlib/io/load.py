@@ -64,8 +64,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import infer_dtype
 
-from . import definitions, readers, schema
-from .errors import InputError, QjError
+from qjlib.core import definitions, schema
+from qjlib.core.errors import InputError, QjError
+from qjlib.io import readers
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ TABLE_USES: dict[str, tuple[str, str]] = {
 
 # Money columns that may legitimately be negative (a loss year).
 SIGNED_MONEY = ("net_income", "net_per_capita")
-SOURCE_FILES = ("schema.py", "readers.py", "load.py", "definitions.py")
+SOURCE_FILES = ("core/schema.py", "core/definitions.py", "io")  # the code a cached package depends on
 _RENAMED = {"net_income": "net_income_reported", "net_per_capita": "net_per_capita_reported"}
 # Which reject a row with several problems gets: the lowest, then the leftmost column.
 _PRIO = {"total_row": 0, "header_row": 0, "missing_required": 1, "unparseable_number": 2,
@@ -1170,7 +1171,7 @@ def _sha256(path: Path) -> str:
 
 @functools.cache
 def _default_tolerance() -> float:
-    from .params import load_standards
+    from qjlib.core.params import load_standards
 
     return float(load_standards()["data.total_tolerance"]["value"])
 
@@ -1180,12 +1181,14 @@ def _cache_dir() -> Path:
 
 
 def _cache_key(inputs: list[dict], tol: float, as_of: _dt.date) -> str:
-    from . import __version__
+    from qjlib.core.version import __version__
 
     h = hashlib.sha256()
-    here = Path(__file__).resolve().parent
+    lib = Path(__file__).resolve().parents[1]
     for name in SOURCE_FILES:
-        h.update(name.encode() + b"\0" + (here / name).read_bytes() + b"\0")
+        path = lib / name
+        for f in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            h.update(f.relative_to(lib).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
     h.update(json.dumps({"version": __version__, "tol": tol, "as_of": as_of.isoformat(),
                          "inputs": inputs,
                          "python": sys.version_info[:2], "pandas": pd.__version__},
@@ -1322,7 +1325,7 @@ def check_main(args: Any) -> int:
     with ``--out`` write ``rejects.csv`` and ``findings.csv`` (UTF-8 BOM, personal values masked).
     Returns 0 when the package is usable; an unusable one raises :class:`InputError` (one line,
     exit 1, printed by :mod:`qjlib.cli`)."""
-    from .privacy import mask_frame
+    from qjlib.core.privacy import mask_frame
 
     pkg = load_package(args.data)
     acc = pkg.accounting

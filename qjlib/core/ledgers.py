@@ -50,9 +50,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import schema
-from .errors import QjError
-from .privacy import mask_frame
+from qjlib.core import schema
+from qjlib.core.errors import QjError
+from qjlib.core.privacy import mask_frame
 
 
 @dataclass(frozen=True)

@@ -44,12 +44,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import definitions
-from .context import Context
-from .definitions import TRANSFER_ITEMS
-from .ledgers import LedgerSpec
-from .params import Params
-from .schema import LABOR_CAPACITY, TABLES
+from qjlib.core import definitions
+from qjlib.core.context import Context
+from qjlib.core.definitions import TRANSFER_ITEMS
+from qjlib.core.ledgers import LedgerSpec
+from qjlib.core.params import Params
+from qjlib.core.schema import LABOR_CAPACITY, TABLES
 
 COMPONENTS = definitions.INCOME_COMPONENTS
 COMPONENTS_ZH = definitions.INCOME_COMPONENTS_ZH
@@ -677,6 +677,8 @@ _COLUMNS_ZH = {
     "reason": "原因",
 }
 
+NAME = "income"  # its part of summary.json and its key in qjlib.analyses.REGISTRY
+NOTEBOOK_RESULTS: dict[str, tuple[str, ...]] = {}  # nothing saved for the notebooks
 LEDGERS: dict[str, LedgerSpec] = {
     "income_low_operating": LedgerSpec(
         "income_low_operating", "生产经营性收入占比偏低户台账", ("hh_id",), dict(_COLUMNS_ZH), "R2"
@@ -922,7 +924,7 @@ def share_chart(
 ) -> Figure:
     """100 % stacked bars of shares (rows = groups, columns = parts), qjlib chart style; a negative
     share is drawn as 0 (see :func:`negative_note`)."""
-    from . import plotting
+    from qjlib.pages import plotting
 
     return plotting.stacked_share_bar(shares.clip(lower=0.0), title, xlabel=xlabel)
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import QjError
+from qjlib.core.errors import QjError
 
 YEARS = np.arange(2014, 2020)
 NY = len(YEARS)
@@ -532,6 +532,6 @@ def simulate(seed: int = 2019, households: int = 12000) -> County:
         "size_now": size_now, "attr": attr, "cause": cause, "tmpl": tmpl, "f": f,
         "reserved": reserved, "div_v": div_v,
     }
-    from .demo_plants import finish  # the second half: projects, helpers, plants, quality
+    from qjlib.demo.plants import finish  # the second half: projects, helpers, plants, quality
 
     return finish(rng, seed, n, hh, villages, members, hhx, comp, P, extras)
