@@ -13,12 +13,12 @@ The notebook pattern (see ``docs/report.md``)::
     from qjlib.pages import nb
     run = nb.open_run(data_dir, period, scope, params_file, pii, results_dir)
     s = run.summary("income")                     # the module's summary.json figures
-    nb.key_figures({"历年脱贫户": s["..."], ...})
+    nb.show_key_figures({"历年脱贫户": s["..."], ...})
     nb.md(f"……{...}……")                           # prose built from the computed figures
     nb.show(plotting.stacked_share_bar(...))
     led = run.ledger("income_low_operating")
     nb.show_table(led, spec=run.spec("income_low_operating"), max_rows=15)
-    nb.ledger_note("income_low_operating", len(led))
+    nb.show_ledger_note("income_low_operating", len(led))
 
 ``python -m qjlib.nb refresh notebooks/NN_x.ipynb [...]`` executes notebooks in place on the
 demo county (``data/demo``, 2019Q3, county scope, the parameters cell's defaults), hides their
@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = ROOT / "data" / "demo"
 DEMO_PERIOD = "2019Q3"
 
-__all__ = ["Run", "open_run", "show_table", "key_figures", "ledger_note", "md", "show"]
+__all__ = ["Run", "open_run", "show_table", "show_key_figures", "show_ledger_note", "md", "show"]
 
 
 @dataclass
@@ -394,7 +394,7 @@ def _figure_text(v: Any) -> str:
     return f"{float(v):,.2f}"
 
 
-def key_figures(figures: Mapping[str, Any], title: str | None = None) -> None:
+def show_key_figures(figures: Mapping[str, Any], title: str | None = None) -> None:
     """The opening box of key figures: ``{label: value}`` or ``{label: (value, note)}``; ints get
     thousands separators, strings (e.g. ``fmt_pct(x)``) are shown as given."""
     boxes = []
@@ -409,7 +409,7 @@ def key_figures(figures: Mapping[str, Any], title: str | None = None) -> None:
     _display(HTML(_CSS + head + '<div class="qj-kf">' + "".join(boxes) + "</div>"))
 
 
-def ledger_note(name: str, count: int) -> None:
+def show_ledger_note(name: str, count: int) -> None:
     """Where to find a ledger: its ``ledgers.xlsx`` sheet and CSV file in the report folder."""
     specs = ledger_specs()
     if name not in specs:

@@ -61,7 +61,7 @@ def test_empty_table_says_none(shown):
 
 
 def test_key_figures_formats(shown):
-    nb.key_figures({"户数": 12345, "占比": "12.3%", "均值": 2.5, "缺": None, "注": (7, "说明")})
+    nb.show_key_figures({"户数": 12345, "占比": "12.3%", "均值": 2.5, "缺": None, "注": (7, "说明")})
     html = shown[0].data
     for text in ("12,345", "12.3%", "2.50", "—", ">7<", "说明"):
         assert text in html
