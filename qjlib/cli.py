@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return demo_main(args)
         if args.command == "check":
-            from qjlib.io.load import check_main
+            from qjlib.io.check_command import check_main
 
             return check_main(args)
         if args.command == "report":

@@ -25,7 +25,7 @@ import pandas as pd
 from qjlib.core import schema
 from qjlib.core.context import Context
 from qjlib.core.ledgers import LedgerSpec
-from qjlib.io.load import KINDS
+from qjlib.io.issues import KINDS
 
 _COMMON_ZH = {
     "table": "表", "file": "文件", "sheet": "工作表", "row": "行号", "column": "列",

@@ -7,7 +7,8 @@ import datetime as dt
 
 from fixtures.build import HH_HEADER, households, write_csv, write_xlsx
 
-from qjlib.io.load import KINDS, load_package
+from qjlib.io.issues import KINDS
+from qjlib.io.load import load_package
 
 INCOME_HEADER = ["户编号", "年度", "年度家庭人口数", "工资性收入", "生产经营性收入", "生产经营性支出",
                  "财产性收入", "转移性收入"]

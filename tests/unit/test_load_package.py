@@ -9,7 +9,8 @@ from fixtures.build import mini_package, write_csv
 
 from qjlib.core.definitions import town_code
 from qjlib.core.errors import QjError
-from qjlib.io.load import KINDS, REJECT_KINDS, load_package
+from qjlib.io.issues import KINDS, REJECT_KINDS
+from qjlib.io.load import load_package
 
 
 @pytest.fixture
