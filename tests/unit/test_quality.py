@@ -7,7 +7,10 @@ import pytest
 
 from qjlib.analyses import quality
 from qjlib.core.context import Context
+from qjlib.core.ledgers import column_label
 from qjlib.core.params import load_params
+from qjlib.io import issues
+from qjlib.pages import quality as page
 
 HOUSEHOLDS = """户编号,县,乡(镇),行政村,户主姓名,户主证件号码,家庭人口数,脱贫属性,脱贫年度
 H001,清涧县,甲镇,一村,张三明,610830199001011234,3,已脱贫,2016
@@ -34,7 +37,7 @@ def ctx(tmp_path_factory) -> Context:
 
 def test_rejects_ledger_has_every_rejected_row_with_chinese_reason(ctx):
     led = quality.build_ledgers(ctx)["rejects"]
-    assert list(led.columns) == quality.REJECT_COLUMNS
+    assert list(led.columns) == quality.REJECT_LEDGER_COLUMNS
     got = led[["file", "row", "kind"]].sort_values(["file", "row"]).to_numpy().tolist()
     assert got == [["households.csv", 5, "total_row"], ["income.csv", 3, "unparseable_number"]]
     assert led["reason"].str.contains("[\u4e00-\u9fff]").all()
@@ -46,6 +49,28 @@ def test_findings_ledger_and_households_with_findings(ctx):
     # H001's ID has a wrong check character; 11010519491231002X is valid; ...0021 is not
     assert sorted(fin.loc[fin["kind"] == "id_checksum", "key"]) == ["hh_id=H001", "hh_id=H003"]
     assert quality.finding_households(fin, ctx.pkg["households"]) == 2
+
+
+def test_ledger_columns_are_the_loaders_with_the_key_first():
+    # the order the ledger CSVs have always had (a change would change their bytes)
+    assert quality.REJECT_LEDGER_COLUMNS == [
+        "file", "row", "table", "sheet", "column", "value", "kind", "reason", "reason_en", "key",
+        "town", "village"]
+    assert quality.FINDING_LEDGER_COLUMNS == [
+        "table", "key", "file", "sheet", "row", "column", "value", "kind", "reason", "reason_en",
+        "town", "village"]
+    assert sorted(quality.REJECT_LEDGER_COLUMNS) == sorted(
+        "reason" if c == "reason_zh" else c for c in issues.REJECT_COLUMNS)
+
+
+def test_ledger_headers_are_chinese_and_overrides_are_true_ones():
+    for spec in quality.LEDGERS.values():
+        for col, zh in spec.columns_zh.items():
+            assert zh != column_label(col), (spec.name, col)
+    spec = quality.LEDGERS["rejects"]
+    heads = [column_label(c, spec) for c in quality.REJECT_LEDGER_COLUMNS]
+    assert heads == ["文件", "行号", "表", "工作表", "列", "值", "问题类型", "原因", "原因（英文）",
+                     "主键", "乡(镇)", "行政村"]
 
 
 def test_county_summary_counts(ctx):
@@ -66,31 +91,31 @@ def test_town_summary_counts_only_the_towns_rows(ctx):
     assert s["findings_households"] == 1
 
 
-def test_kind_labels_come_from_the_loader():
-    assert quality.kind_label("total_row") == "合计/总计/小计行"
-    assert quality.kind_label("id_checksum").startswith("证件号码校验位不符")
-    assert quality.kind_label("made_up") == "made_up"
+def test_page_kind_labels_come_from_the_loader():
+    assert page.kind_label("total_row") == "合计/总计/小计行"
+    assert page.kind_label("id_checksum").startswith("证件号码校验位不符")
+    assert page.kind_label("made_up") == "made_up"
 
 
 def test_by_kind_and_by_area_orders():
     df = pd.DataFrame({"kind": ["b", "a", "b", "c"], "town": ["乙镇", None, "甲镇", "乙镇"]})
-    assert quality.by_kind(df)["kind"].tolist() == ["b", "a", "c"]  # count desc, then code
-    area = quality.by_area(df, df.iloc[:2], "town")
-    assert area["town"].tolist() == ["乙镇", "甲镇", quality.NO_TOWN]
+    assert page.by_kind(df)["kind"].tolist() == ["b", "a", "c"]  # count desc, then code
+    area = page.by_area(df, df.iloc[:2], "town")
+    assert area["town"].tolist() == ["乙镇", "甲镇", quality.NO_TOWN]  # the unknown town last
     assert area["rejects"].tolist() == [2, 1, 1] and area["findings"].tolist() == [1, 0, 1]
 
 
 def test_reading_is_built_from_the_figures(ctx):
     s = quality.summary(ctx)
-    text = quality.reading(s, "清涧县")
+    text = page.reading(s, "清涧县")
     assert "读入 7 行，保留 5 行，剔除 2 行（28.6%）" in text
     assert "清涧县共有 3 户" in text and "1 条剔除记录无法确定所属乡镇" in text
     s2 = dict(s, rows={"read": 70, "kept": 60, "rejected": 10})
-    assert "读入 70 行" in quality.reading(s2, "清涧县")
+    assert "读入 70 行" in page.reading(s2, "清涧县")
 
 
 def test_key_figures_county_and_town(ctx):
-    assert list(quality.key_figures(quality.summary(ctx)))[:2] == ["读入行 rows read",
+    assert list(page.key_figures(quality.summary(ctx)))[:2] == ["读入行 rows read",
                                                                     "保留行 rows kept"]
-    town = quality.key_figures(quality.summary(ctx.restrict("乙镇")))
+    town = page.key_figures(quality.summary(ctx.restrict("乙镇")))
     assert town["户数 households"] == 1 and "读入行 rows read" not in town
