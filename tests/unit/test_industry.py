@@ -9,7 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qjlib.analyses import industry as ind
+from qjlib.analyses import industry_metrics as im
+from qjlib.core.ledgers import column_label
 from qjlib.core.params import ParamError, load_params
+from qjlib.pages import industry as page
 
 INCOME_TYPES = ["直补", "分红", "务工", "订单收购", "土地流转"]
 LINE = 3218.0  # the 2019 line in params/standards.yaml; tests below read it from params too
@@ -53,7 +56,7 @@ def test_income_amount_counts_income_types_and_not_principal():
         ("P2", "H1", 2019, "务工", None, None),  # blank amount counts 0
         ("P3", "H1", 2019, "直补", 1200, None),
     ])
-    assert ind.income_amount(b, INCOME_TYPES).tolist() == [500.0, 0.0, 0.0, 1200.0]
+    assert im.income_amount(b, INCOME_TYPES).tolist() == [500.0, 0.0, 0.0, 1200.0]
 
 
 def _groups(hh_ids, group="past_exited", cohort=2017, towns=None):
@@ -80,9 +83,9 @@ def test_contribution_is_a_ratio_of_sums_over_supported_households():
         ("P1", "H1", 2018, "分红", 7777, "2018-08-01"),  # another year: not counted
         ("P1", "H4", 2019, "本金返还", 3000, "2019-08-01"),  # supported, no income, no amount
     ])
-    frame = ind.household_support(groups, income, ind.household_benefits(b, 2019, INCOME_TYPES),
+    frame = im.household_support(groups, income, im.household_benefits(b, 2019, INCOME_TYPES),
                                   2019, LINE)
-    r = ind.support_rates(frame).iloc[0]
+    r = im.support_rates(frame).iloc[0]
     assert (r["households"], r["supported"], r["with_income"]) == (4, 3, 2)
     assert r["support_rate"] == pytest.approx(3 / 4)
     # H3 is not supported, so its income stays out; H4 has no income row for 2019.
@@ -100,12 +103,12 @@ def test_support_rates_by_town_and_cohort():
     ], ignore_index=True)
     income = _income([("H1", 2019, 1, 5000.0), ("H2", 2019, 1, 5000.0), ("H3", 2019, 1, 8000.0)])
     b = _benefits([("P1", "H1", 2019, "直补", 500, None), ("P1", "H3", 2019, "直补", 400, None)])
-    frame = ind.household_support(groups, income, ind.household_benefits(b, 2019, INCOME_TYPES),
+    frame = im.household_support(groups, income, im.household_benefits(b, 2019, INCOME_TYPES),
                                   2019, LINE)
-    town = ind.support_rates(frame, ["town"]).set_index("town")
+    town = im.support_rates(frame, ["town"]).set_index("town")
     assert town.loc["甲镇", "support_rate"] == 1.0 and town.loc["乙镇", "support_rate"] == 0.0
     assert town.loc["甲镇", "contribution_ratio"] == pytest.approx(900 / 13000)
-    cohort = ind.support_rates(frame, ["cohort_year"]).set_index("cohort_year")
+    cohort = im.support_rates(frame, ["cohort_year"]).set_index("cohort_year")
     assert cohort.loc[2016, "support_rate"] == 0.5 and cohort.loc[2017, "supported"] == 1
 
 
@@ -116,9 +119,9 @@ def test_support_by_category_keeps_the_group_denominator():
                           {"project_id": "P2", "category": "光伏扶贫", "nature": "asset_income"}])
     b = _benefits([("P1", "H1", 2019, "务工", 2000, None), ("P2", "H1", 2019, "分红", 500, None),
                    ("P2", "H2", 2019, "分红", 400, None)])
-    frame = ind.household_support(groups, income, ind.household_benefits(b, 2019, INCOME_TYPES),
+    frame = im.household_support(groups, income, im.household_benefits(b, 2019, INCOME_TYPES),
                                   2019, LINE)
-    cat = ind.support_by_project(frame, b, projects, 2019, INCOME_TYPES, "category")
+    cat = im.support_by_project(frame, b, projects, 2019, INCOME_TYPES, "category")
     cat = cat.set_index("category")
     assert cat["households"].tolist() == [3, 3]
     assert cat.loc["光伏扶贫", "support_rate"] == pytest.approx(2 / 3)
@@ -134,12 +137,12 @@ def test_exit_groups_past_and_planned():
         "planned_exit_year": pd.array([pd.NA, 2019, 2019, 2020], "Int64"),
     })
     past = pd.Series([True, False, True, False])
-    g = ind.exit_groups(hh, 2019, past)
+    g = im.exit_groups(hh, 2019, past)
     assert g[["group", "hh_id"]].to_numpy().tolist() == [
         ["past_exited", "H1"], ["past_exited", "H3"], ["planned_exit", "H2"],
         ["planned_exit", "H3"]]
     assert g["cohort_year"].tolist() == [2016, 2017, 2019, 2019]
-    assert g.loc[g["hh_id"].eq("H3"), "town"].unique().tolist() == [ind.NOT_GIVEN]
+    assert g.loc[g["hh_id"].eq("H3"), "town"].unique().tolist() == [im.NOT_GIVEN]
 
 
 # --- pivotal households -------------------------------------------------------------------
@@ -149,7 +152,7 @@ def test_pivotal_rule_at_the_line_is_not_poor():
     pc = pd.Series([3218.0, 3318.0, 3217.0, 3500.0, np.nan])
     benefit = pd.Series([300.0, 300.0, 300.0, 0.0, 300.0])
     size = pd.Series([3, 3, 3, 1, 3])
-    got = ind.is_pivotal(pc, benefit, size, LINE).tolist()
+    got = im.is_pivotal(pc, benefit, size, LINE).tolist()
     # at the line with benefit -> above only thanks to it; 3318 - 100 = 3218 = line -> not poor
     # without it; 3217 is below the line already; no benefit; no income.
     assert got == [True, False, False, False, False]
@@ -159,7 +162,7 @@ def test_pivotal_needs_support():
     groups = _groups(["H1", "H2"])
     income = _income([("H1", 2019, 2, 6500.0), ("H2", 2019, 2, 6500.0)])
     b = _benefits([("P1", "H1", 2019, "分红", 200, "2019-09-01")])
-    frame = ind.household_support(groups, income, ind.household_benefits(b, 2019, INCOME_TYPES),
+    frame = im.household_support(groups, income, im.household_benefits(b, 2019, INCOME_TYPES),
                                   2019, LINE)
     # 6500/2 = 3250 >= 3218; minus 200/2 = 3150 < 3218
     assert frame.set_index("hh_id")["pivotal"].to_dict() == {"H1": True, "H2": False}
@@ -175,10 +178,10 @@ def test_project_shares_are_ratios_of_sums():
         {"project_id": "P3", "category": "光伏扶贫", "nature": "asset_income",
          "investment": 1_600_000.0},
     ])
-    s = ind.project_shares(p, "category").set_index("category")
+    s = im.project_shares(p, "category").set_index("category")
     assert s.loc["种植业", "count_share"] == pytest.approx(2 / 3)
     assert s.loc["种植业", "investment_share"] == pytest.approx(400_000 / 2_000_000)
-    n = ind.project_shares(p, "nature").set_index("nature")
+    n = im.project_shares(p, "nature").set_index("nature")
     assert n.loc["direct", "investment_share"] == pytest.approx(0.05)
     assert n.loc["entity_led", "count_share"] == pytest.approx(1 / 3)
 
@@ -189,9 +192,9 @@ def test_project_shares_within_year_and_blank_class():
         {"project_id": "P2", "year": 2018, "fund_source": "财政专项", "investment": 30.0},
         {"project_id": "P3", "year": 2018, "fund_source": None, "investment": 10.0},
     ])
-    s = ind.project_shares(p, "fund_source", within=["year"])
+    s = im.project_shares(p, "fund_source", within=["year"])
     got = {(int(r.year), r.fund_source): r.investment_share for r in s.itertuples()}
-    assert got == {(2017, ind.NOT_GIVEN): 1.0, (2018, ind.NOT_GIVEN): 0.25,
+    assert got == {(2017, im.NOT_GIVEN): 1.0, (2018, im.NOT_GIVEN): 0.25,
                    (2018, "财政专项"): 0.75}
 
 
@@ -201,7 +204,7 @@ def test_project_shares_within_year_and_blank_class():
 def test_project_shares_sum_to_one(rows):
     p = _projects([{"project_id": f"P{i}", "category": c, "investment": v}
                    for i, (c, v) in enumerate(rows)])
-    s = ind.project_shares(p, "category")
+    s = im.project_shares(p, "category")
     assert s["count_share"].sum() == pytest.approx(1.0)
     if p["investment"].sum() > 0:
         assert s["investment_share"].sum() == pytest.approx(1.0)
@@ -211,7 +214,7 @@ def test_project_shares_sum_to_one(rows):
 
 def test_projects_up_to_income_year():
     p = _projects([{"project_id": "P1", "year": 2019}, {"project_id": "P2", "year": 2020}])
-    assert ind.projects_up_to(p, 2019)["project_id"].tolist() == ["P1"]
+    assert im.projects_up_to(p, 2019)["project_id"].tolist() == ["P1"]
 
 
 def test_project_outcomes_per_household_per_10k_and_shortfall():
@@ -225,13 +228,13 @@ def test_project_outcomes_per_household_per_10k_and_shortfall():
         ("P1", "H2", 2019, "本金返还", 3000, "2019-09-01"),
         ("P2", "H3", 2019, "务工", 2500, None), ("P2", "H4", 2019, "务工", 2500, None),
     ])
-    o = ind.project_outcomes(p, b, INCOME_TYPES).set_index("project_id")
+    o = im.project_outcomes(p, b, INCOME_TYPES).set_index("project_id")
     assert o["beneficiaries"].tolist() == [2, 2, 0]
     assert o.loc["P1", "investment_per_household"] == pytest.approx(100_000)
     assert o.loc["P1", "benefit_per_10k"] == pytest.approx(1000 / 20)
     assert o.loc["P2", "benefit_per_10k"] == pytest.approx(5000 / 5)
     assert o["shortfall"].tolist()[:2] == [3, 0] and pd.isna(o.loc["P3", "shortfall"])
-    n = ind.outcomes_by(o.reset_index(), "nature").set_index("nature")
+    n = im.outcomes_by(o.reset_index(), "nature").set_index("nature")
     assert n.loc["entity_led", "investment_per_household"] == pytest.approx(260_000 / 4)
     assert n.loc["entity_led", "short_projects"] == 1
 
@@ -242,22 +245,22 @@ def test_project_outcomes_per_household_per_10k_and_shortfall():
 def test_due_date_defaults_and_month_day_of_the_benefit_year():
     year = pd.Series([2019, 2018, 2019, 2019, 2020], dtype="Int64")
     due = pd.to_datetime(pd.Series([None, "2017-08-31", "2016-02-29", "2016-02-29", None]))
-    got = ind.dividend_due_dates(year, due, "09-30")
+    got = im.dividend_due_dates(year, due, "09-30")
     assert got.dt.strftime("%Y-%m-%d").tolist() == [
         "2019-09-30", "2018-08-31", "2019-02-28", "2019-02-28", "2020-09-30"]
-    assert ind.dividend_due_dates(year[:1], None, "8-31").iloc[0] == pd.Timestamp("2019-08-31")
+    assert im.dividend_due_dates(year[:1], None, "8-31").iloc[0] == pd.Timestamp("2019-08-31")
 
 
 def test_due_date_from_text_cells():
     year = pd.Series([2019, 2019, 2019], dtype="Int64")
     due = pd.Series(["08-31", "2018-07-15", None], dtype="str")
-    got = ind.dividend_due_dates(year, due, "09-30")
+    got = im.dividend_due_dates(year, due, "09-30")
     assert got.dt.strftime("%Y-%m-%d").tolist() == ["2019-08-31", "2019-07-15", "2019-09-30"]
 
 
 def test_default_due_must_be_month_day():
     with pytest.raises(ParamError, match="default_due"):
-        ind.parse_month_day("end of September")
+        im.parse_month_day("end of September")
 
 
 ASOF = pd.Timestamp("2019-09-30")
@@ -265,7 +268,7 @@ NATURES = ["entity_led", "asset_income"]
 
 
 def _statuses(b, p, asof=ASOF):
-    ob = ind.dividend_obligations(b, p, asof, "09-30", NATURES)
+    ob = im.dividend_obligations(b, p, asof, "09-30", NATURES)
     return {(r.project_id, r.hh_id, int(r.year)): r.status if isinstance(r.status, str) else None
             for r in ob.itertuples()}
 
@@ -317,7 +320,7 @@ def test_several_statuses_keep_one_row_with_all_listed():
     b = _benefits([("P1", "H1", 2019, "分红", 200, "2019-10-20"),
                    ("P1", "H2", 2019, "分红", 500, None),
                    ("P1", "H2", 2019, "本金返还", 2000, "2019-07-01")])
-    ob = ind.dividend_obligations(b, p, ASOF, "09-30", NATURES).set_index("hh_id")
+    ob = im.dividend_obligations(b, p, ASOF, "09-30", NATURES).set_index("hh_id")
     assert ob.loc["H1", "status"] == "short" and ob.loc["H1", "statuses"] == "short;late"
     assert ob.loc["H1", "days_late"] == 20 and ob.loc["H1", "shortfall"] == 300
     assert ob.loc["H2", "status"] == "principal" and ob.loc["H2", "statuses"] == "principal;unpaid"
@@ -336,8 +339,8 @@ def test_dividends_by_entity_counts_due_household_years():
         ("P2", "H2", 2020, "分红", 500, None),  # not due yet
         ("P3", "H3", 2019, "本金返还", 4000, "2019-09-01"),
     ])
-    ob = ind.dividend_obligations(b, p, ASOF, "09-30", NATURES)
-    t = ind.dividends_by(ob, p).set_index("entity")
+    ob = im.dividend_obligations(b, p, ASOF, "09-30", NATURES)
+    t = im.dividends_by(ob, p).set_index("entity")
     assert t.loc["果业公司", ["projects", "due", "on_time", "issues", "unpaid", "late"]].tolist() == [
         2, 3, 1, 2, 1, 1]
     assert t.loc["果业公司", "due_dates"] == "08-31、09-30"
@@ -368,7 +371,7 @@ def test_beneficiary_ledger_one_row_per_project_household_year():
     assert (r["town"], r["village"], r["category"], r["nature"]) == ("甲镇", "一村", "养殖业",
                                                                       "entity_led")
     assert "新型经营主体带动" in r["reason"] and "3500" in r["reason"]
-    assert list(led.columns) == list(ind.LEDGERS["industry_beneficiaries"].columns_zh)
+    assert list(led.columns) == list(ind.COLUMNS["industry_beneficiaries"])
 
 
 def test_beneficiary_ledger_keeps_a_type_not_in_the_list():
@@ -389,11 +392,11 @@ def test_overdue_and_project_ledgers():
     b = _benefits([("P1", "H1", 2019, "分红", 500, None),
                    ("P1", "H2", 2019, "分红", 500, "2019-10-03"),
                    ("P1", "H3", 2019, "分红", 500, "2019-09-03")])
-    ob = ind.dividend_obligations(b, p, ASOF, "09-30", NATURES)
+    ob = im.dividend_obligations(b, p, ASOF, "09-30", NATURES)
     od = ind.overdue_ledger(ob, p, hh, ASOF)
     assert od[["hh_id", "status"]].to_numpy().tolist() == [["H1", "unpaid"], ["H2", "late"]]
     assert "2019-09-30" in od.loc[0, "reason"] and "迟 3 天" in od.loc[1, "reason"]
-    proj = ind.project_ledger(ind.project_outcomes(p, b, INCOME_TYPES), ob, od).iloc[0]
+    proj = ind.project_ledger(im.project_outcomes(p, b, INCOME_TYPES), ob, od).iloc[0]
     assert (proj["beneficiaries"], proj["shortfall"], proj["dividends_due"],
             proj["dividends_paid"], proj["dividend_issues"]) == (3, 1, 3, 2, 2)
     assert proj["dividend_paid_amount"] == 1000.0
@@ -481,7 +484,7 @@ def test_run_summary_and_ledgers(tiny_ctx):
     assert pj.loc["P1", "benefit_per_10k"] == pytest.approx((500 + 500 + 1000) / 12.5)
     assert "P3" not in pj.index
     for name, frame in led.items():
-        assert list(frame.columns) == list(ind.LEDGERS[name].columns_zh)
+        assert list(frame.columns) == list(ind.COLUMNS[name])
 
 
 def test_missing_tables_switch_the_analysis_off(tiny_ctx):
@@ -492,21 +495,21 @@ def test_missing_tables_switch_the_analysis_off(tiny_ctx):
     s = ind.summary(ctx)
     assert s["available"] is False and "benefits" in s["reason"]
     led = ind.build_ledgers(ctx)
-    assert all(f.empty and list(f.columns) == list(ind.LEDGERS[n].columns_zh)
+    assert all(f.empty and list(f.columns) == list(ind.COLUMNS[n])
                for n, f in led.items())
 
 
 def test_reading_and_key_figures_come_from_the_summary(tiny_ctx):
     s = ind.summary(tiny_ctx)
-    text = ind.reading(s, "测试县")
+    text = page.reading(s, "测试县")
     assert "历年脱贫户 2 户" in text and "占其纯收入的 9.1%" in text  # 1500 / 16500
     assert "迟兑付 1" in text and "分本不分红）1 户次" in text
     s["support_rate"]["households"] = 7
-    assert "历年脱贫户 7 户" in ind.reading(s, "测试县")
-    kf = ind.key_figures(s)
+    assert "历年脱贫户 7 户" in page.reading(s, "测试县")
+    kf = page.key_figures(s)
     assert kf["关键户 pivotal"][0] == 1 and kf["分红问题 dividend issues"][0] == 2
     off = {"available": False, "reason": "缺少 benefits 表"}
-    assert ind.key_figures(off) == {} and "缺少 benefits 表" in ind.reading(off, "测试县")
+    assert page.key_figures(off) == {} and "缺少 benefits 表" in page.reading(off, "测试县")
 
 
 def test_without_income_contribution_and_pivotal_say_so(tiny_ctx):
@@ -517,5 +520,25 @@ def test_without_income_contribution_and_pivotal_say_so(tiny_ctx):
     s = ind.summary(ctx)
     assert s["support_rate"]["supported"] == 2  # support needs no income
     assert s["contribution_ratio"]["available"] is False and s["pivotal"]["available"] is False
-    assert "无法计算产业收入贡献率和关键户" in ind.reading(s, "测试县")
-    assert ind.key_figures(s)["关键户 pivotal"][0] is None
+    assert "无法计算产业收入贡献率和关键户" in page.reading(s, "测试县")
+    assert page.key_figures(s)["关键户 pivotal"][0] is None
+
+
+def test_ledger_headers_hold_only_true_overrides_and_every_column_has_one():
+    for name, spec in ind.LEDGERS.items():
+        assert set(spec.columns_zh) <= set(ind.COLUMNS[name]), name
+        redundant = {c for c, zh in spec.columns_zh.items() if zh == column_label(c)}
+        assert not redundant, f"{name}: {sorted(redundant)} restate the schema or common labels"
+        assert "reason" not in spec.columns_zh  # 原因, from the common labels
+        unlabelled = [c for c in ind.COLUMNS[name] if column_label(c, spec) == c]
+        assert not unlabelled, f"{name}: no Chinese header for {unlabelled}"
+
+
+def test_dividend_issue_chart_lists_the_worst_entities_by_status_in_chinese():
+    ent = pd.DataFrame({"entity": ["甲社", "乙社", "丙社"], "issues": [1, 0, 3],
+                        "principal": [1, 0, 0], "unpaid": [0, 0, 2], "short": [0, 0, 1],
+                        "late": [0, 0, 0]})
+    t = page.dividend_issues(ent, k=5)
+    assert t.index.tolist() == ["丙社", "甲社"]
+    assert list(t.columns) == [page.STATUS_ZH[k] for k in im.STATUS_ORDER]
+    assert page.dividend_issues(ent, k=1).index.tolist() == ["丙社"]

@@ -12,8 +12,12 @@ import pytest
 from fixtures.frames import FramePackage
 
 from qjlib.analyses import cadres as H
+from qjlib.analyses import cadres_metrics as M
+from qjlib.analyses import comparison as C
 from qjlib.core.context import Context
-from qjlib.core.params import load_params
+from qjlib.core.ledgers import column_label
+from qjlib.core.params import ParamError, load_params
+from qjlib.pages import cadres as page
 
 ASOF = pd.Timestamp("2019-09-30")
 T = pd.Timestamp
@@ -44,7 +48,7 @@ def test_active_pairing_bounds_are_inclusive():
         ("a", "4", "2019-10-01", None),        # starts the day after: not active
         ("a", "5", "2016-01-01", None),        # open-ended: active
     ])
-    assert H.active_pairings(p, ASOF).tolist() == [True, True, False, False, True]
+    assert M.active_pairings(p, ASOF).tolist() == [True, True, False, False, True]
 
 
 def test_unpaired_lists_every_registered_household_without_active_pairing():
@@ -56,7 +60,7 @@ def test_unpaired_lists_every_registered_household_without_active_pairing():
         ("b", "4", "2019-10-15", None),           # only a future pairing
         ("b", "5", "2017-01-01", "2019-09-30"),   # ends on the as-of date: paired
     ])
-    out = H.unpaired_households(hh, p, ASOF)
+    out = M.unpaired_households(hh, p, ASOF)
     # exited households must keep a helper too ("摘帽不摘帮扶"): 2 and 3 are listed
     assert out["hh_id"].tolist() == ["2", "3", "4"]
     r = out.set_index("hh_id")["reason"]
@@ -74,19 +78,19 @@ def test_overload_exactly_the_limit_is_fine_one_more_is_not():
     rows += [("over", str(10 + i), "2018-01-01", None) for i in range(6)]    # 6
     rows += [("full", "0", "2019-01-01", None)]                              # same hh twice: once
     rows += [("past", str(20 + i), "2017-01-01", "2019-09-29") for i in range(9)]  # all ended
-    out = H.overloaded_helpers(pairings(rows), ASOF, max_households=5)
+    out = M.overloaded_helpers(pairings(rows), ASOF, max_households=5)
     assert out["helper_id"].tolist() == ["over"]
     assert out.loc[0, "n_households"] == 6
     assert out.loc[0, "reason"] == "在帮贫困户6户，超过上限5户（一帮多）"
-    loads = H.helper_loads(pairings(rows), ASOF)
+    loads = M.helper_loads(pairings(rows), ASOF)
     assert loads.to_dict() == {"full": 5, "over": 6}
 
 
 # ---------------------------------------------------------------- frequent change
 
 def test_window_start_is_twelve_calendar_months_back():
-    assert H.window_start(ASOF) == T("2018-09-30")
-    assert H.window_start(T("2020-02-29")) == T("2019-02-28")
+    assert M.window_start(ASOF, 12) == T("2018-09-30")
+    assert M.window_start(T("2020-02-29"), 12) == T("2019-02-28")
 
 
 def test_change_exactly_at_window_start_is_outside_the_window():
@@ -103,15 +107,15 @@ def test_change_exactly_at_window_start_is_outside_the_window():
         ("z", "4", "2019-10-01", None),           # after the as-of date: not counted
         ("w", "4", "2016-01-01", "2019-09-30"),
     ])
-    mask = H.pairing_changes(p, ASOF)
+    mask = M.pairing_changes(p, ASOF, 12)
     assert mask.tolist() == [False, False, True, False, True, True, True, False, True, False, False]
-    out = H.frequent_changes(p, ASOF, max_changes=1)
+    out = M.frequent_changes(p, ASOF, max_changes=1, months=12)
     assert out["hh_id"].tolist() == ["2"]
     assert out.loc[0, "n_changes"] == 3
     assert out.loc[0, "helpers"] == "b、c、d"
     assert "调换帮扶责任人3次，超过上限1次" in out.loc[0, "reason"]
     # with the limit at 0 the household with one change appears, the first pairing alone does not
-    assert H.frequent_changes(p, ASOF, max_changes=0)["hh_id"].tolist() == ["1", "2", "3"]
+    assert M.frequent_changes(p, ASOF, max_changes=0, months=12)["hh_id"].tolist() == ["1", "2", "3"]
 
 
 # ---------------------------------------------------------------- invalid pairings, registered poor
@@ -126,7 +130,7 @@ def test_overlaps_and_reversed_dates():
         ("d", "4", "2017-01-01", "2017-12-31"),
         ("e", "4", "2018-01-01", None),           # strictly after: fine
     ])
-    out = H.invalid_pairings(p)
+    out = M.invalid_pairings(p)
     assert out[["hh_id", "helper_id", "kind"]].to_numpy().tolist() == [
         ["2", "b", "overlap"], ["3", "c", "end_before_start"]]
     assert out.loc[0, "other_helper_id"] == "a"
@@ -139,15 +143,18 @@ def test_helper_who_is_a_registered_poor_person():
                        "id_number": ["61083019800101123x", "610830198001011231", None]})
     hh = pd.DataFrame({"hh_id": ["1", "2"], "head_id_number": ["610830195001011234", None]})
     mem = pd.DataFrame({"hh_id": ["1", "2"], "id_number": ["610830195001011234", "61083019800101123X"]})
-    out = H.registered_poor_helpers(hp, hh, mem)
+    out = M.registered_poor_helpers(hp, hh, mem)
     assert out[["helper_id", "hh_id", "role"]].to_numpy().tolist() == [["h1", "2", "成员"]]
 
 
 def test_visits_counted_within_the_calendar_quarter():
     v = pd.DataFrame({"helper_id": ["a", "a", "b", "c"], "hh_id": "1",
                       "date": pd.to_datetime(["2019-07-01", "2019-09-30", "2019-06-30", "2019-10-01"])})
-    assert H.quarter_start(ASOF) == T("2019-07-01")
-    assert H.visits_in_quarter(v, ASOF).to_dict() == {"a": 2}
+    assert M.period_start(ASOF, 3) == T("2019-07-01")
+    assert M.visits_in_period(v, ASOF, 3).to_dict() == {"a": 2}
+    assert M.period_start(ASOF, 1) == T("2019-09-01") and M.period_start(ASOF, 12) == T("2019-01-01")
+    with pytest.raises(ParamError):
+        M.period_start(ASOF, 5)
 
 
 # ---------------------------------------------------------------- outcomes
@@ -173,7 +180,7 @@ def test_pairing_outcome_is_log_change_over_the_pairing_years():
     hh = households(["1", "2", "3", "4", "5"], labor_capacity="有劳动能力", main_cause="因病")
     mem = pd.DataFrame({"hh_id": ["1", "1", "1", "2"],
                         "birth_date": pd.to_datetime(["1956-05-01", "2001-01-01", None, "1957-01-01"])})
-    out = H.pairing_outcomes(p, inc, hh, mem, 2019, ASOF)
+    out = M.pairing_outcomes(p, inc, hh, mem, 2019, ASOF, (60, 16))
     assert out["hh_id"].tolist() == ["1", "2"]
     assert out["end_year"].tolist() == [2019, 2018]
     assert out["y"].tolist() == pytest.approx([math.log(2), math.log(0.5)])
@@ -186,7 +193,7 @@ def test_age_structure_edges():
     mem = pd.DataFrame({"hh_id": ["1"] * 4,
                         "birth_date": pd.to_datetime(["1956-12-31", "1957-01-01", "2000-06-01",
                                                       "2001-01-01"])})
-    out = H.age_structure(mem, pd.DataFrame({"hh_id": ["1", "9"], "year": [2016, 2016]}))
+    out = M.age_structure(mem, pd.DataFrame({"hh_id": ["1", "9"], "year": [2016, 2016]}), (60, 16))
     # 2016−1956 = 60 → 60+; 59 is not; 2016−2000 = 16 is not under 16; 15 is
     assert out.iloc[0][["share_60plus", "share_under16"]].tolist() == [0.25, 0.25]
     assert out.iloc[1][["share_60plus", "share_under16"]].isna().all()
@@ -204,10 +211,10 @@ def test_residuals_remove_what_the_covariates_explain():
     })
     town_fx = obs["town"].map({"甲镇": 0.0, "乙镇": 0.3, "丙镇": -0.2})
     obs["y"] = 1.5 - 0.2 * obs["log_pc0"] + 0.05 * obs["size0"] + town_fx
-    assert H.outcome_residuals(obs).abs().max() < 1e-9    # an exact linear model leaves nothing
+    assert M.outcome_residuals(obs).abs().max() < 1e-9    # an exact linear model leaves nothing
     obs.loc[7, "y"] += 1.0
-    r = H.outcome_residuals(obs)
-    X = H.design_matrix(obs).to_numpy()
+    r = M.outcome_residuals(obs)
+    X = C.design_matrix(obs, M.OUTCOME_NUMERIC, M.OUTCOME_CATEGORICAL).to_numpy()
     assert np.abs(X.T @ r.to_numpy()).max() < 1e-8        # residuals orthogonal to the design
     assert r.idxmax() == 7 and 0.5 < r[7] < 1.0
 
@@ -217,7 +224,7 @@ def test_residuals_remove_what_the_covariates_explain():
 def test_eb_shrink_hand_example():
     # σ² = 4, τ² = 1, n = 4 → σ²/n = 1, λ = 1/(1+1) = 0.5; x̄ = 14, μ = 10 → 10 + 0.5·4 = 12;
     # posterior SD = √(0.5·1)
-    lam, s, sd = H.eb_shrink([14.0, 14.0], [4, 1], mu=10.0, sigma2=4.0, tau2=1.0)
+    lam, s, sd = C.eb_shrink([14.0, 14.0], [4, 1], mu=10.0, sigma2=4.0, tau2=1.0)
     assert lam.tolist() == pytest.approx([0.5, 0.2])         # n = 1: λ = 1/(1+4)
     assert s.tolist() == pytest.approx([12.0, 10.8])
     assert sd.tolist() == pytest.approx([math.sqrt(0.5), math.sqrt(0.8)])
@@ -230,7 +237,7 @@ def test_shrink_means_estimates_sigma2_and_tau2_by_hand():
     # τ² = (13.6 − 2) / (1.8 − 1.26/1.8) = 11.6 / 1.1
     v = pd.Series([1, 3, 4, 6, 8, 10], dtype=float)
     g = pd.Series(["A", "A", "B", "B", "B", "C"])
-    res, est = H.shrink_means(v, g)
+    res, est = C.shrink_means(v, g)
     assert est["sigma2"] == pytest.approx(10 / 3)
     assert est["mu"] == pytest.approx(32 / 6)
     assert est["tau2"] == pytest.approx(11.6 / 1.1)
@@ -245,14 +252,14 @@ def test_shrink_means_estimates_sigma2_and_tau2_by_hand():
 
 def test_tau2_truncated_at_zero_shrinks_everyone_to_the_mean():
     v = pd.Series([0.0, 2.0, 0.0, 2.0, 1.0, 1.0])  # group means 1, 1, 1
-    res, est = H.shrink_means(v, pd.Series(list("aabbcc")))
+    res, est = C.shrink_means(v, pd.Series(list("aabbcc")))
     assert est["tau2"] == 0.0
     assert res["shrunk"].tolist() == pytest.approx([1.0, 1.0, 1.0])
     assert res["post_sd"].tolist() == pytest.approx([0.0, 0.0, 0.0])
 
 
 def test_without_replication_means_are_left_unshrunk():
-    res, est = H.shrink_means(pd.Series([70.0, 90.0]), pd.Series(["a", "b"]))
+    res, est = C.shrink_means(pd.Series([70.0, 90.0]), pd.Series(["a", "b"]))
     assert math.isnan(est["sigma2"])
     assert res["shrunk"].tolist() == [70.0, 90.0] and res["post_sd"].isna().all()
 
@@ -264,25 +271,25 @@ def test_overdispersion_winsorised_by_hand():
     # τ² = (10·12 − 9)/(10 − 1) = 111/9. Winsorised at 10 %: the 0.1 and 0.9 quantiles are ∓4.2,
     # φ = (4.2²·2 + 16·2 + 4·4)/10 = 8.328, τ² = (83.28 − 9)/9.
     means = [-6, -4, -2, -2, 0, 0, 2, 2, 4, 6]
-    tau2, phi = H.between_variance(means, [1] * 10, 1.0, 0.0)
+    tau2, phi = C.between_variance(means, [1] * 10, 1.0, 0.0)
     assert (tau2, phi) == pytest.approx((111 / 9, 12.0))
-    tau2w, phiw = H.between_variance(means, [1] * 10, 1.0, 0.0, winsor=0.1)
+    tau2w, phiw = C.between_variance(means, [1] * 10, 1.0, 0.0, winsor=0.1)
     assert phiw == pytest.approx(8.328)
     assert tau2w == pytest.approx((83.28 - 9) / 9)
     # no over-dispersion: Hφ below H − 1 → τ² = 0
-    assert H.between_variance([-0.5, 0.5, 0.0], [1, 1, 1], 1.0, 0.0)[0] == 0.0
+    assert C.between_variance([-0.5, 0.5, 0.0], [1, 1, 1], 1.0, 0.0)[0] == 0.0
 
 
 def test_funnel_limits_widen_with_overdispersion():
     z95, z998 = 1.959963984540054, 3.090232306167813
-    lo, hi = H.funnel_limits([4, 16], mu=0.0, sigma2=4.0, tau2=0.0, level=0.95)
+    lo, hi = C.funnel_limits([4, 16], mu=0.0, sigma2=4.0, tau2=0.0, level=0.95)
     assert hi.tolist() == pytest.approx([z95 * 1.0, z95 * 0.5])
     assert lo.tolist() == pytest.approx([-z95 * 1.0, -z95 * 0.5])
-    lo, hi = H.funnel_limits([4, 16], mu=1.0, sigma2=4.0, tau2=3.0, level=0.998)
+    lo, hi = C.funnel_limits([4, 16], mu=1.0, sigma2=4.0, tau2=3.0, level=0.998)
     # additive: √(σ²/n + τ²) = √(1+3) = 2 and √(0.25+3)
     assert hi.tolist() == pytest.approx([1 + z998 * 2.0, 1 + z998 * math.sqrt(3.25)])
     # the funnel narrows with n, but never below z·τ once over-dispersion is allowed for
-    lo_big, _ = H.funnel_limits([1e9], mu=0.0, sigma2=4.0, tau2=3.0, level=0.998)
+    lo_big, _ = C.funnel_limits([1e9], mu=0.0, sigma2=4.0, tau2=3.0, level=0.998)
     assert lo_big[0] == pytest.approx(-z998 * math.sqrt(3.0))
 
 
@@ -291,7 +298,7 @@ def test_funnel_limits_widen_with_overdispersion():
 def test_composite_renormalises_weights_over_available_components():
     s = pd.DataFrame({"outcome": [1.0, 2.0, 3.0], "villagers": [np.nan, 10.0, 20.0]},
                      index=["a", "b", "c"])
-    c = H.composite_scores(s, {"outcome": 0.5, "villagers": 0.25, "interview": 0.15})
+    c = C.composite_scores(s, {"outcome": 0.5, "villagers": 0.25, "interview": 0.15})
     z = math.sqrt(1.5)  # z of 3 in (1, 2, 3) with population SD √(2/3)
     assert c.tolist() == pytest.approx([-z, (0 * 0.5 - 1 * 0.25) / 0.75, (z * 0.5 + 0.25) / 0.75])
 
@@ -301,10 +308,10 @@ def test_components_are_standardised_on_the_true_between_helper_spread():
                      index=["a", "b", "c"])
     est = {"outcome": {"mu": 0.0, "sigma2": 0.09, "tau2": 0.04},       # τ = 0.2
            "interview": {"mu": 70.0, "sigma2": np.nan, "tau2": np.nan}}  # one score each
-    sc = H.component_scales(s, est)
+    sc = C.component_scales(s, est)
     assert sc["outcome"] == pytest.approx((0.0, 0.2))
     assert sc["interview"] == pytest.approx((70.0, math.sqrt(200 / 3)))  # population SD
-    c = H.composite_scores(s, {"outcome": 0.5, "interview": 0.5}, sc)
+    c = C.composite_scores(s, {"outcome": 0.5, "interview": 0.5}, sc)
     zi = 10 / math.sqrt(200 / 3)
     # shrunk outcomes ±0.1 are half a true SD: they move the composite less than the interview
     assert c.tolist() == pytest.approx([(0.5 - zi) / 2, (-0.5 + zi) / 2, 0.0])
@@ -315,8 +322,8 @@ def test_rank_intervals_reflect_uncertainty_and_are_reproducible():
     s = pd.DataFrame({"outcome": [5.0, 1.0, 0.9, 0.8, 0.7, 0.0]}, index=idx)
     sd = pd.DataFrame({"outcome": [0.0, 0.01, 0.01, 0.01, 2.0, 0.0]}, index=idx)
     w = {"outcome": 1.0}
-    a = H.rank_intervals(s, sd, w, draws=500, seed=7, level=0.95)
-    b = H.rank_intervals(s, sd, w, draws=500, seed=7, level=0.95)
+    a = C.rank_intervals(s, sd, w, draws=500, seed=7, level=0.95)
+    b = C.rank_intervals(s, sd, w, draws=500, seed=7, level=0.95)
     pd.testing.assert_frame_equal(a, b)
     assert a["rank"].tolist() == [1, 2, 3, 4, 5, 6]
     assert (a.loc["h0", "rank_lo"], a.loc["h0", "rank_hi"]) == (1, 1)  # far ahead, certain
@@ -359,7 +366,7 @@ def test_build_ledgers_on_a_tiny_package():
     led = H.build_ledgers(ctx_of(tiny_package()))
     assert set(led) == set(H.LEDGERS)
     for name, df in led.items():
-        assert list(df.columns) == list(H.LEDGERS[name].columns_zh), name
+        assert list(df.columns) == list(H.COLUMNS[name]), name
     assert led["helper_unpaired"]["hh_id"].tolist() == ["8"]
     assert led["helper_overloaded"]["helper_id"].tolist() == ["h1"]
     assert led["helper_overloaded"].loc[0, "town"] == "乙镇、甲镇"   # both towns, code-point order
@@ -404,14 +411,14 @@ def test_missing_tables_switch_off_only_what_needs_them():
 def test_counts_by_town_and_by_unit():
     pkg = tiny_package()
     led = H.build_ledgers(ctx_of(pkg))
-    by_town = H.compliance_by(pkg["households"], led, "town")
+    by_town = page.compliance_by(pkg["households"], led, "town")
     assert by_town.loc["甲镇"].to_dict() == {"households": 4, "unpaired": 0, "frequent_change": 0,
                                             "pairing_invalid": 0, "overloaded": 1}
     assert by_town.loc["乙镇"].to_dict() == {"households": 4, "unpaired": 1, "frequent_change": 1,
                                             "pairing_invalid": 0, "overloaded": 1}
     # the total counts the overloaded helper once, though it has households in both towns
     assert by_town.loc["合计", ["households", "unpaired", "overloaded"]].tolist() == [8, 1, 1]
-    by_unit = H.review_by_unit(led["helper_review"], max_households=5)
+    by_unit = page.review_by_unit(led["helper_review"], max_households=5)
     assert by_unit.loc["县教育局", ["helpers", "households", "no_visit", "not_reviewed"]].tolist() == [2, 1, 1, 1]
     assert by_unit.loc["县扶贫办", ["helpers", "households", "overloaded"]].tolist() == [1, 6, 1]
 
@@ -429,7 +436,7 @@ def test_funnel_figure_marks_the_helpers_below_the_limit():
     rev = H.review(ctx_of(pkg))
     low = rev.table.loc[rev.table["flag"].str.contains("below_limit"), "helper_id"].tolist()
     assert low == ["h00"]
-    fig = H.funnel_figure(rev)
+    fig = page.funnel_figure(rev)
     red = [c for c in fig.axes[0].collections if len(c.get_offsets()) and c.get_sizes()[0] == 36]
     assert len(red) == 1 and len(red[0].get_offsets()) == 1
 
@@ -437,7 +444,7 @@ def test_funnel_figure_marks_the_helpers_below_the_limit():
 def test_no_overloaded_helper_gives_an_empty_ledger_with_its_columns():
     ctx = Context(tiny_package(), load_params("2019Q3", overrides={"helpers.max_households": 6}))
     ov = H.compliance(ctx)["helper_overloaded"]
-    assert ov.empty and list(ov.columns) == list(H.LEDGERS["helper_overloaded"].columns_zh)
+    assert ov.empty and list(ov.columns) == list(H.COLUMNS["helper_overloaded"])
 
 
 def test_visits_outcome_correlation_is_undefined_without_variation():
@@ -448,3 +455,64 @@ def test_visits_outcome_correlation_is_undefined_without_variation():
     t["visits_quarter"] = [1, 2, 3, 6]     # per household 1/3, 2/3, 1, 2 — ranks 1..4
     rho, _ = H.visits_outcome_correlation(t)
     assert rho == pytest.approx(0.4)       # ranks of outcome: 3, 1, 2, 4 → 1 − 6·6/(4·15)
+
+
+# ---------------------------------------------------------------- thresholds are parameters
+
+def ctx_with(pkg, **overrides) -> Context:
+    return Context(pkg, load_params("2019Q3", overrides={"helpers.rank_draws": 100, **overrides}))
+
+
+def test_the_change_window_is_a_parameter():
+    # hh 7 changed helper on 2019-02-01 and 2019-06-01: two changes in 12 months, one in 6
+    assert H.compliance(ctx_with(tiny_package()))["helper_frequent_change"]["hh_id"].tolist() == ["7"]
+    six = ctx_with(tiny_package(), **{"helpers.change_window_months": 6})
+    assert H.compliance(six)["helper_frequent_change"].empty
+    two = ctx_with(tiny_package(), **{"helpers.change_window_months": 6, "helpers.max_changes_12m": 0})
+    assert H.compliance(two)["helper_frequent_change"].loc[0, "reason"].startswith("近6个月（2019-03-30后至")
+    s = H.summary(six)
+    assert "近 6 个月" in page.reading(s, H.review(six).table, "甲县", six.params)
+    assert page.key_figures(s, H.review(six).table, six.params)["频繁调换 frequent change"][1] == "户，近6个月"
+
+
+def test_the_visit_period_is_a_parameter():
+    # h1's only visit is on 2019-08-01: inside the quarter, outside the month of September
+    quarter = H.review(ctx_with(tiny_package())).table.set_index("helper_id")
+    month = H.review(ctx_with(tiny_package(), **{"helpers.visit_period_months": 1})).table
+    month = month.set_index("helper_id")
+    assert quarter.loc["h1", "visits_quarter"] == 1 and "no_visit" not in quarter.loc["h1", "flag"]
+    assert month.loc["h1", "visits_quarter"] == 0 and "no_visit" in month.loc["h1", "flag"]
+    with pytest.raises(ParamError):
+        H.review(ctx_with(tiny_package(), **{"helpers.visit_period_months": 5}))
+
+
+def test_the_age_bounds_are_parameters():
+    pkg = tiny_package()
+    members = pd.DataFrame({"hh_id": ["1", "1", "2"],
+                            "birth_date": pd.to_datetime(["1950-05-01", "2005-01-01", "1980-01-01"])})
+    pkg = FramePackage(**pkg.tables, members=members)
+    base = H.review(ctx_with(pkg)).outcomes.set_index(["helper_id", "hh_id"])
+    # in 2016 the members of household 1 are 66 and 11
+    assert base.loc[("h1", "1"), ["share_60plus", "share_under16"]].tolist() == [0.5, 0.5]
+    other = H.review(ctx_with(pkg, **{"helpers.old_age": 70, "helpers.child_age": 10})).outcomes
+    other = other.set_index(["helper_id", "hh_id"])
+    assert other.loc[("h1", "1"), ["share_60plus", "share_under16"]].tolist() == [0.0, 0.0]
+
+
+def test_ledger_headers_hold_only_true_overrides_and_every_column_has_one():
+    for name, spec in H.LEDGERS.items():
+        assert set(spec.columns_zh) <= set(H.COLUMNS[name]), name
+        redundant = {c for c, zh in spec.columns_zh.items() if zh == column_label(c)}
+        assert not redundant, f"{name}: {sorted(redundant)} restate the schema or common labels"
+        assert "reason" not in spec.columns_zh  # 原因, from the common labels
+        unlabelled = [c for c in H.COLUMNS[name] if column_label(c, spec) == c]
+        assert not unlabelled, f"{name}: no Chinese header for {unlabelled}"
+
+
+def test_the_page_words_the_run_parameters():
+    ctx = ctx_with(tiny_package(), **{"helpers.old_age": 65, "helpers.change_window_months": 24})
+    text = page.definitions_text(ctx.params)
+    assert "65 岁以上和 16 岁以下" in text and "近 24 个月（A 前 24 个月" in text
+    assert "95% 与 99.8%" in text and "每侧缩尾 10%" in text
+    view = page.review_view(H.review(ctx).table)
+    assert list(view.columns) == list(page.VIEW_ZH) and view["interval"].str.contains("–").any()
