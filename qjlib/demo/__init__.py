@@ -1,9 +1,9 @@
 """``qj demo``: write the synthetic demo county (模拟示范县) and its ``truth.json``.
 
-The county is simulated by :mod:`qjlib.demo_county` and :mod:`qjlib.demo_plants` (households,
-members, incomes 2014–2019, projects and beneficiaries, helpers, pairings, visits, reviews), its
-data-quality problems planted by :mod:`qjlib.demo_quality`, written in the input contract's shape by
-:mod:`qjlib.demo_write`, and its expected ledgers computed by :mod:`qjlib.demo_truth`.
+:func:`write_demo` runs the generator in order: :func:`qjlib.demo.county.simulate` (its stages:
+people → income → projects → cadres → plants → quality, each a module importing only earlier
+ones and :mod:`qjlib.demo.base`), then :func:`qjlib.demo.write.write_package` (the files in the
+input contract's shape) and :func:`qjlib.demo.truth.compute_truth` (the expected ledgers).
 Same seed → byte-identical files; a different seed → a different county.
 """
 
@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from qjlib.demo.county import ASOF, INCOME_YEAR, simulate
+from qjlib.demo.base import ASOF, INCOME_YEAR
+from qjlib.demo.county import County, simulate
 from qjlib.demo.truth import compute_truth
 from qjlib.demo.write import write_package
 
@@ -37,6 +38,9 @@ def write_demo(out: Path, seed: int = 2019, households: int = 12000) -> dict[str
     (out / "truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=False) + "\n",
                                     encoding="utf-8")
     return truth
+
+
+__all__ = ["County", "PERIOD", "demo_main", "simulate", "write_demo"]
 
 
 def demo_main(args) -> int:

@@ -1,6 +1,6 @@
 """The demo county's income structure by year: the table and figure of ``data/README.md``.
 
-    python -m qjlib.demo_figure docs/demo_income_structure.png   # prints the Markdown table too
+    python -m qjlib.demo.figure docs/demo_income_structure.png   # prints the Markdown table too
 
 Per year, over the income rows the loader keeps: per-capita amounts are ratios of sums
 (``Σ component ÷ Σ size``, yuan per person), shares are ``Σ component ÷ Σ net income``, and the
@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qjlib.demo.county import POVERTY_LINE, YEARS, County, simulate
+from qjlib.demo.base import POVERTY_LINE, YEARS
+from qjlib.demo.county import County, simulate
 
 PARTS = (("wage", "工资性收入 wage"), ("operating_net", "经营净收入 operating net"),
          ("property", "财产性收入 property"), ("transfer", "转移性收入 transfer"))
