@@ -9,6 +9,7 @@ Same seed → byte-identical files; a different seed → a different county.
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -43,7 +44,7 @@ def write_demo(out: Path, seed: int = 2019, households: int = 12000) -> dict[str
 __all__ = ["County", "PERIOD", "demo_main", "simulate", "write_demo"]
 
 
-def demo_main(args) -> int:
+def demo_main(args: argparse.Namespace) -> int:
     """CLI entry: ``qj demo --out DIR --seed N --households N``."""
     t0 = time.perf_counter()
     truth = write_demo(Path(args.out), seed=args.seed, households=args.households)

@@ -81,18 +81,18 @@ class _Roster:
     current helper; ``nh``: helpers (the last one is the single-extreme helper); ``helper_town``:
     town index per helper; ``t_of_h``: town index per household; ``ident_date``: identification
     date; ``n_prev``: number of earlier helpers (0–2), who were ``prev1``, ``prev2`` until the
-    changes ``c1`` < ``c2``."""
+    changes ``c1`` < ``c2`` (these six set by ``_changes``)."""
 
     cur: np.ndarray
     nh: int
     helper_town: np.ndarray
     t_of_h: np.ndarray
-    ident_date: np.ndarray = None
-    n_prev: np.ndarray = None
-    c1: np.ndarray = None
-    c2: np.ndarray = None
-    prev1: np.ndarray = None
-    prev2: np.ndarray = None
+    ident_date: np.ndarray | None = None
+    n_prev: np.ndarray | None = None
+    c1: np.ndarray | None = None
+    c2: np.ndarray | None = None
+    prev1: np.ndarray | None = None
+    prev2: np.ndarray | None = None
 
 
 def _deal(rng: np.random.Generator, people: People, extreme_hh: int) -> _Roster:

@@ -26,6 +26,8 @@ is a missing year. Period 2019Q3: as-of 2019-09-30, income year 2019, defaults o
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -217,7 +219,7 @@ def _problems(problems: list[dict]) -> tuple[list[dict], list[dict]]:
     return rejects, findings
 
 
-def compute_truth(county: County, problems: list[dict], files: list[dict]) -> dict:
+def compute_truth(county: County, problems: list[dict], files: list[dict]) -> dict[str, Any]:
     """Stage 7: the expected ledgers, decoys, rejects and findings of ``county`` as
     ``truth.json`` holds them (``problems`` and ``files`` as :func:`qjlib.demo.write.write_package`
     returns them)."""
