@@ -1,14 +1,15 @@
 """``qj demo``: write the synthetic demo county (模拟示范县) and its ``truth.json``.
 
-The county is simulated by :mod:`qjlib.demo_county` and :mod:`qjlib.demo_plants` (households,
-members, incomes 2014–2019, projects and beneficiaries, helpers, pairings, visits, reviews), its
-data-quality problems planted by :mod:`qjlib.demo_quality`, written in the input contract's shape by
-:mod:`qjlib.demo_write`, and its expected ledgers computed by :mod:`qjlib.demo_truth`.
+:func:`write_demo` runs the generator in order: :func:`qjlib.demo.county.simulate` (its stages:
+people → income → projects → cadres → plants → quality, each a module importing only earlier
+ones and :mod:`qjlib.demo.base`), then :func:`qjlib.demo.write.write_package` (the files in the
+input contract's shape) and :func:`qjlib.demo.truth.compute_truth` (the expected ledgers).
 Same seed → byte-identical files; a different seed → a different county.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from qjlib.demo.county import ASOF, INCOME_YEAR, simulate
+from qjlib.demo.base import ASOF, INCOME_YEAR
+from qjlib.demo.county import County, simulate
 from qjlib.demo.truth import compute_truth
 from qjlib.demo.write import write_package
 
@@ -39,7 +41,10 @@ def write_demo(out: Path, seed: int = 2019, households: int = 12000) -> dict[str
     return truth
 
 
-def demo_main(args) -> int:
+__all__ = ["County", "PERIOD", "demo_main", "simulate", "write_demo"]
+
+
+def demo_main(args: argparse.Namespace) -> int:
     """CLI entry: ``qj demo --out DIR --seed N --households N``."""
     t0 = time.perf_counter()
     truth = write_demo(Path(args.out), seed=args.seed, households=args.households)

@@ -1,6 +1,6 @@
 """The demo county's income structure by year: the table and figure of ``data/README.md``.
 
-    python -m qjlib.demo_figure docs/demo_income_structure.png   # prints the Markdown table too
+    python -m qjlib.demo.figure docs/demo_income_structure.png   # prints the Markdown table too
 
 Per year, over the income rows the loader keeps: per-capita amounts are ratios of sums
 (``Σ component ÷ Σ size``, yuan per person), shares are ``Σ component ÷ Σ net income``, and the
@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qjlib.demo.county import POVERTY_LINE, YEARS, County, simulate
+from qjlib.demo.base import POVERTY_LINE, YEARS
+from qjlib.demo.county import County, simulate
 
 PARTS = (("wage", "工资性收入 wage"), ("operating_net", "经营净收入 operating net"),
          ("property", "财产性收入 property"), ("transfer", "转移性收入 transfer"))
@@ -47,6 +48,8 @@ def income_structure(county: County) -> pd.DataFrame:
 
 
 def markdown(tab: pd.DataFrame) -> str:
+    """The table of :func:`income_structure` as the Markdown of ``data/README.md`` (yuan per
+    person, share of net income in brackets)."""
     head = ("| 年度 year | 户 households | 人 persons | 工资性 wage | 经营净 operating net | 财产性 property "
             "| 转移性 transfer | 人均纯收入 net / person | 中位数：脱贫前 median before exit | 中位数：脱贫后 median after exit |")
     lines = [head, "|" + "---|" * 10]
@@ -87,6 +90,7 @@ def figure(tab: pd.DataFrame):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Write the figure of the default county to ``argv[0]`` (PNG) and print the table."""
     argv = sys.argv[1:] if argv is None else argv
     png = Path(argv[0] if argv else "docs/demo_income_structure.png")
     tab = income_structure(simulate(2019, 12000))

@@ -1,6 +1,6 @@
-"""The demo county's planted data-quality problems, each with the treatment the loader owes it.
+"""Stage 6 of the demo county: the planted data-quality problems, each with the treatment the loader owes it.
 
-They sit on households that carry no other planted case (``extras["quality_households"]``). A row
+They sit on households that carry no other planted case (``Planted.quality``). A row
 with a problem carries three private columns the writer drops: ``_q`` (the finding/reject kind of
 ``docs/design.md``), ``_qtype`` (``reject`` or ``finding``) and ``_qcol`` (the column concerned).
 
@@ -18,6 +18,8 @@ with a problem carries three private columns the writer drops: ``_q`` (the findi
 | q9 | households | 主要致贫原因 = 其它原因, not in the national list | finding ``not_in_list`` |
 | — | members | a person whose 户编号 is in no household | finding ``orphan_member`` |
 | — | projects | a 合计 line under the projects | reject ``total_row`` |
+
+Imports only :mod:`.base`: the problems are planted on the finished tables.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from qjlib.demo.county import COUNTY_CODE, County
+from qjlib.demo.base import COUNTY_CODE
 
 _ID_CHECK = "10X98765432"
 
 
 def _mark(df: pd.DataFrame, rows, kind: str, qtype: str, col: str) -> None:
+    """Mark ``rows`` of ``df`` (in place) as carrying problem ``kind`` of treatment ``qtype``."""
     for c in ("_q", "_qtype", "_qcol"):
         if c not in df.columns:
             df[c] = ""
@@ -46,9 +49,11 @@ def _bad_check(idn: str) -> str:
     return idn[:17] + wrong
 
 
-def plant_quality(rng: np.random.Generator, county: County) -> None:
-    t = county.tables
-    q = county.extras["quality_households"]
+def plant_quality(tables: dict[str, pd.DataFrame], q: list[int]) -> dict[str, pd.DataFrame]:
+    """Stage 6: the tables with the problems of the module table planted on households ``q``
+    (generator indices, ten of them); every table gains the private columns ``_q``, ``_qtype``
+    and ``_qcol``. Draws nothing; the given frames are not changed."""
+    t = dict(tables)
     hh = t["households"]
     hid = hh["hh_id"].to_numpy()
     for name in t:
@@ -117,8 +122,10 @@ def plant_quality(rng: np.random.Generator, county: County) -> None:
                           "planned_households": [pj["planned_households"].sum()],
                           "_q": ["total_row"], "_qtype": ["reject"], "_qcol": [""]})
     t["projects"] = pd.concat([pj, total], ignore_index=True)
+    return t
 
 
 def _check(body17: str) -> str:
+    """The GB 11643 check character of a 17-digit ID body."""
     w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
     return _ID_CHECK[sum(int(c) * k for c, k in zip(body17, w, strict=True)) % 11]

@@ -26,20 +26,32 @@ is a missing year. Period 2019Q3: as-of 2019-09-30, income year 2019, defaults o
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
 from qjlib.core import schema
-from qjlib.demo.county import ASOF, INCOME_YEAR, WINDOW_START, County
+from qjlib.demo.base import (
+    ASOF,
+    DIVIDEND_DEFAULT_DUE,
+    DIVIDEND_NATURES,
+    INCOME_YEAR,
+    LOW_OPERATING,
+    MAX_CHANGES,
+    MAX_HOUSEHOLDS,
+    N_DECLINES,
+    TRANSFER_DEPENDENT,
+    WINDOW_START,
+)
+from qjlib.demo.county import County
 
-N_DECLINES = 3
-LOW_OPERATING = 0.10
-TRANSFER_DEPENDENT = 0.50
-MAX_HOUSEHOLDS = 5
-MAX_CHANGES = 1
+LOW_CASES = {"low_op_below", "weak_low_op"}  # share plants listed as low-operating
+DEP_CASES = {"transfer_above", "weak_low_op", "no_labour"}  # share plants listed as transfer-dependent
 
 
 def _kept(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows the loader keeps (not marked ``_qtype == "reject"``)."""
     if "_qtype" not in df.columns:
         return df
     return df[df["_qtype"].to_numpy() != "reject"]
@@ -54,21 +66,25 @@ def _labour_capacity(members: pd.DataFrame) -> pd.Series:
                      index=full.index)
 
 
-def compute_truth(county: County, problems: list[dict], files: list[dict]) -> dict:
-    t = county.tables
-    hh = _kept(t["households"])
-    hid = hh["hh_id"].to_numpy()
-    h2id = t["households"]["hh_id"].to_numpy()  # generator index -> hh_id
+def _by_hh_id(county: County, items: list[dict], key: str = "h") -> dict[str, dict]:
+    """Planted items keyed by the hh_id of their generator index ``key``."""
+    h2id = county.tables["households"]["hh_id"].to_numpy()
+    return {str(h2id[x[key]]): x for x in items}
 
-    def ids(items, key="h"):
-        return {str(h2id[x[key]]): x for x in items}
 
-    # ---- income ---------------------------------------------------------------------------
-    inc = _kept(t["income"]).copy()
+def _income(county: County) -> pd.DataFrame:
+    """Kept income rows with ``net`` = wage + operating − operating_cost + property + transfer
+    (yuan) and ``pc`` = net ÷ size (yuan per person)."""
+    inc = _kept(county.tables["income"]).copy()
     for c in ("wage", "operating", "operating_cost", "property", "transfer"):
         inc[c] = inc[c].astype(float)
     inc["net"] = inc["wage"] + inc["operating"] - inc["operating_cost"] + inc["property"] + inc["transfer"]
     inc["pc"] = inc["net"] / inc["size"]
+    return inc
+
+
+def _decline(county: County, inc: pd.DataFrame, hh: pd.DataFrame) -> list[dict]:
+    """``income_decline``: see the module text."""
     years = list(range(INCOME_YEAR - N_DECLINES, INCOME_YEAR + 1))
     wide = inc.set_index(["hh_id", "year"])[["pc", "net"]]
     pc = wide["pc"].unstack("year").reindex(columns=years)  # noqa: PD010 (keys are unique: no aggregation)
@@ -78,7 +94,7 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
     pcv = pc.to_numpy()
     dec = np.all(pcv[:, 1:] < pcv[:, :-1], axis=1)  # NaN (a missing year) compares False
     flagged = pc.index[dec & past.reindex(pc.index, fill_value=False).to_numpy()]
-    planted = ids(county.plants["income_decline"])
+    planted = _by_hh_id(county, county.plants["income_decline"])
     decline = []
     for h in sorted(flagged):
         size_driver = net.loc[h, INCOME_YEAR] >= net.loc[h, INCOME_YEAR - N_DECLINES]
@@ -87,7 +103,13 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
                         "reason": p["reason"] if p else f"连续{N_DECLINES}年人均纯收入下降",
                         "driver": "size" if size_driver else "income",
                         "pc": [round(float(x), 2) for x in pc.loc[h]]})
+    return decline
 
+
+def _shares(county: County, inc: pd.DataFrame) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """(low-operating rows, transfer-dependent rows, their decoys): see the module text; the
+    decoys are the share plants not listed in that ledger."""
+    t = county.tables
     y = inc[inc["year"] == INCOME_YEAR].set_index("hh_id")
     cap = _labour_capacity(_kept(t["members"])).reindex(y.index)
     pos = y["net"] > 0
@@ -95,9 +117,7 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
     tr_share = y["transfer"] / y["net"]
     low = y.index[pos & cap.isin(["有劳动能力", "弱劳动能力"]) & (op_share < LOW_OPERATING)]
     dep = y.index[pos & (tr_share > TRANSFER_DEPENDENT)]
-    shares = ids(county.plants["shares"])
-    low_cases = {"low_op_below", "weak_low_op"}
-    dep_cases = {"transfer_above", "weak_low_op", "no_labour"}
+    shares = _by_hh_id(county, county.plants["shares"])
 
     def share_rows(keys, cases, share, what):
         out = []
@@ -107,18 +127,24 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
                         "share": round(float(share[h]), 6), "reason": f"{what} {share[h]:.4f}"})
         return out
 
-    share_decoys_low = [{"hh_id": h, "case": p["case"], "share": _r(op_share.get(h)), "why": _why(p["case"])}
-                        for h, p in sorted(shares.items()) if p["case"] not in low_cases]
-    share_decoys_dep = [{"hh_id": h, "case": p["case"], "share": _r(tr_share.get(h)), "why": _why(p["case"])}
-                        for h, p in sorted(shares.items()) if p["case"] not in dep_cases]
+    def decoys(cases, share):
+        return [{"hh_id": h, "case": p["case"], "share": _r(share.get(h)), "why": _why(p["case"])}
+                for h, p in sorted(shares.items()) if p["case"] not in cases]
 
-    # ---- dividends ------------------------------------------------------------------------
+    return (share_rows(low, LOW_CASES, op_share, "经营性收入占比"),
+            share_rows(dep, DEP_CASES, tr_share, "转移性收入占比"),
+            decoys(LOW_CASES, op_share), decoys(DEP_CASES, tr_share))
+
+
+def _dividends(county: County) -> tuple[list[dict], list[dict]]:
+    """(``dividend_overdue`` rows, its decoys): see the module text."""
+    t = county.tables
     pj = _kept(t["projects"]).set_index("project_id")
     b = _kept(t["benefits"])
-    scope = pj.index[pj["nature"].isin(["entity_led", "asset_income"])]
+    scope = pj.index[pj["nature"].isin(list(DIVIDEND_NATURES))]
     b = b[b["project_id"].isin(scope)].copy()
     explicit = pj["dividend_due"].reindex(b["project_id"]).to_numpy(dtype="datetime64[D]")
-    default = (b["year"].astype(str) + "-09-30").to_numpy().astype("datetime64[D]")
+    default = (b["year"].astype(str) + "-" + DIVIDEND_DEFAULT_DUE).to_numpy().astype("datetime64[D]")
     b["due"] = np.where(np.isnat(explicit), default, explicit)
     b["guar"] = pj["guaranteed_dividend"].reindex(b["project_id"]).to_numpy()
     paid = b["paid_date"].to_numpy(dtype="datetime64[D]")
@@ -134,6 +160,7 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
     st_ = np.select([unpaid, late, short, principal], ["unpaid", "late", "short", "principal"], "")
     od = b.assign(status=st_)[st_ != ""]
     pid = t["projects"]["project_id"].to_numpy()
+    h2id = t["households"]["hh_id"].to_numpy()
     planted_div = {(pid[x["p"]], h2id[x["h"]], x["year"]): x for x in county.plants["dividend"]}
     overdue = []
     for (p, h), g in od.groupby(["project_id", "hh_id"], sort=True):
@@ -145,9 +172,12 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
                         "reason": pl[0]["reason"] if pl else "保底分红逾期/未足额"})
     div_decoys = [{"project_id": pid[x["p"]], "hh_id": h2id[x["h"]], "year": x["year"], "why": x["why"]}
                   for x in county.decoys["dividend"]]
+    return overdue, div_decoys
 
-    # ---- helpers --------------------------------------------------------------------------
-    pr = _kept(t["pairings"])
+
+def _helpers(county: County, hid: np.ndarray) -> dict[str, list[dict]]:
+    """``helper_unpaired``, ``helper_overloaded``, ``helper_frequent_change``: see the module text."""
+    pr = _kept(county.tables["pairings"])
     s = pr["start"].to_numpy(dtype="datetime64[D]")
     e = pr["end"].to_numpy(dtype="datetime64[D]")
     act = (s <= ASOF) & (np.isnat(e) | (e >= ASOF))
@@ -161,15 +191,10 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
     inwin = ~first.to_numpy() & (st2 > WINDOW_START) & (st2 <= ASOF)
     changes = pd.Series(inwin).groupby(prs["hh_id"].to_numpy()).sum()
     frequent = sorted(changes.index[changes > MAX_CHANGES])
-    pu = ids(county.plants["plant_helper_unpaired"])
-    pf = ids(county.plants["plant_helper_frequent_change"])
+    pu = _by_hh_id(county, county.plants["plant_helper_unpaired"])
+    pf = _by_hh_id(county, county.plants["plant_helper_frequent_change"])
     po = {x["helper_id"]: x for x in county.plants["plant_helper_overloaded"]}
-
-    ledgers = {
-        "income_decline": decline,
-        "income_low_operating": share_rows(low, low_cases, op_share, "经营性收入占比"),
-        "income_transfer_dependent": share_rows(dep, dep_cases, tr_share, "转移性收入占比"),
-        "dividend_overdue": overdue,
+    return {
         "helper_unpaired": [{"hh_id": h, "planted": h in pu, "reason": pu[h]["reason"] if h in pu else "无结对帮扶干部"}
                             for h in unpaired],
         "helper_overloaded": [{"helper_id": h, "planted": h in po, "households": int(load[h]),
@@ -178,25 +203,49 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
                                     "reason": pf[h]["reason"] if h in pf else f"12个月内调换{int(changes[h])}次"}
                                    for h in frequent],
     }
+
+
+def _problems(problems: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(rejects, findings): each planted problem where the loader sees it, with the table's key as
+    "column=value" pairs, e.g. "hh_id=6108…,year=2018" (none for 合计)."""
+    rejects, findings = [], []
+    for p in sorted(problems, key=lambda x: (x["table"], x["file"], x["row"])):
+        rec = {"table": p["table"], "file": p["file"], "sheet": p["sheet"], "row": p["row"],
+               "column": p["column"], "kind": p["kind"]}
+        row = p["frame"].iloc[p["index"]]
+        rec["key"] = "" if p["kind"] == "total_row" else ",".join(
+            f"{c}={_plain(row[c])}" for c in schema.TABLES[p["table"]].key)
+        (rejects if p["treatment"] == "reject" else findings).append(rec)
+    return rejects, findings
+
+
+def compute_truth(county: County, problems: list[dict], files: list[dict]) -> dict[str, Any]:
+    """Stage 7: the expected ledgers, decoys, rejects and findings of ``county`` as
+    ``truth.json`` holds them (``problems`` and ``files`` as :func:`qjlib.demo.write.write_package`
+    returns them)."""
+    t = county.tables
+    hh = _kept(t["households"])
+    h2id = t["households"]["hh_id"].to_numpy()  # generator index -> hh_id
+    inc = _income(county)
+    low, dep, low_decoys, dep_decoys = _shares(county, inc)
+    overdue, div_decoys = _dividends(county)
+    ledgers = {
+        "income_decline": _decline(county, inc, hh),
+        "income_low_operating": low,
+        "income_transfer_dependent": dep,
+        "dividend_overdue": overdue,
+        **_helpers(county, hh["hh_id"].to_numpy()),
+    }
     decoys = {
         "income_decline": [{"hh_id": h2id[x["h"]], "why": x["why"]} for x in county.decoys["income_decline"]],
-        "income_low_operating": share_decoys_low,
-        "income_transfer_dependent": share_decoys_dep,
+        "income_low_operating": low_decoys,
+        "income_transfer_dependent": dep_decoys,
         "dividend_overdue": div_decoys,
         "helper_overloaded": county.decoys.get("decoy_helper_overloaded", []),
         "helper_frequent_change": [{"hh_id": h2id[x["h"]], "why": x["why"]}
                                    for x in county.decoys.get("decoy_helper_frequent_change", [])],
     }
-    rejects, findings = [], []
-
-    for p in sorted(problems, key=lambda x: (x["table"], x["file"], x["row"])):
-        rec = {"table": p["table"], "file": p["file"], "sheet": p["sheet"], "row": p["row"],
-               "column": p["column"], "kind": p["kind"]}
-        row = p["frame"].iloc[p["index"]]
-        # the table's key as "column=value" pairs, e.g. "hh_id=6108…,year=2018" (none for 合计)
-        rec["key"] = "" if p["kind"] == "total_row" else ",".join(
-            f"{c}={_plain(row[c])}" for c in schema.TABLES[p["table"]].key)
-        (rejects if p["treatment"] == "reject" else findings).append(rec)
+    rejects, findings = _problems(problems)
     return {
         "ledgers": ledgers,
         "decoys": decoys,

@@ -1,6 +1,6 @@
 """Writing the demo county as the national system would export it (the input contract).
 
-* Chinese file stems and headers, taken from :mod:`qjlib.schema` (``Column.zh`` and its aliases),
+* Chinese file stems and headers, taken from :mod:`qjlib.core.schema` (``Column.zh`` and its aliases),
   varied a little: full-width brackets (``乡（镇）``), units (``投资金额（万元）`` with the amount in
   万元), synonyms (``人口编号``, ``特困人员救助供养金``);
 * ``.xlsx`` (xlsxwriter, ``constant_memory``) with a merged title line and a blank line above the
@@ -24,7 +24,7 @@ import pandas as pd
 import xlsxwriter
 
 from qjlib.core import schema
-from qjlib.demo.county import COUNTY, INCOME_YEAR, YEARS
+from qjlib.demo.base import COUNTY, INCOME_YEAR, YEARS
 
 EXCEL_EPOCH = np.datetime64("1899-12-30")
 FIXED_CREATED = dt.datetime(2019, 10, 8, 9, 0, 0)

@@ -1,7 +1,7 @@
 """The demo county's generator: facts about the simulated county, its plants, and its truth.
 
 A 400-household county is simulated once (no files, ~1 s); the truth it would write is checked
-against a plain per-household recomputation written here, independent of qjlib.demo_truth.
+against a plain per-household recomputation written here, independent of qjlib.demo.truth.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import pytest
 
 from qjlib.core import schema
 from qjlib.core.errors import QjError
-from qjlib.demo.county import TOWNS, id_numbers, simulate
+from qjlib.demo.base import TOWNS, id_numbers
+from qjlib.demo.county import simulate
 from qjlib.demo.truth import compute_truth
 
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
