@@ -925,11 +925,17 @@ def summary(ctx: Context) -> dict:
             str(t): {"past_exited": int(n), "flagged": int(f)}
             for t, n, f in zip(by_town.index, by_town["past_exited"], by_town["flagged"], strict=True)
         },
-        "cohorts": [
-            {"exit_year": int(r["exit_year"]), "households": int(r["households"]),
-             "base_year": int(r["base_year"]), "median_base": json_number(np.round(r["median_base"], 2)),
-             "median_now": json_number(np.round(r["median_now"], 2)), "growth_rate": json_number(r["growth_rate"]),
-             "line_growth_rate": json_number(r["line_growth_rate"]), "excess_rate": json_number(r["excess_rate"])}
-            for r in res.cohort_growth.to_dict("records")
-        ],
+        "cohorts": [_cohort_figures(r) for r in res.cohort_growth.to_dict("records")],
+    }
+
+
+def _cohort_figures(row: dict) -> dict:
+    """One row of :func:`cohort_growth` for summary.json. The medians are money, given to the fen
+    (yuan, 2 decimals) as they always were; the rates are left to the report's rounding."""
+    return {
+        "exit_year": int(row["exit_year"]), "households": int(row["households"]),
+        "base_year": int(row["base_year"]),
+        "median_base": json_number(round(float(row["median_base"]), 2)),
+        "median_now": json_number(round(float(row["median_now"]), 2)),
+        **{k: json_number(row[k]) for k in ("growth_rate", "line_growth_rate", "excess_rate")},
     }
