@@ -552,3 +552,19 @@ def test_reason_percentages_never_print_the_threshold_for_a_share_below_it():
     s = pd.Series([0.0999, 0.09999, 0.042, 0.1234], index=[3, 5, 7, 9])
     assert inc._pct(s, 0.10).tolist() == ["9.99%", "9.999%", "4.2%", "12.3%"]
     assert inc._pct(s, 0.10).index.tolist() == [3, 5, 7, 9]
+
+
+def test_the_income_frame_is_computed_once_per_context_and_left_unmodified(monkeypatch):
+    """Ledgers, summary and the notebook's tables share one income-year frame per context."""
+    calls = []
+    real = inc.household_year_frame
+    monkeypatch.setattr(inc, "household_year_frame",
+                        lambda *a, **k: calls.append(a[2:] or k) or real(*a, **k))
+    ctx = ctx_of(*_county())
+    frame = inc.income_frame(ctx).copy()
+    inc.build_ledgers(ctx)
+    inc.summary(ctx)
+    page.area_table(ctx, "town")
+    page.nonpositive_table(ctx)
+    assert len([c for c in calls if c]) == 1  # income_frame's (with the year); others are per call
+    pd.testing.assert_frame_equal(inc.income_frame(ctx), frame)
