@@ -8,8 +8,8 @@ returns them) and rows stacked year by year as the loader reads ``收入信息/2
 
 Timed on the same frame in the same process:
 
-- **qjlib**: :func:`qjlib.decline.decline_metrics` — the function the ``income_decline`` ledger
-  uses (via :func:`qjlib.decline.analyse`), with the households' ids as the ledger passes them:
+- **qjlib**: :func:`qjlib.analyses.decline.decline_metrics` — the function the ``income_decline`` ledger
+  uses (via :func:`qjlib.analyses.decline.analyse`), with the households' ids as the ledger passes them:
   factorising the ids, the households × years arrays, decreases and runs (ending in the income
   year and longest), flags, gaps, the size/income split and components over the window, CAGR,
   Theil–Sen on ln pc, the exact Mann–Kendall test, jumps and the poverty line.

@@ -5,8 +5,8 @@
 The query: households × years grouped by town × labour capacity × year — household-years, those with
 net income ≤ 0, the sums of the four components and of net income, the ratio-of-sums shares, the
 quartiles of the household shares (net income > 0), and the two threshold counts of the ledgers.
-qjlib runs :func:`qjlib.income.structure_by` — the very function behind ``summary`` and the
-notebook — on frames shaped as :mod:`qjlib.load` delivers them (``str`` household ids, Chinese town
+qjlib runs :func:`qjlib.analyses.income.structure_by` — the very function behind ``summary`` and the
+notebook — on frames shaped as :mod:`qjlib.io.load` delivers them (``str`` household ids, Chinese town
 names, nullable ``Int64`` year and size); DuckDB runs the equivalent SQL (hash join on the string id,
 ``quantile_cont``) on the same two frames in the same process. The results are compared, then both
 times, their ratio (target ≤ 1.2) and the peak memory of the qjlib call are printed. Exit 1 if the

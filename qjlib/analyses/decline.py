@@ -30,19 +30,17 @@ Definitions (unit: yuan per person and year unless said otherwise; ``pc`` = per-
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from math import comb
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pac
 
 from qjlib.core import definitions
 from qjlib.core.context import Context, per_context
+from qjlib.core.fmt import MISSING, json_number
+from qjlib.core.ids import positions
 from qjlib.core.ledgers import LedgerSpec
 from qjlib.core.params import ParamError, Params
 
@@ -80,29 +78,6 @@ class Panel:
     @property
     def shape(self) -> tuple[int, int]:
         return self.pc.shape
-
-
-def _large_strings(x: pd.Series | pd.Index) -> pa.Array:
-    x = pd.Series(x, copy=False)
-    if not pd.api.types.is_string_dtype(x.dtype):
-        x = x.astype("str")
-    return pa.array(x.array, type=pa.large_string())
-
-
-def positions(values: pd.Series, ids: pd.Index) -> np.ndarray:
-    """Position in ``ids`` (unique) of each of ``values`` (−1 when absent): one Arrow hash lookup
-    (``pyarrow.compute.index_in``), split over the cores for long inputs."""
-    probe, table = _large_strings(values), _large_strings(ids)
-    n = len(probe)
-    workers = max(1, min(os.cpu_count() or 1, n // 1_000_000))
-    step = -(-n // workers) if n else 1
-    with ThreadPoolExecutor(workers) as ex:  # Arrow releases the GIL
-        parts = list(ex.map(lambda s: pac.index_in(probe.slice(s, step), value_set=table),
-                            range(0, n, step)))
-    if not parts:
-        return np.empty(0, dtype=np.int64)
-    return np.concatenate([p.fill_null(-1).to_numpy(zero_copy_only=False) for p in parts]
-                          ).astype(np.int64)
 
 
 def build_panel(income: pd.DataFrame, last_year: int | None = None,
@@ -450,18 +425,15 @@ def household_metrics(
       ``flat`` (NA with fewer than 3 years);
     - ``poverty_line`` of Y, ``line_ratio`` = pc_Y ÷ line, ``below_line`` = pc_Y < line (NA if no pc_Y);
     - ``jumps`` extreme jumps in any year (see :func:`jump_flags`), ``jump_in_window`` any in the window.
+
+    The steps are :func:`decrease_runs`, :func:`chain_gap`, :func:`_window`, :func:`_fall_causes`
+    and :func:`_trend`; the length here is this list of columns.
     """
     y = int(income_year)
-    t = int(np.searchsorted(panel.years, y, side="right"))  # years ≤ Y are a prefix: views
+    t, line = _income_year(panel, y, poverty_lines)
     years = panel.years[:t]
-    if t == 0 or years[-1] != y:
-        raise ValueError(f"panel has no column for the income year {y}")
-    if y not in poverty_lines.index:
-        raise ParamError(f"参数 poverty_line 缺少 {y} 年的贫困线 / no poverty line for {y} in params")
-    line = float(poverty_lines.loc[y])
     pc, size = panel.pc[:, :t], panel.size[:, :t]
     h = pc.shape[0]
-    rows = np.arange(h)
     n_dec = int(n_declines)
 
     _, run = decrease_runs(pc, min_drop)
@@ -470,47 +442,15 @@ def household_metrics(
     valid = ~np.isnan(pc)
     n_years = valid.sum(axis=1)
     first, _ = _first_last(valid)
-
-    # Window Y−N … Y: its N+1 columns of the arrays, its N changes.
-    w0 = t - 1 - n_dec
-    full_window = w0 >= 0
     pc_now = pc[:, -1]
-    if full_window:
-        win = slice(w0, t)
-        inc_eff, size_eff = decompose_change(panel.net[:, win], size[:, win])
-        inc_w, size_w = inc_eff.sum(axis=1), size_eff.sum(axis=1)
-        comp = component_effects({c: panel.components[c][:, win] for c in COMPONENTS},
-                                 size[:, win])
-        comp_w = np.column_stack([comp[c].sum(axis=1) for c in COMPONENTS])
-        pc_start = pc[:, w0]
-        jump_w = jump_flags(pc[:, win], jump_factor).any(axis=1)
-    else:
-        inc_w = size_w = pc_start = np.full(h, np.nan)
-        comp_w = np.full((h, len(COMPONENTS)), np.nan)
-        jump_w = np.zeros(h, dtype=bool)
-    change = pc_now - pc_start
+    w = _window(panel, t, n_dec, jump_factor)
+    change = pc_now - w["pc_start"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        change_pct = np.where(pc_start > 0, change / pc_start, np.nan)
-    # codes into CAUSES (−1 = not a fall / unknown)
-    cause = np.where(inc_w >= 0, 1, np.where(size_w >= 0, 0, 2))
-    cause = np.where(change < 0, cause, -1)
-    comp_filled = np.where(np.isnan(comp_w), np.inf, comp_w)
-    worst = np.argmin(comp_filled, axis=1)
-    worst_eff = comp_filled[rows, worst]
-    has_fall = np.isfinite(worst_eff) & (worst_eff < 0)
-
-    ts = theil_sen_log_slope(pc, years)
-    mk = mann_kendall(pc)
-    p_down, p_up = mk["p_down"].to_numpy(), mk["p_up"].to_numpy()
-    trend = np.where(p_down < trend_alpha, 0, np.where(p_up < trend_alpha, 2, 1))
-    trend = np.where(mk["n"].to_numpy() >= 3, trend, -1)
-
-    def ints(v: np.ndarray, ok: np.ndarray) -> pd.arrays.IntegerArray:
-        return pd.arrays.IntegerArray(v.astype(np.int64), ~ok)
-
-    def codes(c: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical:
-        return pd.Categorical.from_codes(c, categories=list(labels))
-
+        change_pct = np.where(w["pc_start"] > 0, change / w["pc_start"], np.nan)
+    cause, worst, worst_eff = _fall_causes(change, w["income_effect"], w["size_effect"],
+                                           w["component_effects"])
+    mk, trend = _trend(pc, trend_alpha)
+    ints, codes = _ints, _categories
     return pd.DataFrame(
         {
             "n_years": n_years,
@@ -524,28 +464,102 @@ def household_metrics(
             "gap": gap,
             "gap_year": ints(gap_year, gap),
             "start_year": np.full(h, y - n_dec),
-            "pc_start": pc_start,
+            "pc_start": w["pc_start"],
             "change": change,
             "change_pct": change_pct,
-            "income_effect": inc_w,
-            "size_effect": size_w,
+            "income_effect": w["income_effect"],
+            "size_effect": w["size_effect"],
             "cause": codes(cause, CAUSES),
-            "component": codes(np.where(has_fall, worst, -1), COMPONENTS),
-            "component_effect": np.where(has_fall, worst_eff, np.nan),
+            "component": codes(worst, COMPONENTS),
+            "component_effect": worst_eff,
             "cagr": cagr(pc, years),
-            "trend_pct": 100.0 * np.expm1(ts),
+            "trend_pct": 100.0 * np.expm1(theil_sen_log_slope(pc, years)),
             "mk_s": mk["s"].to_numpy(),
             "mk_p": mk["p_two"].to_numpy(),
-            "mk_p_down": p_down,
+            "mk_p_down": mk["p_down"].to_numpy(),
             "trend": codes(trend, TRENDS),
             "poverty_line": line,
             "line_ratio": pc_now / line,
             "below_line": pd.arrays.BooleanArray(pc_now < line, np.isnan(pc_now)),
             "jumps": jump_flags(pc, jump_factor).sum(axis=1).astype(np.int64),
-            "jump_in_window": jump_w,
+            "jump_in_window": w["jump"],
         },
         index=panel.hh_id,
     )
+
+
+def _income_year(panel: Panel, y: int, poverty_lines: pd.Series) -> tuple[int, float]:
+    """The number t of the panel's years up to the income year Y (a prefix of its columns) and
+    Y's poverty line (yuan per person); an error when the panel or the parameters lack Y."""
+    t = int(np.searchsorted(panel.years, y, side="right"))
+    if t == 0 or panel.years[t - 1] != y:
+        raise ValueError(f"panel has no column for the income year {y}")
+    if y not in poverty_lines.index:
+        raise ParamError(f"参数 poverty_line 缺少 {y} 年的贫困线 / no poverty line for {y} in params")
+    return t, float(poverty_lines.loc[y])
+
+
+def _ints(v: np.ndarray, ok: np.ndarray) -> pd.arrays.IntegerArray:
+    """Nullable integers: ``v`` where ``ok``, missing elsewhere."""
+    return pd.arrays.IntegerArray(v.astype(np.int64), ~ok)
+
+
+def _categories(c: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical:
+    """Codes into ``labels`` as a categorical (code −1 = missing)."""
+    return pd.Categorical.from_codes(c, categories=list(labels))
+
+
+def _window(panel: Panel, t: int, n_declines: int, jump_factor: float) -> dict[str, np.ndarray]:
+    """The window Y−N … Y (the N+1 columns ending at column ``t − 1`` of the panel; its N
+    changes), per household: ``pc_start`` = pc_{Y−N}, the ``income_effect`` and ``size_effect``
+    of :func:`decompose_change` summed over the window (yuan per person), each component's summed
+    effect (``component_effects``: households × :data:`COMPONENTS`) and whether any change in the
+    window is an extreme ``jump`` (:func:`jump_flags`). NaN (no jump) when the panel has fewer
+    than N+1 years up to Y."""
+    h = panel.pc.shape[0]
+    w0 = t - 1 - n_declines
+    if w0 < 0:
+        nan = np.full(h, np.nan)
+        return {"pc_start": nan, "income_effect": nan, "size_effect": nan,
+                "component_effects": np.full((h, len(COMPONENTS)), np.nan),
+                "jump": np.zeros(h, dtype=bool)}
+    win = slice(w0, t)
+    size = panel.size[:, win]
+    inc_eff, size_eff = decompose_change(panel.net[:, win], size)
+    comp = component_effects({c: panel.components[c][:, win] for c in COMPONENTS}, size)
+    return {
+        "pc_start": panel.pc[:, w0],
+        "income_effect": inc_eff.sum(axis=1),
+        "size_effect": size_eff.sum(axis=1),
+        "component_effects": np.column_stack([comp[c].sum(axis=1) for c in COMPONENTS]),
+        "jump": jump_flags(panel.pc[:, win], jump_factor).any(axis=1),
+    }
+
+
+def _fall_causes(change: np.ndarray, income_effect: np.ndarray, size_effect: np.ndarray,
+                 component_effects: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Why per-capita income fell over the window, per household: the cause's code into
+    :data:`CAUSES` (``size`` when the income effect is ≥ 0, ``income`` when the size effect is
+    ≥ 0, ``both`` otherwise; −1 when it did not fall), the code into :data:`COMPONENTS` of the
+    component whose effect fell most (−1 when none fell) and that effect (yuan per person; NaN
+    when none fell)."""
+    cause = np.where(income_effect >= 0, 1, np.where(size_effect >= 0, 0, 2))
+    cause = np.where(change < 0, cause, -1)
+    filled = np.where(np.isnan(component_effects), np.inf, component_effects)
+    worst = np.argmin(filled, axis=1)
+    worst_eff = filled[np.arange(len(filled)), worst]
+    has_fall = np.isfinite(worst_eff) & (worst_eff < 0)
+    return cause, np.where(has_fall, worst, -1), np.where(has_fall, worst_eff, np.nan)
+
+
+def _trend(pc: np.ndarray, trend_alpha: float) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`mann_kendall` of each household's series and its trend's code into :data:`TRENDS`:
+    ``down``/``up`` when the one-sided exact p < ``trend_alpha``, else ``flat``; −1 with fewer
+    than 3 years of data."""
+    mk = mann_kendall(pc)
+    p_down, p_up = mk["p_down"].to_numpy(), mk["p_up"].to_numpy()
+    trend = np.where(p_down < trend_alpha, 0, np.where(p_up < trend_alpha, 2, 1))
+    return mk, np.where(mk["n"].to_numpy() >= 3, trend, -1)
 
 
 def decline_metrics(income: pd.DataFrame, income_year: int, params: Params,
@@ -555,10 +569,12 @@ def decline_metrics(income: pd.DataFrame, income_year: int, params: Params,
     ``decline.min_drop``, ``decline.jump_factor``, ``decline.trend_alpha``, ``poverty_line``).
     The one function the ledger, the summary, the notebook and the benchmark use."""
     panel = build_panel(income, last_year=income_year, ids=ids)
-    return panel, household_metrics(panel, income_year, **_decline_params(params))
+    return panel, household_metrics(panel, income_year, **decline_params(params))
 
 
-def _decline_params(params: Params) -> dict:
+def decline_params(params: Params) -> dict:
+    """The run's parameters of :func:`household_metrics` (keyword arguments): ``n_declines``,
+    ``min_drop`` (yuan per person), ``jump_factor``, ``trend_alpha`` and ``poverty_lines``."""
     return {
         "n_declines": int(params.get("decline.n_declines")),
         "min_drop": float(params.get("decline.min_drop")),
@@ -647,13 +663,19 @@ class DeclineAnalysis:
 
 HOUSEHOLD_COLUMNS = ("hh_id", "town", "village", "exit_status", "exit_year")
 
+#: The columns of the ``income_decline`` ledger, in order.
+LEDGER_COLUMNS: tuple[str, ...] = (
+    "hh_id", "urgency", "town", "village", "exit_status", "exit_year", "n_declines", "start_year",
+    "pc_start", "pc_now", "pc_change", "change_rate", "pc_series", "size_series", "size_start",
+    "size_now", "pc_income_effect", "pc_size_effect", "cause", "component", "pc_component_effect",
+    "poverty_line", "line_ratio", "below_line", "growth_rate", "trend_rate", "mk_p_down", "trend",
+    "jump_suspect", "reason",
+)
+
+# Chinese headers of the ledger's own columns (hh_id, town, village, exit_status, exit_year and
+# reason take the schema's and the common labels).
 LEDGER_COLUMNS_ZH: dict[str, str] = {
-    "hh_id": "户编号",
     "urgency": "紧急程度排序（1最急）",
-    "town": "乡(镇)",
-    "village": "行政村",
-    "exit_status": "脱贫属性",
-    "exit_year": "脱贫年度",
     "n_declines": "连续下降年数",
     "start_year": "起始年度",
     "pc_start": "起始年人均纯收入（元）",
@@ -677,7 +699,6 @@ LEDGER_COLUMNS_ZH: dict[str, str] = {
     "mk_p_down": "下降趋势检验p值（Mann–Kendall精确）",
     "trend": "全期趋势",
     "jump_suspect": "疑似数据错误（跳变）",
-    "reason": "原因",
 }
 
 TREND_ZH: dict[str, str] = {"down": "下降", "up": "上升", "flat": "无明显趋势"}
@@ -700,7 +721,7 @@ LEDGERS = {
 
 @per_context
 def analyse(ctx: Context) -> DeclineAnalysis | None:
-    """Past exited households of the scope (:func:`qjlib.definitions.past_exited` for the income
+    """Past exited households of the scope (:func:`qjlib.core.definitions.past_exited` for the income
     year), their :func:`household_metrics`, the ``income_decline`` ledger and the cohort tables.
     None when the package has no income table or the households no ``exit_year``."""
     from qjlib.core.definitions import past_exited
@@ -709,7 +730,7 @@ def analyse(ctx: Context) -> DeclineAnalysis | None:
     if not pkg.has("income") or "exit_year" not in pkg["households"].columns:
         return None
     y = int(ctx.income_year)
-    kw = _decline_params(ctx.params)
+    kw = decline_params(ctx.params)
     hh = pkg["households"]
     cols = [c for c in HOUSEHOLD_COLUMNS if c in hh.columns]
     past = hh.loc[past_exited(hh, y).to_numpy(), cols]
@@ -727,6 +748,13 @@ def analyse(ctx: Context) -> DeclineAnalysis | None:
         cohorts=cohorts,
         cohort_growth=cohort_growth(cohorts, y),
     )
+
+
+def signed_pct(x: float | None) -> str:
+    """A change already in percent, signed, one decimal: ``1.23`` → ``"+1.2%"``, ``-0.5`` →
+    ``"-0.5%"``; ``None`` → ``"—"``. (Not :func:`qjlib.core.fmt.fmt_pct`, which takes a fraction
+    and writes no sign.)"""
+    return MISSING if x is None else f"{x:+.1f}%"
 
 
 def _int_text(x: np.ndarray) -> pd.Series:
@@ -798,7 +826,7 @@ def decline_ledger(households: pd.DataFrame, panel: Panel, metrics: pd.DataFrame
         na_position="last", kind="stable").index
     out["urgency"] = pd.Series(np.arange(1, len(out) + 1), index=order).reindex(out.index)
     out["urgency"] = out["urgency"].astype("Int64")
-    cols_order = [c for c in LEDGER_COLUMNS_ZH if c in out.columns]
+    cols_order = [c for c in LEDGER_COLUMNS if c in out.columns]
     return out[cols_order].sort_values("hh_id", kind="stable").reset_index(drop=True)
 
 
@@ -806,7 +834,7 @@ def _reason(led: pd.DataFrame, income_year: int, jump_factor: float) -> pd.Serie
     """The Chinese reason of each ledger row, built from its figures (vectorised string ops)."""
     if led.empty:
         return pd.Series([], index=led.index, dtype="str")
-    pct = (led["change_rate"] * 100).round(1).map("{:+.1f}%".format, na_action="ignore")
+    pct = (led["change_rate"] * 100).round(1).map(signed_pct, na_action="ignore")
     head = (
         "连续" + led["n_declines"].astype("str") + "年人均纯收入下降（"
         + led["start_year"].astype("str") + "年" + _money_text(led["pc_start"]) + "元→"
@@ -835,7 +863,7 @@ def _reason(led: pd.DataFrame, income_year: int, jump_factor: float) -> pd.Serie
 
 
 def _empty_ledger() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="str") for c in LEDGER_COLUMNS_ZH})
+    return pd.DataFrame({c: pd.Series(dtype="str") for c in LEDGER_COLUMNS})
 
 
 def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
@@ -843,14 +871,6 @@ def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
     has no income table or no exit years)."""
     res = analyse(ctx)
     return {"income_decline": _empty_ledger() if res is None else res.ledger}
-
-
-def _num(x: object, digits: int = 6) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return round(v, digits) if np.isfinite(v) else None
 
 
 def summary(ctx: Context) -> dict:
@@ -886,7 +906,7 @@ def summary(ctx: Context) -> dict:
         "available": True,
         "income_year": res.income_year,
         "n_declines": res.n_declines,
-        "min_drop": _num(ctx.params.get("decline.min_drop")),
+        "min_drop": json_number(ctx.params.get("decline.min_drop")),
         "past_exited": len(hh),
         "flagged": len(led),
         "data_gap": int(m["gap"].sum()),
@@ -898,307 +918,24 @@ def summary(ctx: Context) -> dict:
         "jump_suspect": int(led["jump_suspect"].sum()),
         "below_line_all": int(m["below_line"].fillna(False).sum()),
         "trend": {k: int(trend.get(k, 0)) for k in ("down", "flat", "up", "insufficient")},
-        "median_trend_pct": _num(m["trend_pct"].median()),
-        "median_cagr": _num(m["cagr"].median()),
+        "median_trend_pct": json_number(m["trend_pct"].median()),
+        "median_cagr": json_number(m["cagr"].median()),
         "jumps": int((m["jumps"] > 0).sum()),
         "by_town": {
             str(t): {"past_exited": int(n), "flagged": int(f)}
             for t, n, f in zip(by_town.index, by_town["past_exited"], by_town["flagged"], strict=True)
         },
-        "cohorts": [
-            {"exit_year": int(r["exit_year"]), "households": int(r["households"]),
-             "base_year": int(r["base_year"]), "median_base": _num(r["median_base"], 2),
-             "median_now": _num(r["median_now"], 2), "growth_rate": _num(r["growth_rate"]),
-             "line_growth_rate": _num(r["line_growth_rate"]), "excess_rate": _num(r["excess_rate"])}
-            for r in res.cohort_growth.to_dict("records")
-        ],
+        "cohorts": [_cohort_figures(r) for r in res.cohort_growth.to_dict("records")],
     }
 
 
-# --------------------------------------------------------------------------------------------
-# What the notebook shows (tables and charts built from the analysis; prose from the summary)
-
-
-def key_figures(s: dict) -> dict[str, object]:
-    """The notebook's opening figures from :func:`summary` (Chinese label with English)."""
-    if not s.get("available"):
-        return {"历年脱贫户 past exited": "—"}
-    n, k = s["past_exited"], s["flagged"]
-    share = f"占历年脱贫户 {share_text(k, n)}" if n else None
+def _cohort_figures(row: dict) -> dict:
+    """One row of :func:`cohort_growth` for summary.json. The medians are money, given to the fen
+    (yuan, 2 decimals) as they always were; the rates are left to the report's rounding."""
     return {
-        "历年脱贫户 past exited households": n,
-        f"连续{s['n_declines']}年下降 flagged": (k, share),
-        "其中低于贫困线 of them below the line": s["below_line"],
-        "其中仅因人口增加 of them size only": s["by_cause"]["size"],
-        "数据缺口 data gaps": (s["data_gap"], "缺年份，无法判断"),
-        "全期趋势下降 downward trend": (s["trend"]["down"], "Mann–Kendall 精确检验"),
+        "exit_year": int(row["exit_year"]), "households": int(row["households"]),
+        "base_year": int(row["base_year"]),
+        "median_base": json_number(round(float(row["median_base"]), 2)),
+        "median_now": json_number(round(float(row["median_now"]), 2)),
+        **{k: json_number(row[k]) for k in ("growth_rate", "line_growth_rate", "excess_rate")},
     }
-
-
-def reading(s: dict, scope_name: str) -> str:
-    """A one-paragraph reading of :func:`summary` in Chinese (no typed numbers)."""
-    if not s.get("available"):
-        return f"{scope_name}：{s.get('reason', '无法分析')}。"
-    n, k, y, nd = s["past_exited"], s["flagged"], s["income_year"], s["n_declines"]
-    if not n:
-        return f"{scope_name}没有历年脱贫户（{y} 年以前脱贫、含返贫），本篇无可分析的户。"
-    parts = [f"{scope_name}共有历年脱贫户（{y} 年以前脱贫、含返贫）{n:,} 户。"]
-    if k:
-        c = s["by_cause"]
-        parts.append(
-            f"其中 {k:,} 户（{share_text(k, n)}）人均纯收入截至 {y} 年连续 {nd} 年下降，"
-            f"{s['below_line']:,} 户已低于当年贫困线。按下降原因分："
-            f"家庭收入减少 {c['income']:,} 户，仅因家庭人口增加（收入未减）{c['size']:,} 户，"
-            f"两者并存 {c['both']:,} 户。")
-        comp = {COMPONENT_ZH[key]: v for key, v in s["by_component"].items() if v}
-        if comp:
-            top = max(sorted(comp), key=lambda key: comp[key])
-            parts.append(f"降幅最大的收入项以{top}居多（{comp[top]:,} 户）。")
-        if s["jump_suspect"]:
-            parts.append(f"{s['jump_suspect']:,} 户期间有异常跳变，应先核实数据再作判断。")
-    else:
-        parts.append(f"截至 {y} 年没有人均纯收入连续 {nd} 年下降的户。")
-    if s["data_gap"]:
-        parts.append(f"另有 {s['data_gap']:,} 户因缺少某年收入记录无法判断（数据缺口，不计为下降），"
-                     "须补录后复核。")
-    t = s["trend"]
-    parts.append(
-        f"看全期趋势（各年数据，Mann–Kendall 精确检验）：上升 {t['up']:,} 户、无明显趋势 "
-        f"{t['flat']:,} 户、下降 {t['down']:,} 户；人均纯收入年均变化的中位数为 "
-        f"{_pct_text(s['median_trend_pct'])}。近期连续下降与全期趋势是两个信号，应同时看。")
-    if s["cohorts"]:
-        ahead = sum(1 for c in s["cohorts"] if (c["excess_rate"] or 0) > 0)
-        parts.append(f"按脱贫年度分组，{len(s['cohorts'])} 个年度组中有 {ahead} 个组的人均纯收入中位数"
-                     "增速快于贫困线的增速。")
-    return "".join(parts)
-
-
-def share_text(k: int, n: int) -> str:
-    """``k/n`` as a percentage with enough digits that a small non-zero share does not read 0.0%:
-    one decimal from 1 %, two below (``0.05%``), ``<0.01%`` below that."""
-    if not n:
-        return "—"
-    x = k / n
-    if x == 0 or x >= 0.01:
-        return f"{x:.1%}"
-    return f"{x:.2%}" if x >= 0.0001 else "<0.01%"
-
-
-def _pct_text(x: float | None) -> str:
-    return "—" if x is None else f"{x:+.1f}%"
-
-
-AREA_COLUMNS_ZH: dict[str, str] = {
-    "town": "乡(镇)",
-    "village": "行政村",
-    "past_exited": "历年脱贫户",
-    "flagged": "连续下降户",
-    "flag_rate": "连续下降户占比",
-    "below_line": "其中低于贫困线",
-    "data_gap": "数据缺口户",
-    "trend_down": "全期趋势下降户",
-}
-
-
-def by_area(res: DeclineAnalysis, area: str = "town") -> pd.DataFrame:
-    """Past exited households, flagged, flagged below the line, data gaps and downward trends per
-    ``town`` (or ``town, village``), sorted by flagged (descending) then name."""
-    keys = ["town"] if area == "town" else ["town", "village"]
-    m = res.metrics
-    frame = pd.DataFrame({
-        **{k: res.households[k].fillna("未知").to_numpy() for k in keys},
-        "past_exited": 1,
-        "flagged": m["flagged"].to_numpy(),
-        "below_line": (m["flagged"] & m["below_line"].fillna(False)).to_numpy(),
-        "data_gap": m["gap"].to_numpy(),
-        "trend_down": (m["trend"] == "down").to_numpy(),
-    })
-    out = frame.groupby(keys, as_index=False).sum()
-    for c in ("past_exited", "flagged", "below_line", "data_gap", "trend_down"):
-        out[c] = out[c].astype(np.int64)
-    out["flag_rate"] = out["flagged"] / out["past_exited"]
-    out = out.sort_values(["flagged", *keys], ascending=[False] + [True] * len(keys))
-    return out[[*keys, "past_exited", "flagged", "flag_rate", "below_line", "data_gap",
-                "trend_down"]].reset_index(drop=True)
-
-
-def area_chart(where: pd.DataFrame, area: str, n_declines: int):
-    """Stacked bars of flagged and data-gap households per area (areas with any), integer ticks."""
-    from matplotlib.ticker import MaxNLocator
-
-    from qjlib.pages import plotting
-
-    shown = where[where["flagged"] + where["data_gap"] > 0]
-    chart = shown.set_index(area)[["flagged", "data_gap"]].rename(
-        columns={"flagged": f"连续{n_declines}年下降", "data_gap": "数据缺口"})
-    label = "乡镇" if area == "town" else "行政村"
-    fig = plotting.stacked_bar(chart, f"各{label}连续下降户与数据缺口户（户）", "户数")
-    fig.axes[0].xaxis.set_major_locator(MaxNLocator(integer=True))
-    return fig
-
-
-def cause_table(res: DeclineAnalysis) -> pd.DataFrame:
-    """Flagged households by cause (size / income / both) × the component that fell most, with the
-    mean income and size effects over the window (yuan per person)."""
-    f = res.metrics[res.metrics["flagged"].to_numpy()]
-    frame = pd.DataFrame({
-        "cause": f["cause"].map(CAUSE_ZH).astype("str").fillna("—").to_numpy(),
-        "component": f["component"].map(COMPONENT_ZH).astype("str").fillna("无（收入未减）")
-        .to_numpy(),
-        "households": 1,
-        "pc_income_effect": f["income_effect"].to_numpy(),
-        "pc_size_effect": f["size_effect"].to_numpy(),
-    })
-    out = frame.groupby(["cause", "component"], as_index=False).agg(
-        households=("households", "sum"), pc_income_effect=("pc_income_effect", "mean"),
-        pc_size_effect=("pc_size_effect", "mean"))
-    out["households"] = out["households"].astype(np.int64)
-    return out.sort_values(["households", "cause", "component"], ascending=[False, True, True]
-                           ).reset_index(drop=True)
-
-
-CAUSE_TABLE_ZH: dict[str, str] = {
-    "cause": "下降原因",
-    "component": "降幅最大的收入项",
-    "households": "户数",
-    "pc_income_effect": "平均收入变动影响（元/人）",
-    "pc_size_effect": "平均人口变动影响（元/人）",
-}
-
-RECENT_ZH: dict[str, str] = {"flagged": "连续{n}年下降", "some": "近年有下降（不足{n}年）",
-                             "none": "当年未下降", "gap": "数据缺口"}
-
-
-def signals_table(res: DeclineAnalysis) -> pd.DataFrame:
-    """Recent decline (flagged / some decrease ending in the income year / none / data gap) ×
-    overall trend (exact Mann–Kendall: 下降 / 无明显趋势 / 上升 / 年份不足), household counts."""
-    m = res.metrics
-    n = res.n_declines
-    recent = np.select(
-        [m["flagged"].to_numpy(), m["gap"].to_numpy(), m["run_end"].to_numpy() > 0],
-        [RECENT_ZH["flagged"].format(n=n), RECENT_ZH["gap"], RECENT_ZH["some"].format(n=n)],
-        default=RECENT_ZH["none"])
-    trend = m["trend"].map(TREND_ZH).astype("str").fillna("年份不足").to_numpy()
-    tab = pd.crosstab(pd.Series(recent, name="近期 recent"), pd.Series(trend, name="全期趋势 trend"))
-    rows = [RECENT_ZH[k].format(n=n) for k in ("flagged", "some", "none", "gap")]
-    cols = [TREND_ZH[k] for k in ("down", "flat", "up")] + ["年份不足"]
-    return tab.reindex(index=rows, columns=cols, fill_value=0).astype(np.int64)
-
-
-def trajectories(res: DeclineAnalysis, k: int = 6) -> pd.DataFrame:
-    """The k most urgent flagged households' per-capita income and size over all years,
-    anonymised: ``label`` 户1 … 户k by urgency instead of ``hh_id``. Long form
-    ``label, year, pc, size`` (NaN for a year without data)."""
-    led = res.ledger.sort_values("urgency").head(k)
-    pos = res.panel.hh_id.get_indexer(led["hh_id"])
-    labels = [f"户{i + 1}" for i in range(len(led))]
-    years = res.panel.years[res.panel.years <= res.income_year]
-    t = len(years)
-    return pd.DataFrame({
-        "label": np.repeat(labels, t),
-        "year": np.tile(years, len(led)),
-        "pc": res.panel.pc[pos][:, :t].ravel(),
-        "size": res.panel.size[pos][:, :t].ravel(),
-    })
-
-
-def trajectory_chart(traj: pd.DataFrame, poverty_lines: pd.Series, title: str):
-    """Small multiples of the anonymised trajectories: per-capita net income (line, yuan) against
-    the poverty line (dashed), household size written at each point."""
-    import matplotlib.pyplot as plt
-
-    from qjlib.pages.plotting import GREY, OKABE_ITO
-
-    labels = list(dict.fromkeys(traj["label"]))
-    cols = min(3, max(len(labels), 1))
-    rows_n = max(1, -(-len(labels) // cols))
-    fig, axes = plt.subplots(rows_n, cols, figsize=(4.2 * cols, 3.2 * rows_n + 0.6),
-                             layout="constrained", squeeze=False)
-    for ax in axes.ravel()[len(labels):]:
-        ax.set_visible(False)
-    for ax, lab in zip(axes.ravel(), labels, strict=False):
-        t = traj[traj["label"] == lab]
-        yrs = t["year"].to_numpy()
-        ax.plot(yrs, t["pc"].to_numpy(), marker="o", color=OKABE_ITO[0])
-        ax.plot(yrs, poverty_lines.reindex(yrs).to_numpy(), ls="--", color=GREY)
-        for x, v, n in zip(yrs, t["pc"].to_numpy(), t["size"].to_numpy(), strict=True):
-            if np.isfinite(v) and np.isfinite(n):
-                ax.annotate(f"{int(n)}人", (x, v), textcoords="offset points", xytext=(0, 6),
-                            ha="center", fontsize=10, color="#333333")
-        ax.set_title(lab, loc="left", fontsize=14)
-        ax.grid(axis="y", visible=True)
-        ax.tick_params(labelsize=11)
-        ax.set_xticks(yrs)
-        ax.set_xticklabels([str(y)[2:] for y in yrs])
-    fig.suptitle(title, x=0.01, ha="left", fontsize=16)
-    return fig
-
-
-def cohort_chart(cohorts: pd.DataFrame, poverty_lines: pd.Series, title: str):
-    """Median per-capita net income (yuan) of each exit-year cohort over the years, from its exit
-    year on, with the poverty line (dashed black)."""
-    import matplotlib.pyplot as plt
-
-    from qjlib.pages.plotting import OKABE_ITO
-
-    fig, ax = plt.subplots(figsize=(10.0, 5.6), layout="constrained")
-    c = cohorts[cohorts["year"] >= cohorts["exit_year"]]
-    for i, (cy, g) in enumerate(c.groupby("exit_year")):
-        ax.plot(g["year"], g["median_pc"], marker="o", color=OKABE_ITO[i % 7],
-                label=f"{cy}年脱贫（{int(g['households'].iloc[-1]):,}户）")
-    yrs = np.sort(cohorts["year"].unique())
-    ax.plot(yrs, poverty_lines.reindex(yrs).to_numpy(), ls="--", color="#000000", label="贫困线")
-    ax.set_xticks(yrs)
-    ax.set_ylabel("人均纯收入中位数（元）")
-    ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
-    ax.grid(axis="y", visible=True)
-    ax.set_title(title, loc="left")
-    fig.legend(ncols=3, loc="outside lower center")
-    return fig
-
-
-COHORT_COLUMNS_ZH: dict[str, str] = {
-    "exit_year": "脱贫年度",
-    "households": "当年有收入记录户数",
-    "base_year": "基期年度",
-    "median_base": "基期人均纯收入中位数（元）",
-    "median_now": "当年人均纯收入中位数（元）",
-    "growth_rate": "年均增速",
-    "line_growth_rate": "贫困线年均增速",
-    "excess_rate": "增速差（快于贫困线为正）",
-}
-
-
-def definitions_text(params: Params, income_year: int) -> str:
-    """The definitions of this analysis as Markdown for the notebook, with the run's parameter
-    values (nothing typed by hand)."""
-    kw = _decline_params(params)
-    y, n = int(income_year), kw["n_declines"]
-    line = params.poverty_line(y)
-    f = kw["jump_factor"]
-    return "\n".join([
-        f"- **历年脱贫户**：脱贫属性为已脱贫或返贫、且脱贫年度早于收入年度（{y} 年）的户"
-        "（`qjlib.definitions.past_exited`）。没有脱贫年度的已脱贫户不计入，单独计数。",
-        "- **人均纯收入** = （工资性收入 + 生产经营性收入 − 生产经营性支出 + 财产性收入 + 转移性收入）"
-        "÷ 当年家庭人口（元/人），由各项收入重算。",
-        ("- **一次下降**：某年人均纯收入低于上年（相等不算下降；"
-         if kw["min_drop"] == 0 else
-         f"- **一次下降**：某年人均纯收入比上年低 {kw['min_drop']:,.0f} 元以上（")
-        + f"pc[t] < pc[t−1] − {kw['min_drop']:g}，参数 `decline.min_drop`）；两年都要有记录。",
-        f"- **连续 {n} 年下降**（参数 `decline.n_declines`）：截至 {y} 年连续 {n} 次下降，需要 "
-        f"{y - n}–{y} 共 {n + 1} 年的记录。缺少某一年即链条中断，计为**数据缺口**，不算下降。",
-        "- **下降原因的分解**：Δ(Y/n) = ΔY·½(1/n₀+1/n₁) + Δ(1/n)·½(Y₀+Y₁)，前一项为家庭收入变动的影响，"
-        "后一项为家庭人口变动的影响，两项相加恰等于人均纯收入的变化；各项收入的影响为 ΔY_c·½(1/n₀+1/n₁)，"
-        "相加等于收入影响。收入影响不为负即“仅因人口增加”。",
-        "- **全期趋势**：用各户全部年份（至收入年度）的数据。年均增长率（首末年，均为正时才计算）；"
-        "稳健趋势为 ln(人均纯收入) 的 Theil–Sen 斜率 b，折算为每年 100·(eᵇ−1)%；"
-        "Mann–Kendall 趋势检验的 p 值按全部排列精确计算（有相同数值时按相同值分组的条件分布），"
-        f"单侧 p < {kw['trend_alpha']:g}（参数 `decline.trend_alpha`）判为上升或下降，"
-        "至少需要 3 年数据。",
-        f"- **异常跳变**：相邻两年人均纯收入之比 ≥ {f:g} 或 ≤ 1/{f:g}（参数 `decline.jump_factor`），"
-        "视为疑似数据错误，请先核实，不作为结果解读。",
-        f"- **贫困线**：{y} 年 {line:,.0f} 元/人（参数 `poverty_line`；来源："
-        f"{params.sources.get('poverty_line', '')}）。",
-        "- **脱贫年度组**：按脱贫年度分组，各年人均纯收入的中位数（当年有记录的户）；年均增速从脱贫当年"
-        "（或其后第一个有数据的年份）算到收入年度，与同期贫困线的年均增速比较。",
-    ])

@@ -7,7 +7,7 @@ Definitions (each written once, here):
 * **Components** of net income (yuan per household and year, the loader's canonical columns):
   ``wage`` 工资性收入, ``operating_net`` = operating − operating_cost 生产经营性净收入, ``property``
   财产性收入, ``transfer`` 转移性收入. They add up to ``net_income`` (recomputed by the loader,
-  :mod:`qjlib.definitions`), so the four shares of a household or of a group add up to 1.
+  :mod:`qjlib.core.definitions`), so the four shares of a household or of a group add up to 1.
 * **Household share** of component *k*: ``s_k = x_k / net_income`` — defined only when net income is
   positive. A household with net income ≤ 0 has **no shares**: it is counted (``nonpositive``),
   listed (:func:`nonpositive_households`) and reported as a finding, never dropped silently and never
@@ -26,7 +26,7 @@ Definitions (each written once, here):
   exactly at the threshold in yuan and fen never flips either way.
 
 Everything heavy is vectorised: the string household ids are turned into integer positions once
-(:func:`household_positions`), group keys are integer-coded (``np.bincount`` sums), and
+(:func:`qjlib.core.ids.positions`), group keys are integer-coded (``np.bincount`` sums), and
 medians/quartiles come from one stable sort by group and an in-place partition of each group's run
 per share (a loop over groups, never over households). :func:`structure_by` is the one function
 behind the summary, the notebook and ``benchmarks/bench_income.py``.
@@ -37,18 +37,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from qjlib.core import definitions
-from qjlib.core.context import Context
+from qjlib.core.context import Context, per_context
 from qjlib.core.definitions import TRANSFER_ITEMS
+from qjlib.core.fmt import json_number
+from qjlib.core.ids import positions
 from qjlib.core.ledgers import LedgerSpec
-from qjlib.core.params import Params
 from qjlib.core.schema import LABOR_CAPACITY, TABLES
 
 COMPONENTS = definitions.INCOME_COMPONENTS
@@ -60,70 +58,10 @@ QUANTILES: tuple[float, ...] = (0.25, 0.5, 0.75)
 SHARE_TOL = 1e-9  # float rounding guard of share comparisons (1e-9 of net income), not a threshold
 NET_TOL = 0.005  # half a fen: net income at or below this is "≤ 0" (money is recorded to the fen)
 
-if TYPE_CHECKING:  # pragma: no cover
-    from matplotlib.figure import Figure
-
-_INCOME = TABLES["income"]
-_HOUSEHOLDS = TABLES["households"]
-
-
-def _zh(table, col: str) -> str:
-    return table.column(col).zh
 
 
 # ---------------------------------------------------------------------------------------------
 # Households and their shares
-
-
-def household_positions(income_ids: pd.Series, household_ids: pd.Series) -> np.ndarray:
-    """Row position in ``household_ids`` (unique, as the loader guarantees) of each income row's
-    ``hh_id``; −1 for an id that is not registered.
-
-    The string ids are integer-coded once. When every id on both sides is a string of ASCII digits
-    of one and the same width (≤ 19, as the national system's 户编号), the id *is* an integer: it
-    is parsed (exactly — equal width makes leading zeros harmless) and looked up in an integer hash
-    table. Any other ids (letters, varying widths, longer numbers) go through Arrow's string hash
-    lookup (``pyarrow.compute.index_in``): the same answer, slower.
-    """
-    probe = _arrow_strings(income_ids)
-    values = _arrow_strings(household_ids)
-    width_p, width_v = _digit_width(probe), _digit_width(values)
-    if width_p is not None and width_p == width_v:
-        index = pd.Index(_as_uint64(values))
-        if index.is_unique:
-            return index.get_indexer(_as_uint64(probe)).astype(np.int64, copy=False)
-    pos = pc.index_in(probe, value_set=values).fill_null(-1).to_numpy(zero_copy_only=False)
-    return np.asarray(pos, dtype=np.int64)
-
-
-def _arrow_strings(ids: pd.Series) -> pa.Array:
-    arr = pa.array(pd.Series(ids, copy=False).array, type=pa.large_string())
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
-
-
-_MAX_DIGITS = 19  # every 19-digit number fits an unsigned 64-bit integer
-
-
-def _digit_width(arr: pa.Array) -> int | None:
-    """The common byte width of the strings if all are ASCII digits of one width ≤ 19, else None."""
-    if len(arr) == 0 or arr.null_count:
-        return None
-    off = np.frombuffer(arr.buffers()[1], dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
-    width = int(off[1] - off[0])
-    if not 0 < width <= _MAX_DIGITS or int(off[-1] - off[0]) != width * len(arr):
-        return None
-    if not (np.diff(off) == width).all():
-        return None
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8, count=width * len(arr), offset=int(off[0]))
-    step = 1 << 22  # checked in 4 MB pieces: no large temporary arrays
-    for a in range(0, len(data), step):
-        if ((data[a:a + step] - np.uint8(48)) > 9).any():  # below '0' wraps around to > 9
-            return None
-    return width
-
-
-def _as_uint64(arr: pa.Array) -> np.ndarray:
-    return pc.cast(arr, pa.uint64()).to_numpy(zero_copy_only=False)
 
 
 def _workers(n: int) -> int:
@@ -207,7 +145,7 @@ def household_year_frame(
     :func:`household_shares`. Sorted by hh_id, year."""
     inc = income if year is None else income[income["year"] == year]
     hh = _household_columns(households)
-    pos = household_positions(inc["hh_id"], hh["hh_id"])
+    pos = positions(inc["hh_id"], hh["hh_id"])
     keep = pos >= 0
     inc = inc[keep]
     cols = [c for c in ("town", "village", "labor_capacity", "poverty_attr", "main_cause",
@@ -328,41 +266,67 @@ def _group_quantiles(
     valid rows of each group; ``counts`` = valid rows per group. Returns an array
     (n_groups, k, len(qs)), NaN for a group without valid rows.
 
-    Sorting once: one stable sort of the group codes (a radix sort while they fit 16 bits) and one
-    gather of the rows in that order, shared by all columns. Per column, each group's contiguous run
-    is partitioned in place at the lower positions ⌊q·(n − 1)⌋ (a loop over groups, not households;
-    O(n) per run; short runs are simply sorted); the next order statistic, needed for the
-    interpolation, is the minimum of the run to the right of that position
-    (``np.minimum.reduceat`` over all groups at once).
+    Two steps: :func:`_gather_by_group` puts each column's valid rows in group order (one sort,
+    shared by all columns), then :func:`_run_quantiles` reads each group's quantiles off its run.
 
     ``values`` may also be a sequence of k 1-D columns, and with ``denominator`` the quantiles are
     those of column ÷ denominator: the ratio is formed on the gathered rows only, so no n × k
     array of ratios is ever built (household shares at province scale)."""
+    cols = ([values[:, j] for j in range(values.shape[1])]
+            if isinstance(values, np.ndarray) and values.ndim == 2 else list(values))
+    grouped = _gather_by_group(cols, valid, g, counts, denominator)
+    return _run_quantiles(grouped, counts, qs, _workers(len(g)))
+
+
+def _gather_by_group(
+    cols: list[np.ndarray], valid: np.ndarray, g: np.ndarray, counts: np.ndarray,
+    denominator: np.ndarray | None,
+) -> np.ndarray:
+    """The valid rows of each column (÷ ``denominator`` when given) in group order: an array
+    (k, m + 1), m = valid rows, one contiguous row per column and a spare slot (0.0) at the end.
+
+    One stable sort of the group codes (a radix sort while they fit 16 bits; invalid rows sort
+    last and are cut off) and one gather per column in that order; the random-access gathers run
+    on a thread pool for long inputs."""
     n_groups = len(counts)
     key = g.astype(np.uint16 if n_groups < np.iinfo(np.uint16).max else np.int64)
     key[~valid] = n_groups  # invalid rows sort last and are cut off
     m = int(counts.sum())
     order = np.argsort(key, kind="stable")[:m]
     del key
-    cols = ([values[:, j] for j in range(values.shape[1])]
-            if isinstance(values, np.ndarray) and values.ndim == 2 else list(values))
     den = None if denominator is None else np.take(denominator, order)
     grouped = np.empty((len(cols), m + 1))  # a contiguous row per column; one spare slot each
     grouped[:, m] = 0.0  # every bound is a valid index
 
-    def gather(j: int) -> None:  # the random-access gathers run on the pool's threads
+    def gather(j: int) -> None:
         np.take(cols[j], order, out=grouped[j, :m], mode="clip")  # in range: no buffering
         if den is not None:
             np.divide(grouped[j, :m], den, out=grouped[j, :m])
 
-    gather_workers = min(len(cols), _workers(len(g)))
-    if gather_workers <= 1:
-        for j in range(len(cols)):
-            gather(j)
-    else:
-        with ThreadPoolExecutor(gather_workers) as ex:
-            list(ex.map(gather, range(len(cols))))
-    order = den = None  # free them before the partitions
+    _each(gather, len(cols), _workers(len(g)))
+    return grouped
+
+
+def _each(fn, n: int, workers: int) -> list:
+    """``[fn(0), …, fn(n − 1)]``, on ``min(n, workers)`` threads when that is more than one."""
+    workers = min(n, workers)
+    if workers <= 1:
+        return [fn(j) for j in range(n)]
+    with ThreadPoolExecutor(workers) as ex:
+        return list(ex.map(fn, range(n)))
+
+
+def _run_quantiles(
+    grouped: np.ndarray, counts: np.ndarray, qs: Sequence[float], workers: int
+) -> np.ndarray:
+    """Quantiles of each group's run in each row of ``grouped`` (see :func:`_gather_by_group`;
+    the runs are partitioned in place): an array (n_groups, k, len(qs)), NaN for empty groups.
+
+    Per column, each group's run is partitioned in place at the lower positions ⌊q·(n − 1)⌋ (a
+    loop over groups, not households; O(n) per run; short runs are simply sorted); the next order
+    statistic, needed for the interpolation, is the minimum of the run to the right of that
+    position (``np.minimum.reduceat`` over all groups at once)."""
+    n_groups = len(counts)
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
     nonempty = np.flatnonzero(counts)
     q = np.asarray(qs, dtype=float)
@@ -394,14 +358,8 @@ def _group_quantiles(
         d = high - low
         return np.where(t >= 0.5, high - d * (1 - t), low + d * t)  # numpy's lerp
 
-    n_cols = len(cols)
-    workers = min(n_cols, _workers(len(g)))
-    if workers <= 1:
-        parts = [one(j) for j in range(n_cols)]
-    else:
-        with ThreadPoolExecutor(workers) as ex:
-            parts = list(ex.map(one, range(n_cols)))
-    out = np.full((n_groups, n_cols, len(q)), np.nan)
+    parts = _each(one, len(grouped), workers)
+    out = np.full((n_groups, len(grouped), len(q)), np.nan)
     for j, part in enumerate(parts):
         out[nonempty, j] = part
     return out
@@ -439,12 +397,7 @@ def structure_by(
     """
     by = list(by)
     hh = _household_columns(households)
-    pos = household_positions(income["hh_id"], hh["hh_id"])
-    keep = pos >= 0
-    if not keep.all():  # unregistered rows out (only the columns used here are copied)
-        used = [c for c in dict.fromkeys([*by, *COMPONENTS, "net_income"]) if c in income.columns]
-        income, pos = income.loc[keep, used], pos[keep]
-
+    income, pos = _registered_rows(income, hh, by)
     g, labels = _group_codes(income, hh, pos, by)
     sizes = [len(lab) for lab in labels]
     n_groups = int(np.prod(sizes)) if by else 1
@@ -468,16 +421,40 @@ def structure_by(
     out = pd.DataFrame({col: [labels[i][j] for j in keys[i]] for i, col in enumerate(by)})
     out["households"] = count[nonempty]
     out["nonpositive"] = nonpositive[nonempty]
+    out = _add_shares(out, sums, quant[nonempty], quantiles)
+    out["low_operating"] = np.bincount(g[low], minlength=n_groups)[nonempty]
+    out["transfer_dependent"] = np.bincount(g[dep], minlength=n_groups)[nonempty]
+    return out
+
+
+def _registered_rows(
+    income: pd.DataFrame, hh: pd.DataFrame, by: Sequence[str]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The income rows of registered households and each one's row position in ``hh``; the
+    unregistered rows are left out (only the columns :func:`structure_by` uses are copied)."""
+    pos = positions(income["hh_id"], hh["hh_id"])
+    keep = pos >= 0
+    if keep.all():
+        return income, pos
+    used = [c for c in dict.fromkeys([*by, *COMPONENTS, "net_income"]) if c in income.columns]
+    return income.loc[keep, used], pos[keep]
+
+
+def _add_shares(
+    out: pd.DataFrame, sums: dict[str, np.ndarray], quant: np.ndarray, quantiles: Sequence[float]
+) -> pd.DataFrame:
+    """``out`` with the groups' sums (yuan), the ratio-of-sums shares ``<k>_share`` = Σ x_k ÷
+    Σ net_income (NaN where Σ net_income ≤ 0) and the quantiles of household shares
+    ``<k>_share_pNN`` (``quant``: groups × components × quantiles)."""
     for k, v in sums.items():
         out[k] = v
     total = sums["net_income"]
+    positive = total > NET_TOL
     for k in COMPONENTS:
-        out[f"{k}_share"] = np.where(total > NET_TOL, sums[k] / np.where(total > NET_TOL, total, 1.0), np.nan)
+        out[f"{k}_share"] = np.where(positive, sums[k] / np.where(positive, total, 1.0), np.nan)
     for i, k in enumerate(COMPONENTS):
         for j, q in enumerate(quantiles):
-            out[f"{k}_share_{_pct_label(q)}"] = quant[nonempty, i, j]
-    out["low_operating"] = np.bincount(g[low], minlength=n_groups)[nonempty]
-    out["transfer_dependent"] = np.bincount(g[dep], minlength=n_groups)[nonempty]
+            out[f"{k}_share_{_pct_label(q)}"] = quant[:, i, j]
     return out
 
 
@@ -653,6 +630,21 @@ def near_line(net_per_capita: np.ndarray | pd.Series, line: np.ndarray | float, 
     return (pc_ >= line) & (pc_ <= line * (1.0 + band))
 
 
+def near_line_counts(
+    frame: pd.DataFrame, keys: Sequence[str], line: float, band: float
+) -> pd.DataFrame:
+    """Per group of ``keys`` (columns of a :func:`household_year_frame` of one year; a missing key
+    value is :data:`UNKNOWN`): ``near_line`` households (:func:`near_line`) and ``below_line``
+    households (per-capita net income < ``line``, yuan per person). Sorted by the keys."""
+    pcap = frame["net_per_capita"].to_numpy(dtype=float)
+    counts = pd.DataFrame({
+        **{k: _key_series(frame[k]) for k in keys},
+        "near_line": near_line(pcap, line, band),
+        "below_line": pcap < line,
+    })
+    return counts.groupby(list(keys), sort=True)[["near_line", "below_line"]].sum().reset_index()
+
+
 # ---------------------------------------------------------------------------------------------
 # Ledgers and summary (the module interface of design.md)
 
@@ -662,19 +654,12 @@ _LEDGER_COLUMNS = (
     "operating_net_share", "property_share", "transfer_share", "labor_capacity", "poverty_attr",
     "reason",
 )
+# Chinese headers that differ from the schema's and the common labels (the rest fall back to them).
 _COLUMNS_ZH = {
-    "hh_id": _zh(_HOUSEHOLDS, "hh_id"),
     "year": "收入年度",
-    "town": _zh(_HOUSEHOLDS, "town"),
-    "village": _zh(_HOUSEHOLDS, "village"),
-    **{c: _zh(_INCOME, c) for c in ("wage", "operating", "operating_cost", "property", "transfer",
-                                    "net_income", "net_per_capita")},
     "operating_net": "生产经营性净收入",
-    "size": _zh(_INCOME, "size"),
+    "size": TABLES["income"].column("size").zh,  # 年度家庭人口数: the income year's size, not the households'
     **{f"{k}_share": f"{COMPONENTS_ZH[k]}占比" for k in COMPONENTS},
-    "labor_capacity": "劳动能力",
-    "poverty_attr": _zh(_HOUSEHOLDS, "poverty_attr"),
-    "reason": "原因",
 }
 
 NAME = "income"  # its part of summary.json and its key in qjlib.analyses.REGISTRY
@@ -701,7 +686,8 @@ def _pct(x: pd.Series, threshold: float) -> pd.Series:
     return out
 
 
-def _thr(threshold: float) -> str:
+def threshold_text(threshold: float) -> str:
+    """A share threshold as people write it: ``0.1`` → ``"10%"`` (no trailing zeros)."""
     return f"{threshold * 100:g}%"
 
 
@@ -713,7 +699,7 @@ def low_operating_ledger(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
         frame["operating_net_share"], has_capacity(frame["labor_capacity"]), threshold)
     rows = frame.loc[hit].reset_index(drop=True)
     rows["reason"] = (rows["labor_capacity"].astype("str") + "户生产经营性净收入占比 "
-                      + _pct(rows["operating_net_share"], threshold) + "，低于 " + _thr(threshold))
+                      + _pct(rows["operating_net_share"], threshold) + "，低于 " + threshold_text(threshold))
     return _ledger_frame(rows)
 
 
@@ -724,7 +710,7 @@ def transfer_dependent_ledger(frame: pd.DataFrame, threshold: float) -> pd.DataF
     hit = flag_transfer_dependent(frame["transfer_share"], threshold)
     rows = frame.loc[hit].reset_index(drop=True)
     rows["reason"] = ("转移性收入占纯收入 " + _pct(rows["transfer_share"], threshold)
-                      + "，高于 " + _thr(threshold))
+                      + "，高于 " + threshold_text(threshold))
     return _ledger_frame(rows)
 
 
@@ -741,8 +727,11 @@ def _empty_ledgers() -> dict[str, pd.DataFrame]:
     return {name: empty.copy() for name in LEDGERS}
 
 
+@per_context
 def income_frame(ctx: Context) -> pd.DataFrame:
-    """The run's income-year :func:`household_year_frame` (registered households of the scope)."""
+    """The run's income-year :func:`household_year_frame` (registered households of the scope),
+    computed once per context and shared by the ledgers, the summary and the notebook: callers
+    must not modify it in place."""
     return household_year_frame(ctx.pkg["income"], ctx.pkg["households"], ctx.income_year)
 
 
@@ -759,12 +748,8 @@ def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
     }
 
 
-def _num(x: float, digits: int = 6) -> float | None:
-    return None if x is None or not np.isfinite(x) else round(float(x), digits)
-
-
 def _shares(row: pd.Series) -> dict[str, float | None]:
-    return {k: _num(row[f"{k}_share"]) for k in COMPONENTS}
+    return {k: json_number(row[f"{k}_share"]) for k in COMPONENTS}
 
 
 def thresholds(ctx: Context) -> dict[str, float]:
@@ -797,14 +782,8 @@ def summary(ctx: Context) -> dict:
         return {"available": False, "reason": f"{year} 年无登记户收入 / no income rows of registered households in {year}"}
     top = total.iloc[0]
     groups = structure_by(inc_year, hh, ["labor_capacity"], **thr).set_index("labor_capacity")
-    frame = income_frame(ctx)
-    ly = lerman_yitzhaki(per_capita_sources(frame))
-    line = ctx.params.poverty_line(year)
-    band = ctx.params.get("income.near_line_band")
-    pcap = frame["net_per_capita"].to_numpy(dtype=float)
     items = transfer_items_by(inc_year, hh).iloc[0]
-    first = ctx.params.get("income.trend_first_year")
-    trend = structure_trend(income, hh, first, year, **thr).set_index("year")
+    frame = income_frame(ctx)
     return {
         "available": True,
         "income_year": int(year),
@@ -813,278 +792,49 @@ def summary(ctx: Context) -> dict:
         "shares": _shares(top),
         "by_labor_group": {lab: _shares(groups.loc[lab]) for lab in groups.index},
         "households_by_labor_group": {lab: int(groups.loc[lab, "households"]) for lab in groups.index},
-        "median_shares": {k: _num(top[f"{k}_share_p50"]) for k in COMPONENTS},
+        "median_shares": {k: json_number(top[f"{k}_share_p50"]) for k in COMPONENTS},
         "low_operating": int(top["low_operating"]),
         "transfer_dependent": int(top["transfer_dependent"]),
-        "transfer_items": {k: _num(items[f"{k}_share"]) for k in (*TRANSFER_ITEMS, UNITEMISED)},
-        "gini": _num(ly.loc["total", "gini"]),
+        "transfer_items": {k: json_number(items[f"{k}_share"]) for k in (*TRANSFER_ITEMS, UNITEMISED)},
+        **_inequality_figures(frame),
+        **_line_figures(frame, ctx.params.poverty_line(year), ctx.params.get("income.near_line_band")),
+        "thresholds": thr,
+        "trend": _trend_figures(
+            structure_trend(income, hh, ctx.params.get("income.trend_first_year"), year, **thr)),
+    }
+
+
+def _inequality_figures(frame: pd.DataFrame) -> dict:
+    """``gini`` (of per-capita net income) and its Lerman–Yitzhaki ``decomposition`` by per-capita
+    source (:func:`lerman_yitzhaki`), for :func:`summary`."""
+    ly = lerman_yitzhaki(per_capita_sources(frame))
+    return {
+        "gini": json_number(ly.loc["total", "gini"]),
         "decomposition": {
-            k: {c: _num(ly.loc[k, c]) for c in ("share", "gini", "gini_corr", "contribution", "marginal")}
+            k: {c: json_number(ly.loc[k, c]) for c in ("share", "gini", "gini_corr", "contribution", "marginal")}
             for k in COMPONENTS
         },
-        "poverty_line": _num(line, 2),
-        "near_line_band": _num(band),
-        "near_line": int(near_line(pcap, line, band).sum()),
-        "thresholds": thr,
-        "below_line": int((pcap < line).sum()),
-        "trend": {
-            "first_year": int(trend.index.min()) if len(trend) else None,
-            "households": int(trend["households"].iloc[0]) if len(trend) else 0,
-            "shares": {str(y): _shares(trend.loc[y]) for y in trend.index},
-        },
     }
 
 
-# ---------------------------------------------------------------------------------------------
-# What the notebook shows (tables, charts, prose built from computed figures)
-
-SHORT_ZH: dict[str, str] = {
-    "wage": "工资性", "operating_net": "生产经营性（净）", "property": "财产性", "transfer": "转移性",
-}
-ITEMS_ZH: dict[str, str] = {
-    "dibao_pay": "低保金", "wubao_pay": "五保（特困供养）金", "pension": "养老金",
-    "eco_comp": "生态补偿金", "family_planning": "计划生育金", "other_transfer": "其他转移性收入",
-    UNITEMISED: "未分项",
-}
-AREA_COLUMNS_ZH: dict[str, str] = {
-    "town": "乡(镇)", "village": "行政村", "households": "户数", "nonpositive": "纯收入≤0户",
-    **{f"{k}_share": f"{SHORT_ZH[k]}占比" for k in COMPONENTS},
-    "operating_net_share_p50": "户经营性占比中位数",
-    "low_operating": "经营性占比偏低户", "transfer_dependent": "转移性依赖户",
-    "near_line": "临界户", "below_line": "低于贫困线户",
-}
-LEDGER_VIEW: dict[str, list[str]] = {  # the columns a notebook shows (the full row is in ledgers.xlsx)
-    "income_low_operating": ["hh_id", "town", "village", "labor_capacity", "size", "net_income",
-                             "net_per_capita", "operating_net_share", "reason"],
-    "income_transfer_dependent": ["hh_id", "town", "village", "labor_capacity", "size", "net_income",
-                                  "net_per_capita", "transfer_share", "reason"],
-}
-DECOMPOSITION_COLUMNS_ZH: dict[str, str] = {
-    "source": "收入来源（人均）",
-    "share": "占人均纯收入 S",
-    "gini": "来源基尼系数 G_k",
-    "gini_corr": "基尼相关系数 R_k",
-    "contribution": "贡献 S·G·R",
-    "contribution_share": "贡献占比",
-    "marginal": "该项普遍增加1%时基尼系数的变化",
-}
-
-
-def _pct_text(x: float | None, digits: int = 1) -> str:
-    return "—" if x is None or not np.isfinite(x) else f"{x * 100:.{digits}f}%"
-
-
-def _pp_text(d: float) -> str:
-    return f"{'上升' if d > 0 else '下降'} {abs(d) * 100:.1f} 个百分点"
-
-
-def area_table(ctx: Context, area: str) -> pd.DataFrame:
-    """One row per ``area`` (``town`` or ``village``) of the scope, income year: households, those
-    with net income ≤ 0, the four ratio-of-sums shares, the median household operating share,
-    the two ledgers' counts, and the near-line and below-line counts (:func:`near_line`). A village
-    table keeps its town column (village names repeat across towns)."""
-    year = ctx.income_year
-    keys = ["town", "village"] if area == "village" else ["town"]
-    inc_year = ctx.pkg["income"][ctx.pkg["income"]["year"] == year]
-    table = structure_by(inc_year, ctx.pkg["households"], keys, **thresholds(ctx))
-    frame = income_frame(ctx)
-    line = ctx.params.poverty_line(year)
+def _line_figures(frame: pd.DataFrame, line: float, band: float) -> dict:
+    """The poverty line (yuan per person), the near-line band, and the counts of :func:`near_line`
+    households and of households below the line, for :func:`summary`."""
     pcap = frame["net_per_capita"].to_numpy(dtype=float)
-    counts = pd.DataFrame({
-        **{k: _key_series(frame[k]) for k in keys},
-        "near_line": near_line(pcap, line, ctx.params.get("income.near_line_band")),
-        "below_line": pcap < line,
-    }).groupby(keys, sort=True)[["near_line", "below_line"]].sum().reset_index()
-    cols = [*keys, "households", "nonpositive", *(f"{k}_share" for k in COMPONENTS),
-            "operating_net_share_p50", "low_operating", "transfer_dependent"]
-    return table[cols].merge(counts, on=keys, how="left")
-
-
-def shares_frame(table: pd.DataFrame, label: str) -> pd.DataFrame:
-    """The four shares of a :func:`structure_by`-like table, indexed by ``label``, columns in
-    Chinese (for :func:`qjlib.plotting.stacked_share_bar`). A negative share (a group whose
-    operating costs exceed its operating income) is drawn as 0 and listed by :func:`negative_note`."""
-    out = table.set_index(label)[[f"{k}_share" for k in COMPONENTS]]
-    out.columns = [SHORT_ZH[k] for k in COMPONENTS]
-    out.index = out.index.astype(str)
-    return out
-
-
-def negative_note(shares: pd.DataFrame) -> str:
-    """A sentence naming the groups with a negative share (drawn as 0), or ``""``."""
-    neg = shares.lt(0).any(axis=1)
-    if not neg.any():
-        return ""
-    return ("注：" + "、".join(shares.index[neg]) + " 的生产经营性净收入合计为负（支出大于收入），"
-            "图中按 0 画出，数值见表。")
-
-
-def share_chart(
-    shares: pd.DataFrame, title: str, xlabel: str = "占纯收入比重（各项合计 ÷ 纯收入合计）"
-) -> Figure:
-    """100 % stacked bars of shares (rows = groups, columns = parts), qjlib chart style; a negative
-    share is drawn as 0 (see :func:`negative_note`)."""
-    from qjlib.pages import plotting
-
-    return plotting.stacked_share_bar(shares.clip(lower=0.0), title, xlabel=xlabel)
-
-
-def labor_frame(s: dict) -> pd.DataFrame:
-    """Shares by labour capacity from :func:`summary` (rows 有/弱/无劳动能力 and 全部 all)."""
-    rows = {lab: s["by_labor_group"][lab] for lab in (*LABOR_CAPACITY, UNKNOWN)
-            if lab in s["by_labor_group"]}
-    rows["全部"] = s["shares"]
-    out = pd.DataFrame(rows).T[list(COMPONENTS)].astype(float)
-    out.columns = [SHORT_ZH[k] for k in COMPONENTS]
-    return out
-
-
-def trend_frame(s: dict) -> pd.DataFrame:
-    """Shares by year of the balanced panel from :func:`summary` (rows = years)."""
-    shares = s["trend"]["shares"]
-    out = pd.DataFrame({y: shares[y] for y in sorted(shares)}).T[list(COMPONENTS)].astype(float)
-    out.columns = [SHORT_ZH[k] for k in COMPONENTS]
-    out.index = [f"{y}年" for y in out.index]
-    return out
-
-
-def items_frame(ctx: Context) -> pd.DataFrame:
-    """Transfer income by item (rows 有/弱/无劳动能力 and 全部): each item's sum ÷ the transfer sum
-    (:func:`transfer_items_by`), items in Chinese, income year."""
-    year = ctx.income_year
-    inc_year = ctx.pkg["income"][ctx.pkg["income"]["year"] == year]
-    hh = _household_columns(ctx.pkg["households"])
-    by_lab = transfer_items_by(inc_year, hh, ["labor_capacity"]).set_index("labor_capacity")
-    order = [lab for lab in (*LABOR_CAPACITY, UNKNOWN) if lab in by_lab.index]
-    total = transfer_items_by(inc_year, hh).assign(labor_capacity="全部").set_index("labor_capacity")
-    both = pd.concat([by_lab.loc[order], total])
-    cols = [f"{k}_share" for k in (*TRANSFER_ITEMS, UNITEMISED)]
-    out = both[cols].astype(float)
-    out.columns = [ITEMS_ZH[k] for k in (*TRANSFER_ITEMS, UNITEMISED)]
-    keep = out.abs().max() >= 0.0005  # an item nobody receives (or a rounding rest) is not drawn
-    return out.loc[:, keep]
-
-
-def decomposition_table(s: dict) -> pd.DataFrame:
-    """The Lerman–Yitzhaki table from :func:`summary`: one row per per-capita source and a total
-    row (the Gini of per-capita net income); ``contribution_share`` = contribution ÷ G."""
-    g = s["gini"]
-    rows = []
-    for k in COMPONENTS:
-        d = s["decomposition"][k]
-        rel = d["contribution"] / g if g else None
-        rows.append({"source": COMPONENTS_ZH[k], **d, "contribution_share": rel})
-    rows.append({"source": "人均纯收入 合计", "share": 1.0, "gini": g, "gini_corr": 1.0,
-                 "contribution": g, "contribution_share": 1.0, "marginal": 0.0})
-    out = pd.DataFrame(rows)[list(DECOMPOSITION_COLUMNS_ZH)]
-    # an elasticity in % per 1 %: written out, so −0.137 reads "−0.137%" rather than "−13.7%"
-    out["marginal"] = out["marginal"].map(lambda m: "—" if m is None or m != m else f"{m:+.3f}%")
-    return out
-
-
-def decomposition_reading(s: dict) -> str:
-    """One sentence on what the decomposition means, from the computed figures."""
-    g = s["gini"]
-    if g is None or not s["decomposition"]:
-        return "户数太少或收入全部相同，无法分解收入差距。"
-    dec = s["decomposition"]
-    rel = {k: dec[k]["contribution"] / g for k in COMPONENTS}
-    top = max(COMPONENTS, key=lambda k: rel[k])
-    eq = min(COMPONENTS, key=lambda k: dec[k]["marginal"])
-    return (
-        f"人均纯收入的基尼系数为 {g:.3f}。{COMPONENTS_ZH[top]}占人均纯收入的 "
-        f"{_pct_text(dec[top]['share'])}，却贡献了收入差距的 {_pct_text(rel[top])}，是差距的主要来源；"
-        f"{COMPONENTS_ZH[eq]}最能缩小差距：各户的{COMPONENTS_ZH[eq]}都增加 1% 时，基尼系数约"
-        f"{'下降' if dec[eq]['marginal'] < 0 else '上升'} {abs(dec[eq]['marginal']):.2f}%。"
-    )
-
-
-def key_figures(s: dict) -> dict[str, object]:
-    """The notebook's opening figures from :func:`summary` (Chinese label with English)."""
-    if not s.get("available"):
-        return {"登记户 households": "—"}
-    t = s["thresholds"]
     return {
-        "登记户 households": s["households"],
-        "生产经营性净收入占比 operating share": _pct_text(s["shares"]["operating_net"]),
-        "转移性收入占比 transfer share": _pct_text(s["shares"]["transfer"]),
-        "经营性占比偏低户 low operating": (s["low_operating"],
-                                        f"有/弱劳动能力，低于 {_thr(t['low_operating_share'])}"),
-        "转移性依赖户 transfer dependent": (s["transfer_dependent"],
-                                         f"高于 {_thr(t['transfer_dependent_share'])}"),
-        "纯收入≤0户 net ≤ 0": (s["nonpositive"], "无占比，须核实"),
-        "临界户 near the line": (s["near_line"],
-                              f"贫困线以上 {_thr(s['near_line_band'])} 以内"),
+        "poverty_line": json_number(line),
+        "near_line_band": json_number(band),
+        "near_line": int(near_line(pcap, line, band).sum()),
+        "below_line": int((pcap < line).sum()),
     }
 
 
-def reading(s: dict, scope_name: str) -> str:
-    """A one-paragraph reading of :func:`summary` in Chinese (no typed numbers)."""
-    if not s.get("available"):
-        return f"{scope_name}：{s.get('reason', '无法分析')}。"
-    y, n, sh, t = s["income_year"], s["households"], s["shares"], s["thresholds"]
-    parts = [
-        f"{scope_name} {y} 年有收入记录的登记户 {n:,} 户。按各项收入合计 ÷ 纯收入合计计算，"
-        f"工资性收入占 {_pct_text(sh['wage'])}，生产经营性净收入占 {_pct_text(sh['operating_net'])}，"
-        f"财产性收入占 {_pct_text(sh['property'])}，转移性收入占 {_pct_text(sh['transfer'])}。"
-    ]
-    tr = s["trend"]
-    years = sorted(tr["shares"])
-    if len(years) > 1:
-        a, b = tr["shares"][years[0]], tr["shares"][years[-1]]
-        parts.append(
-            f"同一批 {tr['households']:,} 户（{years[0]}–{years[-1]} 年每年都有记录）相比 {years[0]} 年，"
-            f"工资性收入占比{_pp_text(b['wage'] - a['wage'])}，"
-            f"生产经营性净收入占比{_pp_text(b['operating_net'] - a['operating_net'])}，"
-            f"转移性收入占比{_pp_text(b['transfer'] - a['transfer'])}。")
-    lab = s["by_labor_group"]
-    if all(k in lab for k in LABOR_CAPACITY):
-        parts.append(
-            "转移性收入占比：有劳动能力户 " + _pct_text(lab["有劳动能力"]["transfer"])
-            + "，弱劳动能力户 " + _pct_text(lab["弱劳动能力"]["transfer"])
-            + "，无劳动能力户 " + _pct_text(lab["无劳动能力"]["transfer"]) + "。")
-    parts.append(
-        f"有劳动能力或弱劳动能力、但生产经营性净收入占比低于 {_thr(t['low_operating_share'])} 的 "
-        f"{s['low_operating']:,} 户，和转移性收入占比高于 {_thr(t['transfer_dependent_share'])} 的 "
-        f"{s['transfer_dependent']:,} 户，已逐户列入台账。")
-    if s["nonpositive"]:
-        parts.append(f"另有 {s['nonpositive']:,} 户纯收入为零或负，无法计算占比，不列入上述台账，"
-                     "应先核实其收入数据（见第五节）。")
-    parts.append(
-        f"人均纯收入在贫困线（{s['poverty_line']:,.0f} 元）至其 {1 + s['near_line_band']:g} 倍之间的"
-        f"临界户 {s['near_line']:,} 户，低于贫困线的 {s['below_line']:,} 户。")
-    return "".join(parts)
-
-
-def definitions_text(params: Params, income_year: int) -> str:
-    """The definitions of this analysis as Markdown for the notebook, with the run's parameter
-    values (nothing typed by hand)."""
-    y = int(income_year)
-    lo = params.get("income.low_operating_share")
-    hi = params.get("income.transfer_dependent_share")
-    band = params.get("income.near_line_band")
-    first = params.get("income.trend_first_year")
-    line = params.poverty_line(y)
-    return "\n".join([
-        "- **纯收入** = 工资性收入 + 生产经营性收入 − 生产经营性支出 + 财产性收入 + 转移性收入（元/户），"
-        "由各项重算（`qjlib.definitions.net_income`）；**生产经营性净收入** = 生产经营性收入 − 生产经营性支出。",
-        "- **占比（各组）**：某项收入合计 ÷ 纯收入合计（比值之和，不是各户占比的平均）。计入收入年度有收入记录的"
-        "全部登记户，纯收入≤0 的户也计入合计（其亏损是该组收入的一部分）；四项占比相加为 100%。",
-        "- **户占比的分布**：各户某项收入 ÷ 该户纯收入的中位数与四分位数，只含纯收入 > 0 的户。",
-        "- **纯收入≤0 的户**：没有占比，不列入任何占比台账，单独列出，作为需要核实的数据问题。",
-        f"- **生产经营性收入占比偏低户**：有劳动能力或弱劳动能力（由家庭成员的劳动技能判定）、纯收入 > 0，且"
-        f"生产经营性净收入 ÷ 纯收入 < {_thr(lo)}（参数 `income.low_operating_share`）。",
-        f"- **转移性收入依赖户**：纯收入 > 0，且转移性收入 ÷ 纯收入 > {_thr(hi)}"
-        f"（参数 `income.transfer_dependent_share`；恰好等于不计）。",
-        f"- **变化趋势**：{first}（参数 `income.trend_first_year`；数据晚于此年开始时取最早年度）至 {y} 年"
-        "每年都有收入记录的同一批户（平衡面板），逐年计算各项占比。",
-        "- **转移性收入构成**：各项转移性收入合计 ÷ 转移性收入合计；“未分项”为转移性收入中未分到各项的部分。",
-        "- **收入差距**：人均纯收入（纯收入 ÷ 当年家庭人口）的基尼系数，每户计一次，"
-        "G = 2·cov(y, F(y)) ÷ 均值(y)，F 为中位秩经验分布（相同收入取平均秩）。按人均收入来源（各项 ÷ 人口，"
-        "四项相加等于人均纯收入）作 Lerman–Yitzhaki 分解：S_k 为该项占人均纯收入的比重，G_k 为该项自身的基尼系数，"
-        "R_k = cov(y_k, F(y)) ÷ cov(y_k, F(y_k)) 为基尼相关系数；贡献 S_k·G_k·R_k 相加恰等于 G；"
-        "该项普遍增加 1% 时基尼系数的相对变化为 S_k·(G_k·R_k ÷ G − 1)。",
-        f"- **临界户**：人均纯收入不低于当年贫困线、且不超过贫困线的 {1 + band:g} 倍"
-        f"（参数 `income.near_line_band` = {band:g}）；{y} 年贫困线 {line:,.0f} 元/人"
-        f"（来源：{params.sources.get('poverty_line', '')}）。",
-    ])
+def _trend_figures(trend: pd.DataFrame) -> dict:
+    """The balanced panel's first year, households and shares by year (from
+    :func:`structure_trend`), for :func:`summary`."""
+    trend = trend.set_index("year")
+    return {
+        "first_year": int(trend.index.min()) if len(trend) else None,
+        "households": int(trend["households"].iloc[0]) if len(trend) else 0,
+        "shares": {str(y): _shares(trend.loc[y]) for y in trend.index},
+    }

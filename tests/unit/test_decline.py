@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from qjlib.analyses import decline as d
+from qjlib.core.ledgers import column_label
 from qjlib.core.params import load_params
+from qjlib.pages import decline as page
 
 
 def income_rows(series: dict[str, dict[int, tuple]]) -> pd.DataFrame:
@@ -46,7 +48,7 @@ def params():
 
 
 def metrics(income: pd.DataFrame, params, year: int = 2019, **over) -> pd.DataFrame:
-    kw = d._decline_params(params) | over
+    kw = d.decline_params(params) | over
     return d.household_metrics(d.build_panel(income, last_year=year), year, **kw)
 
 
@@ -423,7 +425,7 @@ def test_ledger_lists_exactly_the_past_exited_households_with_n_declines(params)
     assert r.loc["f1", "town"] == "甲镇" and r.loc["nb", "village"] == "三村"
     # urgency: below the line first, then the largest relative fall
     assert r["urgency"].to_dict() == {"f1": 1, "nb": 2, "f2": 3}
-    assert set(led.columns) <= set(d.LEDGER_COLUMNS_ZH)
+    assert set(led.columns) <= set(d.LEDGER_COLUMNS)
 
 
 def test_summary_counts_considered_flagged_and_gaps(params):
@@ -448,7 +450,7 @@ def test_without_income_table_the_ledger_is_empty_and_summary_says_why(params):
     ctx = tiny_context(params)
     ctx = Context(FramePackage(households=ctx.pkg["households"]), params)
     led = d.build_ledgers(ctx)["income_decline"]
-    assert led.empty and list(led.columns) == list(d.LEDGER_COLUMNS_ZH)
+    assert led.empty and list(led.columns) == list(d.LEDGER_COLUMNS)
     s = d.summary(ctx)
     assert s["available"] is False and "income" in s["reason"]
 
@@ -456,7 +458,9 @@ def test_without_income_table_the_ledger_is_empty_and_summary_says_why(params):
 def test_ledger_spec_labels_every_column():
     spec = d.LEDGERS["income_decline"]
     assert spec.key == ("hh_id",) and spec.plan == "R5"
-    assert all(spec.columns_zh[c] for c in d.LEDGER_COLUMNS_ZH)
+    assert all(column_label(c, spec) != c for c in d.LEDGER_COLUMNS)
+    # only true overrides: each differs from the schema's / the common label
+    assert all(z != column_label(c) for c, z in spec.columns_zh.items())
 
 
 # ---------------------------------------------------------------------------- notebook helpers
@@ -464,17 +468,17 @@ def test_ledger_spec_labels_every_column():
 
 def test_notebook_tables_count_the_tiny_county(params):
     res = d.analyse(tiny_context(params))
-    area = d.by_area(res).set_index("town")
+    area = page.by_area(res).set_index("town")
     assert area.loc["甲镇", "past_exited"] == 2 and area.loc["甲镇", "flagged"] == 2
     assert area.loc["甲镇", "below_line"] == 1 and area.loc["乙镇", "data_gap"] == 2
     assert area.loc["乙镇", "flag_rate"] == pytest.approx(1 / 4)
-    causes = d.cause_table(res)
+    causes = page.cause_table(res)
     assert causes["households"].sum() == 3
     assert causes.set_index("cause").loc["人口增加", "component"] == "无（收入未减）"
-    sig = d.signals_table(res)
+    sig = page.signals_table(res)
     assert sig.to_numpy().sum() == 6
     assert sig.loc["连续3年下降", "下降"] == 3 and sig.loc["数据缺口", "年份不足"] == 1
-    traj = d.trajectories(res, k=2)
+    traj = page.trajectories(res, k=2)
     assert traj["label"].unique().tolist() == ["户1", "户2"]
     assert "hh_id" not in traj.columns
     f1 = traj[traj["label"] == "户1"]  # the most urgent: f1, below the line
@@ -483,10 +487,10 @@ def test_notebook_tables_count_the_tiny_county(params):
 
 def test_reading_is_built_from_the_summary(params):
     s = d.summary(tiny_context(params))
-    text = d.reading(s, "测试县")
+    text = page.reading(s, "测试县")
     assert "历年脱贫户" in text and f"{s['past_exited']:,} 户" in text
     assert f"仅因家庭人口增加（收入未减）{s['by_cause']['size']:,} 户" in text
-    kf = d.key_figures(s)
+    kf = page.key_figures(s)
     assert kf["历年脱贫户 past exited households"] == 6
 
 
@@ -499,16 +503,16 @@ def test_a_scope_without_declines_has_an_empty_ledger_and_a_summary(params):
     sub = Context(FramePackage(households=hh[hh["hh_id"].isin(keep)],
                               income=inc[inc["hh_id"].isin(keep)]), params)
     res = d.analyse(sub)
-    assert res.ledger.empty and set(res.ledger.columns) == set(d.LEDGER_COLUMNS_ZH)
+    assert res.ledger.empty and set(res.ledger.columns) == set(d.LEDGER_COLUMNS)
     s = d.summary(sub)
     assert s["flagged"] == 0 and s["past_exited"] == 2 and s["data_gap"] == 1
-    assert "没有人均纯收入连续 3 年下降的户" in d.reading(s, "乙镇")
-    assert d.trajectories(res).empty and d.cause_table(res).empty
+    assert "没有人均纯收入连续 3 年下降的户" in page.reading(s, "乙镇")
+    assert page.trajectories(res).empty and page.cause_table(res).empty
 
 
 def test_share_text_never_shows_a_nonzero_share_as_zero():
-    assert d.share_text(4, 8611) == "0.05%"
-    assert d.share_text(0, 8611) == "0.0%"
-    assert d.share_text(1, 10**6) == "<0.01%"
-    assert d.share_text(25, 100) == "25.0%"
-    assert d.share_text(1, 0) == "—"
+    assert page.share_text(4, 8611) == "0.05%"
+    assert page.share_text(0, 8611) == "0.0%"
+    assert page.share_text(1, 10**6) == "<0.01%"
+    assert page.share_text(25, 100) == "25.0%"
+    assert page.share_text(1, 0) == "—"

@@ -14,9 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qjlib.analyses import income as inc
-from qjlib.core import definitions
+from qjlib.core import definitions, ids
 from qjlib.core.context import Context
+from qjlib.core.ledgers import column_label
 from qjlib.core.params import load_params
+from qjlib.pages import income as page
 
 THR = {"low_operating_share": 0.10, "transfer_dependent_share": 0.50}
 
@@ -193,29 +195,30 @@ def test_exit_cohort_and_other_groupings():
         "2016年脱贫": 100, "未脱贫": 300, "未知": 400, "返贫": 200}
 
 
-def test_household_positions_digit_ids_and_the_string_fallback(monkeypatch):
-    ids = pd.Series([f"6108{i:015d}" for i in range(50)], dtype="str")  # 19 digits each
+def test_positions_digit_ids_and_the_string_fallback(monkeypatch):
+    """core.ids.positions, the lookup structure_by and household_year_frame use."""
+    table = pd.Series([f"6108{i:015d}" for i in range(50)], dtype="str")  # 19 digits each
     probe = pd.Series(["6108000000000000007", "6108999999999999999", "6108000000000000049",
                        "6108000000000000000", "6108000000000000007"], dtype="str")
     want = [7, -1, 49, 0, 7]
-    assert inc.household_positions(probe, ids).tolist() == want
+    assert ids.positions(probe, table).tolist() == want
     calls = []
-    real = inc.pc.index_in
-    monkeypatch.setattr(inc.pc, "index_in", lambda *a, **k: calls.append(1) or real(*a, **k))
-    assert inc.household_positions(probe, ids).tolist() == want
+    real = ids.pc.index_in
+    monkeypatch.setattr(ids.pc, "index_in", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert ids.positions(probe, table).tolist() == want
     assert not calls, "digit ids of one width take the integer path"
     # leading zeros: "0012" and "12" would be the same number — different widths use strings
-    assert inc.household_positions(pd.Series(["12", "0012"], dtype="str"),
+    assert ids.positions(pd.Series(["12", "0012"], dtype="str"),
                                    pd.Series(["0012", "0034"], dtype="str")).tolist() == [-1, 0]
     # letters, Chinese, varying widths, a 20-digit id: the string lookup, same answers
     mixed = pd.Series(["户1", "A-22", "6108000000000000007"], dtype="str")
-    assert inc.household_positions(pd.Series(["A-22", "x", "户1"], dtype="str"), mixed).tolist() \
+    assert ids.positions(pd.Series(["A-22", "x", "户1"], dtype="str"), mixed).tolist() \
         == [1, -1, 0]
     long = pd.Series(["99999999999999999999", "99999999999999999998"], dtype="str")
-    assert inc.household_positions(long[::-1].reset_index(drop=True), long).tolist() == [1, 0]
+    assert ids.positions(long[::-1].reset_index(drop=True), long).tolist() == [1, 0]
     # one width but not all digits (a check character X, a sign): strings again
     letters = pd.Series(["610800000000000001X", "+610800000000000001"], dtype="str")
-    assert inc.household_positions(letters[::-1].reset_index(drop=True), letters).tolist() == [1, 0]
+    assert ids.positions(letters[::-1].reset_index(drop=True), letters).tolist() == [1, 0]
     assert len(calls) == 4
 
 
@@ -471,7 +474,10 @@ def test_without_income_table_empty_ledgers_and_unavailable_summary():
 def test_ledger_specs_have_chinese_labels_for_every_column():
     for spec in inc.LEDGERS.values():
         assert spec.key == ("hh_id",)
-        assert set(inc._LEDGER_COLUMNS) <= set(spec.columns_zh)
+        assert all(column_label(c, spec) != c for c in inc._LEDGER_COLUMNS)
+        # only true overrides: each differs from the schema's / the common label
+        bare = {c: column_label(c) for c in spec.columns_zh}
+        assert all(spec.columns_zh[c] != bare[c] for c in spec.columns_zh)
         assert spec.title_zh and spec.plan == "R2"
 
 
@@ -482,7 +488,7 @@ def test_ledger_specs_have_chinese_labels_for_every_column():
 def test_area_table_counts_per_town_and_near_line():
     income, hh = _county()
     ctx = ctx_of(income, hh, **{"income.near_line_band": 0.30})
-    t = inc.area_table(ctx, "town").set_index("town")
+    t = page.area_table(ctx, "town").set_index("town")
     # 甲镇: A (operating 2 %) and D (0 %, 弱) low operating; 乙镇: B dependent, C net ≤ 0
     assert t.loc["甲镇", ["households", "low_operating", "transfer_dependent", "nonpositive"]].tolist() \
         == [2, 2, 0, 0]
@@ -492,21 +498,21 @@ def test_area_table_counts_per_town_and_near_line():
     assert t["near_line"].to_dict() == {"乙镇": 1, "甲镇": 1}
     assert t["below_line"].to_dict() == {"乙镇": 1, "甲镇": 0}
     assert t.loc["乙镇", "transfer_share"] == pytest.approx(3000 / 2000)  # Σ net = 4000 − 2000
-    v = inc.area_table(ctx, "village")
+    v = page.area_table(ctx, "village")
     assert list(v.columns[:2]) == ["town", "village"] and v["households"].sum() == 4
 
 
 def test_reading_and_key_figures_are_built_from_the_figures():
     income, hh = _county()
     s = inc.summary(ctx_of(income, hh))
-    text = inc.reading(s, "甲县")
+    text = page.reading(s, "甲县")
     assert text.startswith("甲县 2019 年有收入记录的登记户 4 户")
     assert "工资性收入占 84.4%" in text  # 13500 / 16000
     assert "另有 1 户纯收入为零或负" in text
     assert "低于 10% 的 2 户" in text and "高于 50% 的 1 户" in text
-    kf = inc.key_figures(s)
+    kf = page.key_figures(s)
     assert kf["经营性占比偏低户 low operating"] == (2, "有/弱劳动能力，低于 10%")
-    assert inc.reading({"available": False, "reason": "未提供收入表"}, "甲县") == "甲县：未提供收入表。"
+    assert page.reading({"available": False, "reason": "未提供收入表"}, "甲县") == "甲县：未提供收入表。"
 
 
 def test_decomposition_table_and_sentence():
@@ -519,10 +525,10 @@ def test_decomposition_table_and_sentence():
                      "marginal": 0.0},
         "transfer": {"share": 0.3, "gini": 5 / 12, "gini_corr": -0.6, "contribution": -0.075,
                      "marginal": -19 / 30}}}
-    t = inc.decomposition_table(s)
+    t = page.decomposition_table(s)
     assert t["contribution_share"].tolist() == pytest.approx([4 / 3, 0, 0, -1 / 3, 1])
     assert t["marginal"].tolist() == ["+0.633%", "+0.000%", "+0.000%", "-0.633%", "+0.000%"]
-    text = inc.decomposition_reading(s)
+    text = page.decomposition_reading(s)
     assert "工资性收入占人均纯收入的 70.0%，却贡献了收入差距的 133.3%" in text
     assert "转移性收入都增加 1% 时，基尼系数约下降 0.63%" in text
 
@@ -530,7 +536,7 @@ def test_decomposition_table_and_sentence():
 def test_definitions_text_takes_the_run_parameters():
     p = load_params("2019Q3", overrides={"income.low_operating_share": 0.15,
                                          "income.transfer_dependent_share": 0.6})
-    text = inc.definitions_text(p, 2019)
+    text = page.definitions_text(p, 2019)
     assert "纯收入 < 15%" in text and "纯收入 > 60%" in text and "3,218 元/人" in text
 
 
@@ -546,3 +552,19 @@ def test_reason_percentages_never_print_the_threshold_for_a_share_below_it():
     s = pd.Series([0.0999, 0.09999, 0.042, 0.1234], index=[3, 5, 7, 9])
     assert inc._pct(s, 0.10).tolist() == ["9.99%", "9.999%", "4.2%", "12.3%"]
     assert inc._pct(s, 0.10).index.tolist() == [3, 5, 7, 9]
+
+
+def test_the_income_frame_is_computed_once_per_context_and_left_unmodified(monkeypatch):
+    """Ledgers, summary and the notebook's tables share one income-year frame per context."""
+    calls = []
+    real = inc.household_year_frame
+    monkeypatch.setattr(inc, "household_year_frame",
+                        lambda *a, **k: calls.append(a[2:] or k) or real(*a, **k))
+    ctx = ctx_of(*_county())
+    frame = inc.income_frame(ctx).copy()
+    inc.build_ledgers(ctx)
+    inc.summary(ctx)
+    page.area_table(ctx, "town")
+    page.nonpositive_table(ctx)
+    assert len([c for c in calls if c]) == 1  # income_frame's (with the year); others are per call
+    pd.testing.assert_frame_equal(inc.income_frame(ctx), frame)
