@@ -73,26 +73,31 @@ class Run:
 
     @property
     def is_county(self) -> bool:
+        """True for the county scope."""
         return self.scope.town is None
 
     @property
     def income_year(self) -> int:
+        """The income year the run reports on (:attr:`Context.income_year`)."""
         return self.ctx.income_year
 
     @property
     def asof(self) -> pd.Timestamp:
+        """The period's as-of date."""
         return self.ctx.asof
 
     @property
     def period(self) -> str:
+        """The report period, e.g. ``2019Q3``."""
         return self.params.period
 
     @property
     def towns(self) -> list[Scope]:
+        """Every town of the county, by town code."""
         return [s for s in self.scopes if s.town is not None]
 
     def module(self, name: str) -> ModuleType:
-        """The analysis module ``qjlib.<name>`` (imported now if needed)."""
+        """The analysis registered as ``name`` (imported now if needed)."""
         found = load_analyses([name])
         if name not in found.modules:
             raise QjError(f"分析模块 {name} 不可用：{found.skipped.get(name, '')} / analysis module "
@@ -174,10 +179,12 @@ def _all_ledgers(results: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def ledger_specs(results: dict[str, Any] | None = None) -> dict[str, LedgerSpec]:
+    """Ledger name → spec, of every registered analysis."""
     return _all_ledgers(results or _CURRENT.get("results"))["specs"]
 
 
 def ledger_owners(results: dict[str, Any] | None = None) -> dict[str, str]:
+    """Ledger name → the analysis that builds it."""
     return _all_ledgers(results or _CURRENT.get("results"))["owners"]
 
 

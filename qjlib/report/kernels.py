@@ -130,6 +130,7 @@ def _register_engine() -> None:
                                      stdout_file: Any = None, stderr_file: Any = None,
                                      start_timeout: int = 60, execution_timeout: Any = None,
                                      kc: Any = None, **kwargs: Any) -> Any:
+            """nbclient's execution of the managed notebook, on the client ``kc`` when given."""
             for k in ("input_path", "timeout", "startup_timeout"):
                 kwargs.pop(k, None)
             client = PapermillNotebookClient(

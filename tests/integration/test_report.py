@@ -390,7 +390,7 @@ def test_full_personal_information_only_on_request_and_recorded(small_demo, tmp_
 def test_notebooks_read_the_results_the_runner_saved(small_demo, tmp_path):
     """``NOTEBOOK_RESULTS`` are saved once per scope they are declared for, and what a notebook
     reads through ``Run.result`` equals a fresh computation."""
-    from qjlib.compute import compute
+    from qjlib.report.compute import compute
 
     from qjlib.analyses import cadres as helpers
     from qjlib.analyses import industry, load_analyses
