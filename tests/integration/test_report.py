@@ -390,8 +390,6 @@ def test_full_personal_information_only_on_request_and_recorded(small_demo, tmp_
 def test_notebooks_read_the_results_the_runner_saved(small_demo, tmp_path):
     """``NOTEBOOK_RESULTS`` are saved once per scope they are declared for, and what a notebook
     reads through ``Run.result`` equals a fresh computation."""
-    from qjlib.report.compute import compute
-
     from qjlib.analyses import cadres as helpers
     from qjlib.analyses import industry, load_analyses
     from qjlib.core.context import Context
@@ -399,6 +397,7 @@ def test_notebooks_read_the_results_the_runner_saved(small_demo, tmp_path):
     from qjlib.core.scopes import COUNTY, all_scopes, scope_context
     from qjlib.io.load import load_package
     from qjlib.pages import nb
+    from qjlib.report.compute import compute
 
     pkg = load_package(small_demo, cache=True)
     params = load_params(PERIOD)
