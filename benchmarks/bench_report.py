@@ -9,7 +9,7 @@ notebooks themselves cost on top of starting kernels; the target is ≤ 1.5.
     .venv/bin/python benchmarks/bench_report.py --households 2000 --jobs 2
 
 Prints the figures (seconds) and the ratio; writes nothing outside a temporary folder (the
-package cache of ``qjlib.load.load_for`` excepted).
+package cache of ``qjlib.io.load.load_for`` excepted).
 """
 
 from __future__ import annotations
@@ -26,9 +26,11 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qjlib.report import runner as report  # noqa: E402
+from qjlib.core.scopes import Scope  # noqa: E402
+from qjlib.report import kernels  # noqa: E402
+from qjlib.report.runner import run_report  # noqa: E402
 
-OPEN_ONLY = ("from qjlib import nb\n"
+OPEN_ONLY = ("from qjlib.pages import nb\n"
              "run = nb.open_run(data_dir, period, scope, params_file, pii, results_dir)")
 
 
@@ -47,12 +49,12 @@ def empty_copies(notebooks: list[Path], folder: Path, extra: str | None = None) 
 def batch_seconds(nbs: list[Path], folder: Path, out: Path, scopes: list, data: Path,
                   period: str, jobs: int, reuse: bool = True) -> tuple[float, list[dict]]:
     runs = [
-        report.NotebookJob(folder / nb.name, s, out / s.code / nb.name,
+        kernels.NotebookJob(folder / nb.name, s, out / s.code / nb.name,
                            {"data_dir": str(data), "period": period, "scope": s.code})
         for s in scopes for nb in nbs
     ]
     t = time.perf_counter()
-    res = report.run_notebooks(runs, jobs, progress=False, reuse_kernels=reuse)
+    res = kernels.run_notebooks(runs, jobs, progress=False, reuse_kernels=reuse)
     return time.perf_counter() - t, res
 
 
@@ -74,7 +76,7 @@ def main() -> int:
             data = tmp / "demo"
             write_demo(data, seed=7, households=args.households)
         data = data or ROOT / "data" / "demo"
-        nbs = report.list_notebooks(report.notebooks_dir())
+        nbs = kernels.list_notebooks(kernels.notebooks_dir())
         print(f"data {data}; {len(nbs)} notebooks; {args.jobs} processes")
 
         # Warm the package cache once so both batches start from the same state.
@@ -84,12 +86,12 @@ def main() -> int:
         load_for(data, load_params(args.period))
 
         t0 = time.perf_counter()
-        run = report.run_report(data, args.period, tmp / "out", jobs=args.jobs, progress=False,
+        run = run_report(data, args.period, tmp / "out", jobs=args.jobs, progress=False,
                                 command=["bench"])
         total = time.perf_counter() - t0
         m = run.manifest
         nb_times = [r["seconds"] for r in m["notebooks"]]
-        scopes = [report.Scope(s["code"], s["name"], s["folder"], None) for s in m["scopes"]]
+        scopes = [Scope(s["code"], s["name"], s["folder"], None) for s in m["scopes"]]
 
         # The floor: papermill's own way, a kernel started for every (empty) notebook.
         floor, empty = batch_seconds(nbs, empty_copies(nbs, tmp / "empty"), tmp / "empty_out",

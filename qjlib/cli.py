@@ -3,9 +3,12 @@
     qj demo   [--out DIR] [--seed N] [--households N]
     qj check  DATA [--out DIR]
     qj report DATA --period 2019Q3 [--out reports] [--params FILE] [--scope …] [--pii masked|full]
-    qj verify reports/2019Q3/manifest.json
+    qj verify reports/2019Q3/manifest.json [--all]
+    qj notebooks refresh notebooks/NN_x.ipynb […]
 
-Errors meant for people (:class:`qjlib.errors.QjError`) print as one line and exit 1.
+Every sub-command's handler is here but ``qj demo``'s (:func:`qjlib.demo.demo_main`) and
+``qj check``'s. Errors meant for people (:class:`qjlib.core.errors.QjError`) print as one line and
+exit 1.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ import sys
 from pathlib import Path
 
 from qjlib.core.errors import QjError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_DIR = ROOT / "data" / "demo"  # the demo county the committed notebooks are run on
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,10 +53,70 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--all", action="store_true", dest="show_all",
                    help="逐项列出每个汇总数字（默认只列不一致的项和各部分的计数）"
                         " / list every figure, not only the differences and counts per part")
+
+    n = sub.add_parser("notebooks", help="提交的笔记本 / the committed notebooks")
+    nsub = n.add_subparsers(dest="action", required=True)
+    nr = nsub.add_parser("refresh", help="在示范县上原位执行笔记本 / execute notebooks in place on "
+                                         "the demo county")
+    nr.add_argument("notebooks", nargs="+", type=Path)
     return p
 
 
+def report_main(args: argparse.Namespace) -> int:
+    """``qj report``: exit 0 when every analysis and notebook succeeded, 1 otherwise."""
+    from qjlib.report.runner import run_report
+
+    command = ["qj", "report", str(args.data), "--period", args.period, "--out", str(args.out),
+               "--pii", args.pii]
+    if args.params is not None:
+        command += ["--params", str(args.params)]
+    if args.scope:
+        command += ["--scope", *args.scope]
+    if args.jobs is not None:
+        command += ["--jobs", str(args.jobs)]
+    if args.notebooks:
+        command += ["--notebooks", *args.notebooks]
+    run = run_report(
+        args.data, args.period, args.out, args.params, args.scope, args.pii, args.jobs,
+        args.notebooks, command=command,
+    )
+    m = run.manifest
+    ok_nb = sum(r["status"] == "ok" for r in m["notebooks"])
+    print(f"报告已写入 report written to {run.folder}")
+    print(f"  台账 ledgers: {len(m['outputs']['ledgers'])}，笔记本 notebooks: {ok_nb}/"
+          f"{len(m['notebooks'])} 成功 ok，用时 {m['seconds']['total']} s")
+    if run.failures:
+        print(f"失败 {len(run.failures)} 项 / {len(run.failures)} failure(s):", file=sys.stderr)
+        for f in run.failures:
+            print(f"  - {f}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def verify_main(args: argparse.Namespace) -> int:
+    """``qj verify MANIFEST``: exit 0 only when every ledger and figure is identical."""
+    from qjlib.report.verify import verify
+
+    return 0 if verify(args.manifest, show_all=args.show_all) else 1
+
+
+def notebooks_main(args: argparse.Namespace, demo_dir: Path = DEMO_DIR) -> int:
+    """``qj notebooks refresh NOTEBOOK…``: execute the committed notebooks in place on the demo
+    county (``data/demo``, written first when absent) and tidy them
+    (:func:`qjlib.report.refresh.refresh`)."""
+    from qjlib.report.refresh import refresh
+
+    if not (demo_dir / "truth.json").exists():
+        from qjlib.demo import write_demo
+
+        print(f"[qj] 生成示范县 generating the demo county into {demo_dir}", file=sys.stderr)
+        write_demo(demo_dir)
+    refresh(args.notebooks)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``qj`` command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "demo":
@@ -62,13 +128,11 @@ def main(argv: list[str] | None = None) -> int:
 
             return check_main(args)
         if args.command == "report":
-            from qjlib.report.runner import report_main
-
             return report_main(args)
         if args.command == "verify":
-            from qjlib.report.runner import verify_main
-
             return verify_main(args)
+        if args.command == "notebooks":
+            return notebooks_main(args)
     except QjError as e:
         print(f"qj {args.command}: {e}", file=sys.stderr)
         return 1

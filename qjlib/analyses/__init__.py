@@ -9,9 +9,12 @@ figures come from :mod:`qjlib.analyses.cadres`). ``docs/design.md`` says how to 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from qjlib.core.errors import QjError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,3 +62,41 @@ def get(name: str) -> ModuleType:
 
     Raises ``KeyError`` for a name that is not registered."""
     return importlib.import_module(REGISTRY[name])
+
+
+@dataclass
+class Analyses:
+    """The analysis modules of one run, in :data:`REGISTRY` order, and those skipped (with why)."""
+
+    modules: dict[str, ModuleType] = field(default_factory=dict)
+    """Registered name → the imported module."""
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Name asked for but not registered → why it was skipped (Chinese / English)."""
+
+    def specs(self) -> dict[str, LedgerSpec]:
+        """Every ledger spec in module order, then the module's declaration order; a ledger name
+        declared twice is an error."""
+        out: dict[str, LedgerSpec] = {}
+        for mod_name, mod in self.modules.items():
+            for name, spec in mod.LEDGERS.items():
+                if name in out:
+                    raise QjError(f"台账名 {name} 重复（{mod_name}）/ duplicate ledger name {name}")
+                out[name] = spec
+        return out
+
+    def owners(self) -> dict[str, str]:
+        """Ledger name → the name of the analysis that builds it."""
+        return {n: m for m, mod in self.modules.items() for n in mod.LEDGERS}
+
+
+def load_analyses(wanted: Sequence[str] | None = None) -> Analyses:
+    """The registered analyses named in ``wanted`` (default: all), in the order asked. A name
+    that is not registered (a manifest written by a later version, a typo) is skipped with a
+    note."""
+    found = Analyses()
+    for name in names() if wanted is None else wanted:
+        if name not in REGISTRY:
+            found.skipped[name] = f"未登记的分析 {name} / analysis {name} is not registered"
+            continue
+        found.modules[name] = get(name)
+    return found

@@ -1,69 +1,64 @@
-"""Ledgers (台账): what each one is, its key and its Chinese column labels; writing them.
+"""Ledgers (台账): what each one is — its name, key, Chinese title and column labels, column types
+and row order. Analyses and pages read this; writing the files is :mod:`qjlib.report.outputs`.
 
 Each analysis module declares its ledgers as ``LEDGERS = {name: LedgerSpec(...)}`` and builds them
 with ``build_ledgers(ctx) -> dict[str, DataFrame]`` (canonical English column names, a Chinese
-``reason`` column, ``town``/``village`` where they apply). Frames hold raw values; this module
-sorts, masks (:mod:`qjlib.privacy`) and writes them, byte-identically run after run:
+``reason`` column, ``town``/``village`` where they apply). Frames hold raw values; every output
+sorts them (:func:`sort_ledger`: by the key, then by every other column, so the order never
+depends on how the frame was built) and formats each column by its type (:func:`column_type`):
 
-``ledgers/<name>.csv``
-    UTF-8 with BOM (Excel opens it as UTF-8), ``\\n`` line ends, canonical English headers, rows
-    sorted by the ledger key and then by every other column (ties broken, so the order never
-    depends on how the frame was built). Cell formats, by column type (:func:`column_type`):
+=========  ===================================  ===========  ==================
+type       which columns                        CSV text     ``ledgers.xlsx``
+=========  ===================================  ===========  ==================
+``money``  yuan amounts (schema ``money``        ``%.2f``     ``#,##0.00``
+           columns, ``*income*``, ``pc_*``, …)
+``share``  ``*share*``, ``*ratio*``, ``*rate*``  ``%.4f``     ``0.00%``
+``int``    integer dtypes; ``row``, ``year``,   ``%d``       ``0``
+           ``size``, ``n_*``, ``*_count``, …
+``float``  any other float (scores, SEs, …)     ``%.4f``     ``0.0000``
+``date``   datetimes                            YYYY-MM-DD   ``yyyy-mm-dd``
+``text``   the rest                             as is        as is
+=========  ===================================  ===========  ==================
 
-    =========  ===================================  ===================
-    type       which columns                        CSV text
-    =========  ===================================  ===================
-    ``money``  yuan amounts (schema ``money``        ``%.2f``
-               columns, ``*income*``, ``pc_*``, …)
-    ``share``  ``*share*``, ``*ratio*``, ``*rate*``  ``%.4f``
-    ``int``    integer dtypes; ``row``, ``year``,   ``%d``
-               ``size``, ``n_*``, ``*_count``, …
-    ``float``  any other float (scores, SEs, …)     ``%.4f``
-    ``date``   datetimes                            ``YYYY-MM-DD``
-    ``text``   the rest                             as is
-    =========  ===================================  ===================
-
-    Missing values are empty cells; ``-0.00`` is written ``0.00``.
-
-``ledgers.xlsx``
-    For people: a contents sheet (目录), then one sheet per ledger named by its Chinese title
-    (≤ 31 characters), Chinese headers (``LedgerSpec.columns_zh``, else the schema's label), frozen
-    header row and leading key columns, autofilter, column widths from the content, A4 landscape
-    printing over as many pages across as keep the text readable (:func:`print_pages_wide`; the
-    header row and key columns on every page), number formats (``#,##0.00`` money,
-    ``0.00%`` shares, ``yyyy-mm-dd`` dates), coded values in Chinese (``exited`` → ``已脱贫``).
-    Workbook properties and dates are fixed (created = the period's as-of date), so the bytes are
-    identical run to run.
+Chinese headers (:func:`column_label`): the spec's ``columns_zh`` (true overrides only), else the
+schema's label, else :data:`COMMON_LABELS_ZH`, else the English name.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
-import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from qjlib.core import schema
 from qjlib.core.errors import QjError
-from qjlib.core.privacy import mask_frame
 
 
 @dataclass(frozen=True)
 class LedgerSpec:
+    """What a ledger is: declared once by its analysis module in ``LEDGERS``."""
+
     name: str
+    """The ledger's name: its key in ``LEDGERS``, its file ``ledgers/<name>.csv``."""
     title_zh: str
+    """The Chinese title: the ``ledgers.xlsx`` sheet name (cut to 31 characters) and the heading
+    a notebook shows."""
     key: tuple[str, ...]
-    columns_zh: dict[str, str] = field(default_factory=dict)  # canonical column -> Chinese header
-    plan: str = ""  # the plan requirement, e.g. "R2"
-    pii: dict[str, str] = field(default_factory=dict)  # further personal columns -> privacy kind
-    formats: dict[str, str] = field(default_factory=dict)  # column -> type (see column_type)
+    """The columns that identify a row (unique together); rows are sorted by them first."""
+    columns_zh: dict[str, str] = field(default_factory=dict)
+    """Canonical column → Chinese header, only where it differs from :func:`column_label`'s
+    fallback (the schema's label, then :data:`COMMON_LABELS_ZH`): true overrides only."""
+    plan: str = ""
+    """The requirement of the audit plan the ledger answers, e.g. ``"R2"``."""
+    pii: dict[str, str] = field(default_factory=dict)
+    """Further personal columns (beyond the schema's) → their privacy kind, for masking."""
+    formats: dict[str, str] = field(default_factory=dict)
+    """Column → output type (one of :data:`TYPES`), where :func:`column_type`'s rules would
+    choose another."""
 
 
 # Chinese labels of columns that ledgers share and the schema does not define.
@@ -86,11 +81,8 @@ COMMON_LABELS_ZH: dict[str, str] = {
     "net_per_capita_reported": "人均纯收入（文件）",
 }
 
-TYPES = ("money", "share", "int", "float", "date", "text")
-FLOAT_DIGITS = {"money": 2, "share": 4, "float": 4}
-XLSX_FORMATS = {
-    "money": "#,##0.00", "share": "0.00%", "int": "0", "float": "0.0000", "date": "yyyy-mm-dd",
-}
+TYPES = ("money", "share", "int", "float", "date", "text")  # output types (module docstring)
+FLOAT_DIGITS = {"money": 2, "share": 4, "float": 4}  # decimals written for the float types
 
 _MONEY_COLUMNS = frozenset(
     c.name for t in schema.TABLES.values() for c in t.columns if c.kind == "money"
@@ -146,7 +138,7 @@ def _sort_frame(df: pd.DataFrame) -> pd.DataFrame:
     for c in df.columns:
         s = df[c]
         if s.dtype == object:
-            s = s.map(_text, na_action="ignore").astype("str")
+            s = s.map(cell_text, na_action="ignore").astype("str")
         out[c] = s
     return pd.DataFrame(out, index=df.index)
 
@@ -165,54 +157,14 @@ def sort_ledger(df: pd.DataFrame, spec: LedgerSpec) -> pd.DataFrame:
     return df.loc[order].reset_index(drop=True)
 
 
-def _text(v: object) -> str:
+def cell_text(v: object) -> str:
+    """A cell as text: lists, tuples, dicts and arrays as sorted-key JSON (Chinese kept), anything
+    else ``str(v)``."""
     if isinstance(v, (list, tuple, dict, np.ndarray)):
         v = v.tolist() if isinstance(v, np.ndarray) else v
         return json.dumps(v, ensure_ascii=False, sort_keys=True, default=str)
     return str(v)
 
-
-def format_for_csv(df: pd.DataFrame, spec: LedgerSpec | None = None) -> pd.DataFrame:
-    """Every column as text in its fixed format (see the module docstring); missing → ``""``."""
-    out = {}
-    for c in df.columns:
-        s = df[c]
-        kind = column_type(c, s, spec)
-        na = s.isna().to_numpy()
-        if kind in FLOAT_DIGITS or (kind == "int" and pd.api.types.is_float_dtype(s)):
-            digits = FLOAT_DIGITS.get(kind, 0)
-            v = np.round(s.to_numpy(dtype="float64", na_value=np.nan), digits) + 0.0
-            text = np.char.mod(f"%.{digits}f", np.nan_to_num(v))
-        elif kind == "int":
-            text = s.astype("Int64").astype("str").to_numpy(dtype=object)
-        elif kind == "date":
-            text = pd.to_datetime(s).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-        else:
-            text = s.map(_text, na_action="ignore").to_numpy(dtype=object)
-        out[c] = np.where(na, "", text)
-    return pd.DataFrame(out, columns=df.columns, dtype=object)
-
-
-def prepare(df: pd.DataFrame, spec: LedgerSpec, pii: str = "masked") -> pd.DataFrame:
-    """Sorted by key and masked (``pii="masked"``): what every output of a ledger shows."""
-    return mask_frame(sort_ledger(df, spec), pii, extra=spec.pii, labels=spec.columns_zh)
-
-
-def csv_bytes(df: pd.DataFrame, spec: LedgerSpec) -> bytes:
-    """The CSV file of a prepared ledger: UTF-8 with BOM, ``\\n`` line ends, fixed formats."""
-    text = format_for_csv(df, spec).to_csv(index=False, lineterminator="\n")
-    return text.encode("utf-8-sig")
-
-
-def write_csv(df: pd.DataFrame, path: Path, spec: LedgerSpec) -> str:
-    """Write a prepared ledger; returns the file's sha256."""
-    data = csv_bytes(df, spec)
-    Path(path).write_bytes(data)
-    return hashlib.sha256(data).hexdigest()
-
-
-# ---------------------------------------------------------------------------------------------
-# ledgers.xlsx
 
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -233,130 +185,9 @@ def sheet_names(specs: Iterable[LedgerSpec]) -> list[str]:
     return names
 
 
-def _display_width(s: pd.Series) -> int:
-    """Approximate column width in Excel units: a CJK character counts two."""
-    if not len(s):
-        return 0
-    t = s.astype("str").fillna("")
-    w = t.str.len() + t.str.count(r"[^\x00-\xff]")
-    return int(w.max())
 
 
-def _xlsx_values(s: pd.Series, kind: str, name: str) -> list:
-    """Python values for xlsxwriter: numbers as numbers, dates as datetimes, missing as None,
-    booleans as 是/否 and coded values in Chinese (``schema.CODE_LABELS_ZH``)."""
-    na = s.isna().to_numpy()
-    if kind in FLOAT_DIGITS or kind == "int":
-        v = np.nan_to_num(s.to_numpy(dtype="float64", na_value=np.nan))
-        v = np.round(v, FLOAT_DIGITS.get(kind, 0)) + 0.0  # the figures of the CSV, no -0.0
-        vals = v.astype(np.int64).tolist() if kind == "int" else v.tolist()
-    elif kind == "date":
-        vals = pd.to_datetime(s).dt.to_pydatetime().tolist()
-    elif pd.api.types.is_bool_dtype(s):
-        vals = s.map({True: "是", False: "否"}).tolist()
-    else:
-        text = s.map(_text, na_action="ignore")
-        labels = schema.CODE_LABELS_ZH.get(name)
-        vals = (text.replace(labels) if labels else text).tolist()
-    return [None if m else x for m, x in zip(na, vals, strict=True)]
-
-
-def xlsx_bytes(
-    ledgers: Mapping[str, tuple[LedgerSpec, pd.DataFrame]],
-    created: dt.datetime,
-    title: str = "台账 ledgers",
-) -> bytes:
-    """The workbook of prepared ledgers (already sorted and masked), in the mapping's order."""
-    import io
-
-    import xlsxwriter
-
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {
-        "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-        "strings_to_numbers": False,
-    })
-    wb.set_properties({
-        "title": title, "author": "qjlib", "company": "", "created": created,
-        "comments": "由 qjlib 生成 / generated by qjlib",
-    })
-    wb.set_calc_mode("auto")
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
-                          "valign": "top"})
-    fmts = {k: wb.add_format({"num_format": v}) for k, v in XLSX_FORMATS.items()}
-
-    specs = [spec for spec, _ in ledgers.values()]
-    names = sheet_names(specs)
-    toc = wb.add_worksheet("目录")
-    toc_cols = ["台账 ledger", "名称 title", "行数 rows", "主键 key", "方案 plan", "CSV 文件"]
-    toc.write_row(0, 0, toc_cols, head)
-    for i, ((spec, df), sheet) in enumerate(zip(ledgers.values(), names, strict=True), start=1):
-        toc.write_row(i, 0, [sheet, spec.name, len(df), ", ".join(spec.key), spec.plan,
-                             f"ledgers/{spec.name}.csv"])
-    toc_rows = [[sheet, spec.name, ", ".join(spec.key), f"ledgers/{spec.name}.csv"]
-                for (spec, _), sheet in zip(ledgers.values(), names, strict=True)]
-    fitted = [_display_width(pd.Series([r[k] for r in toc_rows] + [toc_cols[j]])) + 2
-              for j, k in ((0, 0), (1, 1), (3, 2), (5, 3))] if toc_rows else [24, 28, 28, 36]
-    for j, w in zip((0, 1, 2, 3, 4, 5), (fitted[0], fitted[1], 10, fitted[2], 10, fitted[3]),
-                    strict=True):
-        toc.set_column(j, j, min(w, 60))
-    toc.freeze_panes(1, 0)
-    toc.set_paper(9)
-    toc.set_landscape()
-    toc.fit_to_pages(1, 0)
-
-    for (spec, df), sheet in zip(ledgers.values(), names, strict=True):
-        ws = wb.add_worksheet(sheet)
-        headers = [column_label(c, spec) for c in df.columns]
-        ws.write_row(0, 0, headers, head)
-        widths: list[int] = []
-        for j, c in enumerate(df.columns):
-            kind = column_type(c, df[c], spec)
-            values = _xlsx_values(df[c], kind, c)
-            write = (ws.write_number if kind in ("money", "share", "int", "float") else
-                     ws.write_datetime if kind == "date" else ws.write_string)
-            fmt = fmts.get(kind)
-            for i, v in enumerate(values, start=1):  # typed writes: no formula/URL guessing
-                if v is not None:
-                    write(i, j, v, fmt)
-            shown = df[c].map(_text, na_action="ignore") if kind == "text" else pd.Series(
-                format_for_csv(df[[c]], spec)[c])
-            width = max(_display_width(pd.Series([headers[j]])), _display_width(shown)) + 2
-            widths.append(min(max(width, 8), 50))
-            ws.set_column(j, j, widths[-1])
-        # the key columns, when they lead, stay in view (and on every printed page)
-        lead = 0
-        while lead < len(df.columns) and df.columns[lead] in spec.key:
-            lead += 1
-        ws.freeze_panes(1, lead if lead < len(df.columns) else 0)
-        ws.autofilter(0, 0, max(len(df), 1), max(len(df.columns) - 1, 0))
-        # printed for a town's work: A4 landscape, the header on every page, as many pages wide
-        # as keep the text readable (one page for a narrow ledger)
-        ws.set_paper(9)
-        ws.set_landscape()
-        pages_wide = print_pages_wide(widths)
-        ws.fit_to_pages(pages_wide, 0)
-        ws.repeat_rows(0)
-        if lead and pages_wide > 1:
-            ws.repeat_columns(0, lead - 1)
-    wb.close()
-    return buf.getvalue()
-
-
-# Column width units (about one Latin character each) that an A4 landscape page prints at a
-# readable scale (about 70 %): a wider ledger is printed over several pages across.
-PRINT_WIDTH_PER_PAGE = 190
-
-
-def print_pages_wide(widths: Sequence[int]) -> int:
-    """How many A4 landscape pages across a sheet with these column widths is printed on."""
-    return max(1, math.ceil(sum(widths) / PRINT_WIDTH_PER_PAGE))
-
-
-def write_xlsx(
-    ledgers: Mapping[str, tuple[LedgerSpec, pd.DataFrame]], path: Path, created: dt.datetime
-) -> str:
-    """Write ``ledgers.xlsx``; returns the file's sha256."""
-    data = xlsx_bytes(ledgers, created)
-    Path(path).write_bytes(data)
-    return hashlib.sha256(data).hexdigest()
+def ledger_sheets(specs: Mapping[str, LedgerSpec]) -> dict[str, str]:
+    """Ledger name → its ``ledgers.xlsx`` sheet name (:func:`sheet_names`, in the mapping's
+    order)."""
+    return dict(zip(specs, sheet_names(specs.values()), strict=True))

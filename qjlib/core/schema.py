@@ -30,29 +30,48 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Column:
+    """One column of a table of the data package, as the contract defines it."""
+
     name: str
+    """The canonical English name (the column's name after loading, in every ledger)."""
     kind: str
-    zh: str  # the Chinese label used in ledgers.xlsx and written by the demo county
+    """Its kind, which fixes the canonical dtype (the module docstring's table)."""
+    zh: str
+    """The Chinese label: the header the demo county writes and ledgers and notebooks show."""
     aliases: tuple[str, ...] = ()
+    """Every header (``zh`` first) that the loader recognises as this column."""
     required: bool = False
+    """The header must exist; a row whose cell here is blank, or (for numbers, dates, years)
+    unparseable, is rejected (unless ``blank_ok``)."""
     pii: bool = False
-    # A required column whose blank cell does not make the row unusable (the header must exist).
+    """Personal information: masked in every output unless ``--pii full``."""
     blank_ok: bool = False
+    """A required column whose blank cell does not make the row unusable (only recorded as a
+    finding); its header must still exist."""
 
 
 @dataclass(frozen=True)
 class Table:
+    """One table of the data package: its files, key and columns."""
+
     name: str
+    """The canonical name (``households``, ``members``…): the key of :data:`TABLES`."""
     zh: str
+    """The Chinese name, for messages to people."""
     stems: tuple[str, ...]
+    """File or folder names (without extension, compared normalised) that hold this table."""
     key: tuple[str, ...]
+    """The columns that identify a row; a row repeating an earlier row's key is rejected."""
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    """Every column the contract defines for the table, in contract order."""
 
     @property
     def required(self) -> tuple[str, ...]:
+        """The names of the required columns."""
         return tuple(c.name for c in self.columns if c.required)
 
     def column(self, name: str) -> Column:
+        """The column named ``name`` (``KeyError`` when the table has none)."""
         for c in self.columns:
             if c.name == name:
                 return c

@@ -20,17 +20,14 @@ The notebook pattern (see ``docs/report.md``)::
     nb.show_table(led, spec=run.spec("income_low_operating"), max_rows=15)
     nb.show_ledger_note("income_low_operating", len(led))
 
-``python -m qjlib.nb refresh notebooks/NN_x.ipynb [...]`` executes notebooks in place on the
-demo county (``data/demo``, 2019Q3, county scope, the parameters cell's defaults), hides their
-code cells and strips run metadata, so the committed outputs are what nbval re-computes.
+``qj notebooks refresh notebooks/NN_x.ipynb [...]`` executes notebooks in place on the demo
+county (:mod:`qjlib.report.refresh`), so the committed outputs are what nbval re-computes.
 """
 
 from __future__ import annotations
 
-import argparse
 import html
 import pickle
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -39,28 +36,15 @@ from typing import Any
 
 import pandas as pd
 
+from qjlib.analyses import load_analyses
 from qjlib.core import fmt, schema
 from qjlib.core.context import Context
 from qjlib.core.errors import QjError
-from qjlib.core.ledgers import LedgerSpec, column_label, column_type, sort_ledger
+from qjlib.core.ledgers import LedgerSpec, column_label, column_type, ledger_sheets, sort_ledger
 from qjlib.core.params import Params, load_params
 from qjlib.core.privacy import check_pii_mode, mask_frame
+from qjlib.core.scopes import COUNTY, Scope, all_scopes, result_file, scope_context, town_rows
 from qjlib.pages import plotting
-from qjlib.report.runner import (
-    COUNTY,
-    Scope,
-    all_scopes,
-    execute,
-    ledger_sheets,
-    load_analyses,
-    result_file,
-    scope_context,
-    town_rows,
-)
-
-ROOT = Path(__file__).resolve().parents[2]
-DEMO_DIR = ROOT / "data" / "demo"
-DEMO_PERIOD = "2019Q3"
 
 __all__ = ["Run", "open_run", "show_table", "show_key_figures", "show_ledger_note", "md", "show"]
 
@@ -89,26 +73,31 @@ class Run:
 
     @property
     def is_county(self) -> bool:
+        """True for the county scope."""
         return self.scope.town is None
 
     @property
     def income_year(self) -> int:
+        """The income year the run reports on (:attr:`Context.income_year`)."""
         return self.ctx.income_year
 
     @property
     def asof(self) -> pd.Timestamp:
+        """The period's as-of date."""
         return self.ctx.asof
 
     @property
     def period(self) -> str:
+        """The report period, e.g. ``2019Q3``."""
         return self.params.period
 
     @property
     def towns(self) -> list[Scope]:
+        """Every town of the county, by town code."""
         return [s for s in self.scopes if s.town is not None]
 
     def module(self, name: str) -> ModuleType:
-        """The analysis module ``qjlib.<name>`` (imported now if needed)."""
+        """The analysis registered as ``name`` (imported now if needed)."""
         found = load_analyses([name])
         if name not in found.modules:
             raise QjError(f"分析模块 {name} 不可用：{found.skipped.get(name, '')} / analysis module "
@@ -145,7 +134,7 @@ class Run:
     def ledgers(self, module: str) -> dict[str, pd.DataFrame]:
         """The module's ledgers for this scope, raw (masking happens when shown): the county's
         ledgers (``module.build_ledgers`` on the county; precomputed by ``qj report``), and for a
-        town the rows that concern it (:func:`qjlib.report.town_rows`) — the same rows the town
+        town the rows that concern it (:func:`qjlib.core.scopes.town_rows`) — the same rows the town
         finds when it filters ``ledgers.xlsx``."""
         key = ("ledgers", module)
         if key not in self._cache:
@@ -185,16 +174,17 @@ def _all_ledgers(results: dict[str, Any] | None) -> dict[str, Any]:
     if not _ALL:
         analyses = load_analyses()
         specs = analyses.specs()
-        _ALL.update(specs=specs, sheets=ledger_sheets(specs),
-                    owners={n: m for m, mod in analyses.modules.items() for n in mod.LEDGERS})
+        _ALL.update(specs=specs, sheets=ledger_sheets(specs), owners=analyses.owners())
     return _ALL
 
 
 def ledger_specs(results: dict[str, Any] | None = None) -> dict[str, LedgerSpec]:
+    """Ledger name → spec, of every registered analysis."""
     return _all_ledgers(results or _CURRENT.get("results"))["specs"]
 
 
 def ledger_owners(results: dict[str, Any] | None = None) -> dict[str, str]:
+    """Ledger name → the analysis that builds it."""
     return _all_ledgers(results or _CURRENT.get("results"))["owners"]
 
 
@@ -217,7 +207,7 @@ def _folder_state(root: Path) -> tuple:
 
 
 def _package(root: Path, params: Params) -> Any:
-    """:func:`qjlib.load.load_for` (cached), kept in memory while the folder's files keep their
+    """:func:`qjlib.io.load.load_for` (cached), kept in memory while the folder's files keep their
     sizes and modification times (and the run its as-of date and tolerance). The package is
     shared: do not modify it."""
     from qjlib.io.load import load_for
@@ -233,7 +223,7 @@ def _package(root: Path, params: Params) -> Any:
 
 
 def _scope_context(county_ctx: Context, s: Scope) -> Context:
-    """:func:`qjlib.report.scope_context`, with the town's package kept beside the package it
+    """:func:`qjlib.core.scopes.scope_context`, with the town's package kept beside the package it
     was cut from (a kernel running one report notebook after another cuts each town once)."""
     if s.town is None or _PACKAGE.get("pkg") is not county_ctx.pkg:
         return scope_context(county_ctx, s)
@@ -429,75 +419,5 @@ def md(text: str) -> None:
 
 
 def show(fig: Any) -> None:
-    """Show a matplotlib figure as a deterministic PNG (:func:`qjlib.plotting.show`)."""
+    """Show a matplotlib figure as a deterministic PNG (:func:`qjlib.pages.plotting.show`)."""
     plotting.show(fig)
-
-
-# ---------------------------------------------------------------------------------------------
-# Refreshing committed notebooks
-
-
-def tidy_notebook(nb: Any) -> Any:
-    """Strip run metadata (papermill, timings), number the code cells, hide code cells, and check
-    that the parameters cell is tagged ``parameters``."""
-    nb.metadata.pop("papermill", None)
-    nb.metadata.pop("widgets", None)
-    tagged = False
-    count = 0
-    for cell in nb.cells:
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-        if cell.cell_type != "code":
-            continue
-        count += 1
-        cell.execution_count = count
-        for out in cell.get("outputs", []):
-            if "execution_count" in out:
-                out["execution_count"] = count
-        cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
-        tagged |= "parameters" in cell.metadata.get("tags", [])
-    if not tagged:
-        raise QjError("笔记本缺少标记为 parameters 的参数单元 / no cell tagged 'parameters'")
-    return nb
-
-
-def refresh(paths: list[Path], data_dir: Path = DEMO_DIR) -> None:
-    """Execute each notebook in place on the demo county with its parameters cell's defaults."""
-    import os
-
-    import nbformat
-
-    if not (data_dir / "truth.json").exists():
-        from qjlib.demo import write_demo
-
-        print(f"[nb] 生成示范县 generating the demo county into {data_dir}", file=sys.stderr)
-        write_demo(data_dir)
-    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    for path in paths:
-        path = Path(path).resolve()
-        print(f"[nb] refresh {path.name}", file=sys.stderr, flush=True)
-        tmp = path.with_name(f".{path.stem}.refresh.ipynb")
-        try:
-            execute(path, tmp, timeout=None)
-            nb = tidy_notebook(nbformat.read(tmp, as_version=4))
-            nbformat.write(nb, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m qjlib.nb", description="刷新提交的笔记本输出")
-    sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("refresh", help="在示范县上原位执行笔记本 / execute notebooks in place")
-    r.add_argument("notebooks", nargs="+", type=Path)
-    args = p.parse_args(argv)
-    try:
-        refresh(args.notebooks)
-    except QjError as e:
-        print(f"qjlib.nb: {e}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """The chart style of every notebook: Chinese text, a colour-blind-safe palette, wall-screen sizes,
 deterministic PNG output; and the number formats shown to people.
 
-Call :func:`use_style` once (``qjlib.nb.open_run`` does). It registers the Noto Sans CJK SC font
+Call :func:`use_style` once (``qjlib.pages.nb.open_run`` does). It registers the Noto Sans CJK SC font
 shipped with mplfonts (``mplfonts.use_font`` alone does not find it), puts DejaVu Sans first so
 Latin text and the minus sign ``−`` come from DejaVu and Chinese falls back to Noto, and uses the
 Okabe–Ito palette (distinguishable with the common colour-vision deficiencies).

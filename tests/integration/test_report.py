@@ -25,7 +25,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from qjlib import cli
 from qjlib.core.errors import QjError
 from qjlib.core.params import ParamError
-from qjlib.report.runner import NOTEBOOKS_DIR, run_report, verify
+from qjlib.report.kernels import NOTEBOOKS_DIR
+from qjlib.report.runner import run_report
+from qjlib.report.verify import verify
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
 
@@ -389,24 +391,25 @@ def test_notebooks_read_the_results_the_runner_saved(small_demo, tmp_path):
     """``NOTEBOOK_RESULTS`` are saved once per scope they are declared for, and what a notebook
     reads through ``Run.result`` equals a fresh computation."""
     from qjlib.analyses import cadres as helpers
-    from qjlib.analyses import industry
+    from qjlib.analyses import industry, load_analyses
     from qjlib.core.context import Context
     from qjlib.core.params import load_params
+    from qjlib.core.scopes import COUNTY, all_scopes, scope_context
     from qjlib.io.load import load_package
     from qjlib.pages import nb
-    from qjlib.report import runner as report
+    from qjlib.report.compute import compute
 
     pkg = load_package(small_demo, cache=True)
     params = load_params(PERIOD)
-    analyses = report.load_analyses()
-    scopes = report.all_scopes(pkg)
+    analyses = load_analyses()
+    scopes = all_scopes(pkg)
     work = tmp_path / "work"
-    report.compute(Context(pkg, params), analyses, scopes, work=work)
+    compute(Context(pkg, params), analyses, scopes, work=work)
     saved = sorted(p.name for p in work.glob("result-*.pkl"))
     towns = [s.code for s in scopes if s.town is not None]
-    expected = sorted([f"result-helpers.review.{report.COUNTY}.pkl"]
+    expected = sorted([f"result-helpers.review.{COUNTY}.pkl"]
                       + [f"result-{m}.analyse.{c}.pkl" for m in ("decline", "industry")
-                         for c in [report.COUNTY, *towns]])
+                         for c in [COUNTY, *towns]])
     assert saved == expected and len(towns) >= 2
 
     town = scopes[-1]
@@ -414,7 +417,7 @@ def test_notebooks_read_the_results_the_runner_saved(small_demo, tmp_path):
     fresh_county = Context(load_package(small_demo), params)  # another object: computed anew
     pd.testing.assert_frame_equal(run.result("helpers", "review", county=True).table,
                                   helpers.review(fresh_county).table)
-    fresh_town = report.scope_context(fresh_county, town)
+    fresh_town = scope_context(fresh_county, town)
     got, want = run.result("industry", "analyse"), industry.analyse(fresh_town)
     assert got is run.result("industry", "analyse")  # read once per notebook
     for name in ("rates", "by_village", "obligations", "dividends_by_entity"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from qjlib.report import runner as report
+from qjlib.report import kernels
 
 
 def _nb(path, *sources):
@@ -26,11 +26,11 @@ def test_a_reused_kernel_is_reset_between_notebooks(tmp_path):
     second = _nb(tmp_path / "b.ipynb", "print('leaked' in dir(), 'math' in dir())", "1 + 1",
                  "import sys\nprint(sys._qj_probe() is None)")
     try:
-        report.execute(first, tmp_path / "a.out.ipynb")
-        km = report._KERNELS[("python3", str(tmp_path))]
+        kernels.execute(first, tmp_path / "a.out.ipynb")
+        km = kernels._KERNELS[("python3", str(tmp_path))]
         kc = km._qj_client
-        report.execute(second, tmp_path / "b.out.ipynb")
-        assert report._KERNELS[("python3", str(tmp_path))] is km  # the same kernel served both
+        kernels.execute(second, tmp_path / "b.out.ipynb")
+        assert kernels._KERNELS[("python3", str(tmp_path))] is km  # the same kernel served both
         assert km._qj_client is kc  # through the same connected client
         out = nbformat.read(tmp_path / "b.out.ipynb", as_version=4)
         assert out.cells[0].outputs[0]["text"] == "False False\n"
@@ -39,7 +39,7 @@ def test_a_reused_kernel_is_reset_between_notebooks(tmp_path):
         # a failing notebook drops the kernel: the next one starts on a fresh kernel
         bad = _nb(tmp_path / "c.ipynb", "raise ValueError('planted')")
         with pytest.raises(Exception, match="planted"):
-            report.execute(bad, tmp_path / "c.out.ipynb")
-        assert ("python3", str(tmp_path)) not in report._KERNELS
+            kernels.execute(bad, tmp_path / "c.out.ipynb")
+        assert ("python3", str(tmp_path)) not in kernels._KERNELS
     finally:
-        report._drop_all_kernels()
+        kernels._drop_all_kernels()

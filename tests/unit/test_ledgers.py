@@ -1,4 +1,6 @@
-"""Ledger output: sorted by key, fixed formats, UTF-8 BOM CSV, a deterministic workbook for people."""
+"""Ledgers: what they are (qjlib.core.ledgers: order, column types, labels, sheet names; every
+registered spec holds only true label overrides) and their files (qjlib.report.outputs: sorted by
+key, fixed formats, UTF-8 BOM CSV, a deterministic workbook for people)."""
 
 from __future__ import annotations
 
@@ -11,18 +13,17 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from qjlib import analyses
 from qjlib.core.errors import QjError
 from qjlib.core.ledgers import (
-    PRINT_WIDTH_PER_PAGE,
     LedgerSpec,
     column_label,
     column_type,
-    csv_bytes,
-    prepare,
+    ledger_sheets,
     sheet_names,
     sort_ledger,
-    xlsx_bytes,
 )
+from qjlib.report.outputs import PRINT_WIDTH_PER_PAGE, csv_bytes, prepare, xlsx_bytes
 
 SPEC = LedgerSpec(
     "income_transfer_dependent", "转移性收入占比高户", ("hh_id",),
@@ -106,6 +107,7 @@ def test_sheet_names_are_legal_unique_and_short():
     assert all(len(n) <= 31 for n in names)
     assert len(set(names)) == 4 and "目录" not in names
     assert names[2] == "数据_问题_清单__"
+    assert ledger_sheets({s.name: s for s in specs}) == dict(zip("abcd", names, strict=True))
 
 
 def test_labels_spec_then_schema_then_common():
@@ -114,6 +116,20 @@ def test_labels_spec_then_schema_then_common():
     assert column_label("town") == "乡(镇)"
     assert column_label("reason") == "原因"
     assert column_label("made_up") == "made_up"
+
+
+@pytest.mark.parametrize("name", analyses.names())
+def test_column_label_overrides_differ_from_their_fallback(name):
+    """A ``columns_zh`` entry must change the header: one equal to the schema's or the common
+    label is a restatement, to be deleted."""
+    module = analyses.get(name)
+    redundant = sorted(
+        f"{ledger}.{col} = {zh}"
+        for ledger, spec in module.LEDGERS.items()
+        for col, zh in spec.columns_zh.items()
+        if zh == column_label(col)
+    )
+    assert not redundant, f"{name}: columns_zh entries equal to their fallback: {redundant}"
 
 
 def test_workbook_is_deterministic_and_for_people():

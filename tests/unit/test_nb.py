@@ -1,12 +1,10 @@
-"""What notebooks call: formatted, masked, deterministic tables; key figures; tidy notebooks."""
+"""What notebooks call: formatted, masked, deterministic tables; key figures; a run's scopes."""
 
 from __future__ import annotations
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from qjlib.core.errors import QjError
 from qjlib.core.ledgers import LedgerSpec
@@ -65,37 +63,6 @@ def test_key_figures_formats(shown):
     html = shown[0].data
     for text in ("12,345", "12.3%", "2.50", "—", ">7<", "说明"):
         assert text in html
-
-
-def _notebook(tagged: bool = True) -> nbformat.NotebookNode:
-    params = new_code_cell("x = 1", metadata={"tags": ["parameters"]} if tagged else {})
-    cells = [new_markdown_cell("# t"), params, new_code_cell("x")]
-    for i, c in enumerate(cells):
-        c.metadata["papermill"] = {"duration": 0.1}
-        c.metadata["execution"] = {"iopub.status.busy": "2019-01-01T00:00:00"}
-        if c.cell_type == "code":
-            c.execution_count = 10 + i
-    cells[2].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "1"},
-                                               execution_count=12)]
-    book = new_notebook(cells=cells)
-    book.metadata["papermill"] = {"input_path": "/abs/path.ipynb", "start_time": "2019"}
-    return book
-
-
-def test_tidy_notebook_strips_run_metadata_and_hides_code():
-    book = nb.tidy_notebook(_notebook())
-    assert "papermill" not in book.metadata
-    code = [c for c in book.cells if c.cell_type == "code"]
-    assert [c.execution_count for c in code] == [1, 2]
-    assert code[1].outputs[0]["execution_count"] == 2
-    assert all(c.metadata["jupyter"]["source_hidden"] for c in code)
-    assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in book.cells)
-    assert "jupyter" not in book.cells[0].metadata  # markdown stays visible
-
-
-def test_tidy_notebook_requires_a_parameters_cell():
-    with pytest.raises(QjError, match="parameters"):
-        nb.tidy_notebook(_notebook(tagged=False))
 
 
 def test_open_run_scopes_and_town_ledgers(tmp_path, monkeypatch):

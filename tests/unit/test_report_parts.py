@@ -1,4 +1,4 @@
-"""Pieces of the report runner: summary JSON, scopes, town rows of a ledger, notebook lists."""
+"""Pieces of the report: summary JSON, scopes, town rows of a ledger, notebook lists."""
 
 from __future__ import annotations
 
@@ -8,21 +8,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qjlib.analyses import load_analyses
+from qjlib.core import scopes as sc
 from qjlib.core.errors import QjError
-from qjlib.report import runner as report
+from qjlib.report import compute, kernels
+from qjlib.report.html import export_html
+from qjlib.report.outputs import summary_bytes
 
 
 def test_jsonable_rounds_and_converts():
     obj = {2019: np.float64(0.12345678912), "b": [np.int64(3), float("nan"), -0.0, np.inf],
            "c": pd.Timestamp("2019-09-30"), "d": (1, 2), "e": np.bool_(True), "f": pd.NA}
-    assert report.jsonable(obj) == {"2019": 0.123457, "b": [3, None, 0.0, None],
+    assert compute.jsonable(obj) == {"2019": 0.123457, "b": [3, None, 0.0, None],
                                     "c": "2019-09-30", "d": [1, 2], "e": True, "f": None}
-    assert str(report.jsonable(-0.0)) == "0.0"
+    assert str(compute.jsonable(-0.0)) == "0.0"
 
 
 def test_summary_bytes_sorted_and_stable():
-    a = report.summary_bytes({"b": {"y": 1, "x": 0.1 + 0.2}, "a": "甲镇"})
-    b = report.summary_bytes({"a": "甲镇", "b": {"x": 0.30000000000000004, "y": 1}})
+    a = summary_bytes({"b": {"y": 1, "x": 0.1 + 0.2}, "a": "甲镇"})
+    b = summary_bytes({"a": "甲镇", "b": {"x": 0.30000000000000004, "y": 1}})
     assert a == b
     text = a.decode("utf-8")
     assert text.index('"a"') < text.index('"b"') and '"甲镇"' in text  # not \\u-escaped
@@ -32,29 +36,29 @@ def test_summary_bytes_sorted_and_stable():
 def test_town_rows_of_a_ledger():
     df = pd.DataFrame({"helper_id": ["a", "b", "c", "d"],
                        "town": ["甲镇", "乙镇、 甲镇", "乙镇 ", None]})
-    assert report.town_rows(df, "甲镇")["helper_id"].tolist() == ["a", "b"]
-    assert report.town_rows(df, "乙镇")["helper_id"].tolist() == ["b", "c"]
-    assert report.town_rows(df, "甲")["helper_id"].tolist() == []  # whole names only
+    assert sc.town_rows(df, "甲镇")["helper_id"].tolist() == ["a", "b"]
+    assert sc.town_rows(df, "乙镇")["helper_id"].tolist() == ["b", "c"]
+    assert sc.town_rows(df, "甲")["helper_id"].tolist() == []  # whole names only
     no_town = pd.DataFrame({"project_id": ["p"]})
-    assert report.town_rows(no_town, "甲镇").equals(no_town)
+    assert sc.town_rows(no_town, "甲镇").equals(no_town)
 
 
 def test_list_notebooks_sorted_and_selected(tmp_path):
     for n in ("20_b.ipynb", "00_a.ipynb", ".hidden.ipynb", "notes.txt"):
         (tmp_path / n).write_text("{}", encoding="utf-8")
-    assert [p.name for p in report.list_notebooks(tmp_path)] == ["00_a.ipynb", "20_b.ipynb"]
-    assert [p.name for p in report.list_notebooks(tmp_path, ["20_b", "00_a.ipynb"])] == [
+    assert [p.name for p in kernels.list_notebooks(tmp_path)] == ["00_a.ipynb", "20_b.ipynb"]
+    assert [p.name for p in kernels.list_notebooks(tmp_path, ["20_b", "00_a.ipynb"])] == [
         "00_a.ipynb", "20_b.ipynb"]
     with pytest.raises(QjError, match="30_c"):
-        report.list_notebooks(tmp_path, ["30_c"])
+        kernels.list_notebooks(tmp_path, ["30_c"])
 
 
 def test_notebooks_dir_from_argument_env_or_repo(tmp_path, monkeypatch):
     monkeypatch.delenv("QJ_NOTEBOOKS", raising=False)
-    assert report.notebooks_dir() == report.NOTEBOOKS_DIR
+    assert kernels.notebooks_dir() == kernels.NOTEBOOKS_DIR
     monkeypatch.setenv("QJ_NOTEBOOKS", str(tmp_path))
-    assert report.notebooks_dir() == tmp_path
-    assert report.notebooks_dir(tmp_path / "x") == tmp_path / "x"
+    assert kernels.notebooks_dir() == tmp_path
+    assert kernels.notebooks_dir(tmp_path / "x") == tmp_path / "x"
 
 
 class _Pkg:
@@ -76,8 +80,8 @@ def _pkg() -> _Pkg:
 def test_scopes_come_from_the_data_sorted_by_code():
     from qjlib.core.definitions import town_code
 
-    scopes = report.all_scopes(_pkg())
-    assert scopes[0] == report.Scope("county", "某县", "县", None)
+    scopes = sc.all_scopes(_pkg())
+    assert scopes[0] == sc.Scope("county", "某县", "县", None)
     towns = scopes[1:]
     assert sorted(s.code for s in towns) == [s.code for s in towns]
     assert {(s.code, s.name, s.folder, s.town) for s in towns} == {
@@ -88,22 +92,22 @@ def test_select_scopes_by_name_code_or_county():
     from qjlib.core.definitions import town_code
 
     pkg = _pkg()
-    assert [s.name for s in report.select_scopes(pkg, None)][0] == "某县"
-    got = report.select_scopes(pkg, ["县", "甲镇", town_code("乙镇"), "甲镇"])
+    assert [s.name for s in sc.select_scopes(pkg, None)][0] == "某县"
+    got = sc.select_scopes(pkg, ["县", "甲镇", town_code("乙镇"), "甲镇"])
     assert [s.name for s in got] == ["某县", "甲镇", "乙镇"]
     with pytest.raises(QjError, match="丙镇") as e:
-        report.select_scopes(pkg, ["丙镇"])
+        sc.select_scopes(pkg, ["丙镇"])
     assert "甲镇" in str(e.value)  # lists what is available
 
 
 def test_county_name_falls_back_when_not_unique():
     pkg = _pkg()
     pkg.hh.loc[0, "county"] = "另一县"
-    assert report.county_name(pkg) == "全县"
+    assert sc.county_name(pkg) == "全县"
 
 
 def test_missing_analysis_module_is_skipped_with_a_note():
-    found = report.load_analyses(["quality", "no_such_analysis"])
+    found = load_analyses(["quality", "no_such_analysis"])
     assert list(found.modules) == ["quality"]
     assert "no_such_analysis" in found.skipped
     assert set(found.specs()) == {"rejects", "findings"}
@@ -123,7 +127,7 @@ def test_html_images_carry_their_chart_titles(tmp_path):
     ])])
     path = tmp_path / "a.ipynb"
     nbformat.write(nb, path)
-    report.export_html(path, tmp_path / "a.html", "甲镇")
+    export_html(path, tmp_path / "a.html", "甲镇")
     page = (tmp_path / "a.html").read_text(encoding="utf-8")
     assert 'alt="各乡镇&quot;纯收入&quot;构成"' in page and 'alt="图表 chart"' in page
     assert "No description" not in page

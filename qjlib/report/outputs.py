@@ -1,0 +1,269 @@
+"""Writing the report's outputs: ``ledgers/<name>.csv``, ``ledgers.xlsx`` and ``summary.json``,
+byte-identical for the same inputs and parameters. What a ledger is (its spec, column types, sort
+order) is :mod:`qjlib.core.ledgers`; every output of a ledger is :func:`prepare`-d first (sorted,
+masked by :mod:`qjlib.core.privacy` unless ``pii="full"``).
+
+``ledgers/<name>.csv``
+    UTF-8 with BOM (Excel opens it as UTF-8), ``\\n`` line ends, canonical English headers, the
+    CSV text of each column type (:mod:`qjlib.core.ledgers`); missing values are empty cells,
+    ``-0.00`` is written ``0.00``.
+
+``ledgers.xlsx``
+    For people: a contents sheet (目录), then one sheet per ledger named by its Chinese title
+    (≤ 31 characters), Chinese headers (:func:`qjlib.core.ledgers.column_label`), frozen header
+    row and leading key columns, autofilter, column widths from the content, A4 landscape
+    printing over as many pages across as keep the text readable (:func:`print_pages_wide`; the
+    header row and key columns on every page), number formats (:data:`XLSX_FORMATS`), coded
+    values in Chinese (``exited`` → ``已脱贫``). Workbook properties and dates are fixed
+    (created = the period's as-of date), so the bytes are identical run to run.
+
+``summary.json``
+    The figures of every analysis for the county and each town (:func:`summary_bytes`): sorted
+    keys, floats rounded to :data:`qjlib.report.compute.SUMMARY_DIGITS` decimals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from qjlib.core import schema
+from qjlib.core.ledgers import (
+    FLOAT_DIGITS,
+    LedgerSpec,
+    cell_text,
+    column_label,
+    column_type,
+    sheet_names,
+    sort_ledger,
+)
+from qjlib.core.privacy import mask_frame
+from qjlib.report.compute import Results, jsonable
+
+XLSX_FORMATS = {  # the number format of each column type in ledgers.xlsx
+    "money": "#,##0.00", "share": "0.00%", "int": "0", "float": "0.0000", "date": "yyyy-mm-dd",
+}
+
+
+def format_for_csv(df: pd.DataFrame, spec: LedgerSpec | None = None) -> pd.DataFrame:
+    """Every column as text in its fixed format (see the module docstring); missing → ``""``."""
+    out = {}
+    for c in df.columns:
+        s = df[c]
+        kind = column_type(c, s, spec)
+        na = s.isna().to_numpy()
+        if kind in FLOAT_DIGITS or (kind == "int" and pd.api.types.is_float_dtype(s)):
+            digits = FLOAT_DIGITS.get(kind, 0)
+            v = np.round(s.to_numpy(dtype="float64", na_value=np.nan), digits) + 0.0
+            text = np.char.mod(f"%.{digits}f", np.nan_to_num(v))
+        elif kind == "int":
+            text = s.astype("Int64").astype("str").to_numpy(dtype=object)
+        elif kind == "date":
+            text = pd.to_datetime(s).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+        else:
+            text = s.map(cell_text, na_action="ignore").to_numpy(dtype=object)
+        out[c] = np.where(na, "", text)
+    return pd.DataFrame(out, columns=df.columns, dtype=object)
+
+
+def prepare(df: pd.DataFrame, spec: LedgerSpec, pii: str = "masked") -> pd.DataFrame:
+    """Sorted by key and masked (``pii="masked"``): what every output of a ledger shows."""
+    return mask_frame(sort_ledger(df, spec), pii, extra=spec.pii, labels=spec.columns_zh)
+
+
+def csv_bytes(df: pd.DataFrame, spec: LedgerSpec) -> bytes:
+    """The CSV file of a prepared ledger: UTF-8 with BOM, ``\\n`` line ends, fixed formats."""
+    text = format_for_csv(df, spec).to_csv(index=False, lineterminator="\n")
+    return text.encode("utf-8-sig")
+
+
+def write_csv(df: pd.DataFrame, path: Path, spec: LedgerSpec) -> str:
+    """Write a prepared ledger; returns the file's sha256."""
+    data = csv_bytes(df, spec)
+    Path(path).write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def display_width(s: pd.Series) -> int:
+    """The widest cell's approximate width column width in Excel units: a CJK character counts two."""
+    if not len(s):
+        return 0
+    t = s.astype("str").fillna("")
+    w = t.str.len() + t.str.count(r"[^\x00-\xff]")
+    return int(w.max())
+
+
+def _xlsx_values(s: pd.Series, kind: str, name: str) -> list:
+    """Python values for xlsxwriter: numbers as numbers, dates as datetimes, missing as None,
+    booleans as 是/否 and coded values in Chinese (``schema.CODE_LABELS_ZH``)."""
+    na = s.isna().to_numpy()
+    if kind in FLOAT_DIGITS or kind == "int":
+        v = np.nan_to_num(s.to_numpy(dtype="float64", na_value=np.nan))
+        v = np.round(v, FLOAT_DIGITS.get(kind, 0)) + 0.0  # the figures of the CSV, no -0.0
+        vals = v.astype(np.int64).tolist() if kind == "int" else v.tolist()
+    elif kind == "date":
+        vals = pd.to_datetime(s).dt.to_pydatetime().tolist()
+    elif pd.api.types.is_bool_dtype(s):
+        vals = s.map({True: "是", False: "否"}).tolist()
+    else:
+        text = s.map(cell_text, na_action="ignore")
+        labels = schema.CODE_LABELS_ZH.get(name)
+        vals = (text.replace(labels) if labels else text).tolist()
+    return [None if m else x for m, x in zip(na, vals, strict=True)]
+
+
+def xlsx_bytes(
+    ledgers: Mapping[str, tuple[LedgerSpec, pd.DataFrame]],
+    created: dt.datetime,
+    title: str = "台账 ledgers",
+) -> bytes:
+    """The workbook of prepared ledgers (already sorted and masked), in the mapping's order: the
+    contents sheet, then one sheet per ledger (see the module docstring)."""
+    import io
+
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {
+        "in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+        "strings_to_numbers": False,
+    })
+    wb.set_properties({
+        "title": title, "author": "qjlib", "company": "", "created": created,
+        "comments": "由 qjlib 生成 / generated by qjlib",
+    })
+    wb.set_calc_mode("auto")
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                          "valign": "top"})
+    fmts = {k: wb.add_format({"num_format": v}) for k, v in XLSX_FORMATS.items()}
+    names = sheet_names(spec for spec, _ in ledgers.values())
+    _write_contents(wb.add_worksheet("目录"), ledgers, names, head)
+    for (spec, df), sheet in zip(ledgers.values(), names, strict=True):
+        _write_ledger_sheet(wb.add_worksheet(sheet), spec, df, head, fmts)
+    wb.close()
+    return buf.getvalue()
+
+
+def _write_contents(toc: Any, ledgers: Mapping[str, tuple[LedgerSpec, pd.DataFrame]],
+                    names: Sequence[str], head: Any) -> None:
+    """The contents sheet (目录): one row per ledger — sheet, name, rows, key, plan, CSV file."""
+    toc_cols = ["台账 ledger", "名称 title", "行数 rows", "主键 key", "方案 plan", "CSV 文件"]
+    toc.write_row(0, 0, toc_cols, head)
+    for i, ((spec, df), sheet) in enumerate(zip(ledgers.values(), names, strict=True), start=1):
+        toc.write_row(i, 0, [sheet, spec.name, len(df), ", ".join(spec.key), spec.plan,
+                             f"ledgers/{spec.name}.csv"])
+    toc_rows = [[sheet, spec.name, ", ".join(spec.key), f"ledgers/{spec.name}.csv"]
+                for (spec, _), sheet in zip(ledgers.values(), names, strict=True)]
+    fitted = [display_width(pd.Series([r[k] for r in toc_rows] + [toc_cols[j]])) + 2
+              for j, k in ((0, 0), (1, 1), (3, 2), (5, 3))] if toc_rows else [24, 28, 28, 36]
+    for j, w in zip((0, 1, 2, 3, 4, 5), (fitted[0], fitted[1], 10, fitted[2], 10, fitted[3]),
+                    strict=True):
+        toc.set_column(j, j, min(w, 60))
+    toc.freeze_panes(1, 0)
+    toc.set_paper(9)
+    toc.set_landscape()
+    toc.fit_to_pages(1, 0)
+
+
+def _write_ledger_sheet(ws: Any, spec: LedgerSpec, df: pd.DataFrame, head: Any,
+                        fmts: Mapping[str, Any]) -> None:
+    """One ledger's sheet: Chinese headers, typed cells, widths from the content, frozen header
+    and leading key columns, autofilter, A4 landscape printing."""
+    headers = [column_label(c, spec) for c in df.columns]
+    ws.write_row(0, 0, headers, head)
+    widths: list[int] = []
+    for j, c in enumerate(df.columns):
+        kind = column_type(c, df[c], spec)
+        values = _xlsx_values(df[c], kind, c)
+        write = (ws.write_number if kind in ("money", "share", "int", "float") else
+                 ws.write_datetime if kind == "date" else ws.write_string)
+        fmt = fmts.get(kind)
+        for i, v in enumerate(values, start=1):  # typed writes: no formula/URL guessing
+            if v is not None:
+                write(i, j, v, fmt)
+        shown = df[c].map(cell_text, na_action="ignore") if kind == "text" else pd.Series(
+            format_for_csv(df[[c]], spec)[c])
+        width = max(display_width(pd.Series([headers[j]])), display_width(shown)) + 2
+        widths.append(min(max(width, 8), 50))
+        ws.set_column(j, j, widths[-1])
+    # the key columns, when they lead, stay in view (and on every printed page)
+    lead = 0
+    while lead < len(df.columns) and df.columns[lead] in spec.key:
+        lead += 1
+    ws.freeze_panes(1, lead if lead < len(df.columns) else 0)
+    ws.autofilter(0, 0, max(len(df), 1), max(len(df.columns) - 1, 0))
+    # printed for a town's work: A4 landscape, the header on every page, as many pages wide
+    # as keep the text readable (one page for a narrow ledger)
+    ws.set_paper(9)
+    ws.set_landscape()
+    pages_wide = print_pages_wide(widths)
+    ws.fit_to_pages(pages_wide, 0)
+    ws.repeat_rows(0)
+    if lead and pages_wide > 1:
+        ws.repeat_columns(0, lead - 1)
+
+
+# Column width units (about one Latin character each) that an A4 landscape page prints at a
+# readable scale (about 70 %): a wider ledger is printed over several pages across.
+PRINT_WIDTH_PER_PAGE = 190
+
+
+def print_pages_wide(widths: Sequence[int]) -> int:
+    """How many A4 landscape pages across a sheet with these column widths is printed on."""
+    return max(1, math.ceil(sum(widths) / PRINT_WIDTH_PER_PAGE))
+
+
+def write_xlsx(
+    ledgers: Mapping[str, tuple[LedgerSpec, pd.DataFrame]], path: Path, created: dt.datetime
+) -> str:
+    """Write ``ledgers.xlsx``; returns the file's sha256."""
+    data = xlsx_bytes(ledgers, created)
+    Path(path).write_bytes(data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def summary_bytes(summary: dict) -> bytes:
+    """``summary.json``: :func:`~qjlib.report.compute.jsonable`, sorted keys, indented, UTF-8."""
+    return (json.dumps(jsonable(summary), ensure_ascii=False, sort_keys=True, indent=2) + "\n"
+            ).encode("utf-8")
+
+
+def write_outputs(res: Results, folder: Path, pii: str, as_of: pd.Timestamp,
+                  xlsx: bool = True) -> dict[str, Any]:
+    """``ledgers/*.csv``, ``summary.json`` and (``xlsx=True``) ``ledgers.xlsx`` into ``folder``;
+    their sha256 and row counts for the manifest. With ``xlsx=False`` the prepared ledgers are
+    returned under ``"_prepared"`` for :func:`write_workbook` (the runner writes the workbook
+    while the notebooks run)."""
+    led_dir = folder / "ledgers"
+    led_dir.mkdir(parents=True, exist_ok=True)
+    prepared: dict[str, tuple[LedgerSpec, pd.DataFrame]] = {}
+    ledgers: dict[str, dict[str, Any]] = {}
+    for name, (spec, df) in res.ledgers.items():
+        p = prepare(df, spec, pii)
+        prepared[name] = (spec, p)
+        sha = write_csv(p, led_dir / f"{name}.csv", spec)
+        ledgers[name] = {"file": f"ledgers/{name}.csv", "rows": len(p), "sha256": sha,
+                         "module": res.ledger_module[name], "title_zh": spec.title_zh}
+    data = summary_bytes(res.summary)
+    (folder / "summary.json").write_bytes(data)
+    out: dict[str, Any] = {"ledgers": ledgers, "summary.json": hashlib.sha256(data).hexdigest()}
+    if xlsx:
+        out["ledgers.xlsx"] = write_workbook(prepared, folder, as_of)
+    else:
+        out["_prepared"] = prepared
+    return out
+
+
+def write_workbook(prepared: dict[str, tuple[LedgerSpec, pd.DataFrame]], folder: Path,
+                   as_of: pd.Timestamp) -> str:
+    """``ledgers.xlsx`` of the prepared ledgers, created = the as-of date; returns its sha256."""
+    created = dt.datetime.combine(as_of.date(), dt.time())
+    return write_xlsx(prepared, folder / "ledgers.xlsx", created)
