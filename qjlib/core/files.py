@@ -15,3 +15,9 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(_CHUNK), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def write_bytes(path: str | Path, data: bytes) -> str:
+    """Write ``data`` to ``path``; returns its SHA-256 (as :func:`sha256_file` would)."""
+    Path(path).write_bytes(data)
+    return hashlib.sha256(data).hexdigest()

@@ -25,7 +25,6 @@ masked by :mod:`qjlib.core.privacy` unless ``pii="full"``).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -36,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from qjlib.core import schema
+from qjlib.core.files import write_bytes
 from qjlib.core.ledgers import (
     FLOAT_DIGITS,
     LedgerSpec,
@@ -87,9 +87,7 @@ def csv_bytes(df: pd.DataFrame, spec: LedgerSpec) -> bytes:
 
 def write_csv(df: pd.DataFrame, path: Path, spec: LedgerSpec) -> str:
     """Write a prepared ledger; returns the file's sha256."""
-    data = csv_bytes(df, spec)
-    Path(path).write_bytes(data)
-    return hashlib.sha256(data).hexdigest()
+    return write_bytes(path, csv_bytes(df, spec))
 
 
 def display_width(s: pd.Series) -> int:
@@ -225,9 +223,7 @@ def write_xlsx(
     ledgers: Mapping[str, tuple[LedgerSpec, pd.DataFrame]], path: Path, created: dt.datetime
 ) -> str:
     """Write ``ledgers.xlsx``; returns the file's sha256."""
-    data = xlsx_bytes(ledgers, created)
-    Path(path).write_bytes(data)
-    return hashlib.sha256(data).hexdigest()
+    return write_bytes(path, xlsx_bytes(ledgers, created))
 
 
 def summary_bytes(summary: dict) -> bytes:
@@ -252,9 +248,9 @@ def write_outputs(res: Results, folder: Path, pii: str, as_of: pd.Timestamp,
         sha = write_csv(p, led_dir / f"{name}.csv", spec)
         ledgers[name] = {"file": f"ledgers/{name}.csv", "rows": len(p), "sha256": sha,
                          "module": res.ledger_module[name], "title_zh": spec.title_zh}
-    data = summary_bytes(res.summary)
-    (folder / "summary.json").write_bytes(data)
-    out: dict[str, Any] = {"ledgers": ledgers, "summary.json": hashlib.sha256(data).hexdigest()}
+    out: dict[str, Any] = {"ledgers": ledgers,
+                           "summary.json": write_bytes(folder / "summary.json",
+                                                       summary_bytes(res.summary))}
     if xlsx:
         out["ledgers.xlsx"] = write_workbook(prepared, folder, as_of)
     else:

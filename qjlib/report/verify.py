@@ -8,7 +8,6 @@ changes, is verified with a warning.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -19,6 +18,7 @@ from typing import Any, TextIO
 from qjlib.analyses import load_analyses
 from qjlib.core.context import Context
 from qjlib.core.errors import QjError
+from qjlib.core.files import sha256_file
 from qjlib.core.params import Params
 from qjlib.core.scopes import all_scopes
 from qjlib.io.load import load_for
@@ -47,14 +47,6 @@ def _data_root(manifest: dict, manifest_path: Path) -> Path:
     raise QjError(f"找不到清单记录的数据包目录 {root} / data package folder not found")
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def check_inputs(manifest: dict, root: Path) -> None:
     """Refuse (naming the file) when a recorded input is missing or its sha256 changed."""
     for rec in manifest["inputs"]:
@@ -62,7 +54,7 @@ def check_inputs(manifest: dict, root: Path) -> None:
         if not p.exists():
             raise QjError(f"输入文件缺失：{rec['path']}（清单记录于 {root}）/ input file missing: "
                           f"{rec['path']}")
-        if _sha256_file(p) != rec["sha256"]:
+        if sha256_file(p) != rec["sha256"]:
             raise QjError(f"输入文件已改变（sha256 不一致）：{rec['path']} / input file changed since "
                           f"the report: {rec['path']}")
 
@@ -203,11 +195,11 @@ def _figure_part(key: str) -> str:
 
 def _same_file(old: Path, new: Path, recorded_sha: str) -> tuple[bool, str]:
     """Compare the rebuilt file with the report's copy (or, when that is gone, its recorded hash)."""
-    new_sha = _sha256_file(new)
+    new_sha = sha256_file(new)
     if old.exists():
         if old.read_bytes() == new.read_bytes():
             return True, ""
-        if _sha256_file(old) != recorded_sha:
+        if sha256_file(old) != recorded_sha:
             return False, "（报告中的文件在生成后被改动 / the report's file was edited after the run）"
         return False, ""
     return new_sha == recorded_sha, "（按清单 sha256 比对 / compared with the recorded sha256）"
