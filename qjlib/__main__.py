@@ -1,3 +1,5 @@
+"""``python -m qjlib``: the ``qj`` command."""
+
 from qjlib.cli import main
 
 raise SystemExit(main())

@@ -22,11 +22,14 @@ class Tables(Protocol):
 
     tables: dict[str, pd.DataFrame]
 
-    def has(self, name: str) -> bool: ...
+    def has(self, name: str) -> bool:
+        """Whether the package holds the table ``name``."""
 
-    def __getitem__(self, name: str) -> pd.DataFrame: ...
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        """The table ``name`` (canonical columns)."""
 
-    def restrict_to_town(self, town: str) -> Tables: ...
+    def restrict_to_town(self, town: str) -> Tables:
+        """The town's households and every row linked to them."""
 
 
 @dataclass(frozen=True)
@@ -48,14 +51,17 @@ class Context:
 
     @property
     def asof(self) -> pd.Timestamp:
+        """The run's as-of date (the period's end unless given)."""
         return self.params.asof
 
     @property
     def period(self) -> str:
+        """The reporting period, e.g. ``2019Q3``."""
         return self.params.period
 
     @property
     def income_year(self) -> int:
+        """The income year analysed: :meth:`Params.income_year` of the package's income years."""
         if self.pkg.has("income"):
             years = self.pkg["income"]["year"].dropna().unique()
         else:

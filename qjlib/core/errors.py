@@ -20,6 +20,8 @@ class InputError(QjError):
         row: int | None = None,
         column: str | None = None,
     ) -> None:
+        """The message in Chinese and English, and where: file, sheet, row (as a person counts
+        it) and column, each optional."""
         self.message_zh, self.message_en = message_zh, message_en
         self.file, self.sheet, self.row, self.column = file, sheet, row, column
         where = [x for x in (

@@ -138,6 +138,7 @@ class Params:
     files: tuple[str, ...] = ()
 
     def get(self, name: str) -> Any:
+        """The parameter's value by dotted name (a copy); an unknown name is a ``ParamError``."""
         if name not in self.values:
             raise ParamError(f"未定义的参数 {name} / unknown parameter {name}")
         return copy.deepcopy(self.values[name])
@@ -151,6 +152,7 @@ class Params:
         return pd.Series({int(k): float(v) for k, v in d.items()}, name="poverty_line").sort_index()
 
     def poverty_line(self, year: int) -> float:
+        """The year's poverty line (yuan per person and year); a missing year is an error."""
         lines = self.poverty_lines
         if int(year) not in lines.index:
             raise ParamError(
@@ -220,6 +222,7 @@ def _yaml(text: str) -> Any:
 
 
 def load_standards(path: Path | None = None) -> dict[str, dict]:
+    """``params/standards.yaml`` (or ``path``) as ``{dotted name: {value, source, …}}``."""
     path = Path(path) if path else PARAMS_DIR / STANDARDS_FILE
     try:
         tree = _yaml(path.read_text(encoding="utf-8")) or {}

@@ -156,6 +156,7 @@ def pii_kind(column: str, table: str | None = None, label: str | None = None) ->
 
 
 def check_pii_mode(pii: str) -> str:
+    """``pii`` if it is ``masked`` or ``full``; anything else is an error."""
     if pii not in PII_MODES:
         raise QjError(f"个人信息模式应为 masked 或 full，得到 {pii!r} / pii must be masked or full")
     return pii

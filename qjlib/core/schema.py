@@ -79,6 +79,7 @@ class Table:
 
 
 def C(name: str, kind: str, zh: str, *aliases: str, required: bool = False, pii: bool = False) -> Column:
+    """A :class:`Column` whose Chinese label ``zh`` is also its first alias."""
     return Column(name, kind, zh, (zh, *aliases), required, pii)
 
 
@@ -315,4 +316,5 @@ LABOR_CAPACITY = ("有劳动能力", "弱劳动能力", "无劳动能力")
 
 
 def pii_columns(table: str) -> tuple[str, ...]:
+    """The table's columns that hold personal information (masked in outputs)."""
     return tuple(c.name for c in TABLES[table].columns if c.pii)

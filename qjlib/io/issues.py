@@ -74,7 +74,7 @@ class Issues:
     """The problems found in one table's rows. ``pos`` is the row's position in the table as read
     (all files stacked, before rejection); ``reject`` says whether the problem rejects the row."""
 
-    def __init__(self) -> None:
+    def __init__(self) -> None:  # noqa: D107 - the class docstring says what it holds
         self.parts: list[pd.DataFrame] = []
 
     def add(self, pos: np.ndarray, kind: str, column: str, value: Any, zh: Any, en: Any,
