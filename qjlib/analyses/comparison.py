@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+ZERO_VARIANCE = 1e-12  # σ² below this share of the values' mean square is float dust: σ² = 0
+
 
 def design_matrix(obs: pd.DataFrame, numeric: Sequence[str],
                   categorical: Sequence[str]) -> pd.DataFrame:
@@ -71,12 +73,21 @@ def eb_shrink(mean: Any, n: Any, mu: float, sigma2: float,
     """Normal–normal empirical-Bayes shrinkage of group means.
 
     ``λ = τ² / (τ² + σ²/n)``, ``shrunk = μ + λ (x̄ − μ)``, ``posterior SD = √(λ σ²/n)``.
-    Returns ``(λ, shrunk, posterior SD)`` as arrays; with ``σ²`` unknown (NaN) λ = 1 and the
-    posterior SD is NaN (no shrinkage possible)."""
+    Returns ``(λ, shrunk, posterior SD)`` as arrays. The edges, each explicit:
+
+    - ``σ² = 0`` (every group's repeated values identical): the means are exact — λ = 1,
+      ``shrunk = x̄``, posterior SD 0 (whatever τ²);
+    - ``τ² = 0 < σ²`` (no spread between groups beyond noise): λ = 0, everyone at μ, SD 0;
+    - ``σ²`` unknown (NaN: one value per group, σ² not identified): λ = 1 (nothing to shrink
+      with) and the posterior SD NaN — the caller says what uncertainty to use
+      (:func:`shrink_means` gives an upper bound).
+    """
     mean = np.asarray(mean, float)
     n = np.asarray(n, float)
     if not np.isfinite(sigma2):
         return np.ones_like(mean), mean.copy(), np.full_like(mean, np.nan)
+    if sigma2 <= 0:
+        return np.ones_like(mean), mean.copy(), np.zeros_like(mean)
     v = sigma2 / n
     lam = np.where(tau2 + v > 0, tau2 / np.where(tau2 + v > 0, tau2 + v, 1.0), 0.0)
     return lam, mu + lam * (mean - mu), np.sqrt(lam * v)
@@ -89,12 +100,15 @@ def between_variance(mean: Any, n: Any, sigma2: float, mu: float,
     ``z_h = (x̄_h − μ) / √(σ²/n_h)`` (winsorised at the ``winsor`` and ``1 − winsor`` quantiles
     when given — Spiegelhalter 2005), ``φ = mean(z²)``, ``w_h = n_h/σ²``,
     ``τ² = max(0, (H φ − (H − 1)) / (Σ w − Σ w²/Σ w))``. Without winsorising ``H φ`` is the
-    Cochran Q of DerSimonian–Laird. Returns ``(τ², φ)``; NaN when σ² is unknown or H < 2."""
+    Cochran Q of DerSimonian–Laird. Returns ``(τ², φ)``; NaN when σ² is unknown or H < 2.
+    With ``σ² = 0`` the means are exact: ``τ²`` is their sample variance (ddof 1) and ``φ`` NaN."""
     mean = np.asarray(mean, float)
     n = np.asarray(n, float)
     H = mean.size
-    if H < 2 or not np.isfinite(sigma2) or sigma2 <= 0:
-        return (np.nan if not np.isfinite(sigma2) or H < 2 else 0.0), np.nan
+    if H < 2 or not np.isfinite(sigma2):
+        return np.nan, np.nan
+    if sigma2 <= 0:
+        return float(np.var(mean, ddof=1)), np.nan
     z = (mean - mu) / np.sqrt(sigma2 / n)
     if winsor:
         lo, hi = np.quantile(z, [winsor, 1 - winsor])
@@ -111,7 +125,15 @@ def shrink_means(values: pd.Series, groups: pd.Series) -> tuple[pd.DataFrame, di
 
     Returns a frame indexed by group (sorted) with ``n, mean, reliability, shrunk, post_sd``
     and the estimates ``{"mu", "sigma2", "tau2", "groups", "obs"}``; σ² is the pooled
-    within-group variance ``Σ (x − x̄_g)² / (N − H)`` (NaN when N = H)."""
+    within-group variance ``Σ (x − x̄_g)² / (N − H)`` (NaN when N = H), taken as 0 when it is
+    below :data:`ZERO_VARIANCE` of the values' mean square (identical repeated values).
+
+    Edges (see :func:`eb_shrink`): σ² = 0 leaves the exact means unshrunk with SD 0. With one
+    value per group (N = H) σ² is not identified: the means are left unshrunk and their
+    posterior SD is the upper bound ``sd(x)`` (sample SD across groups: with one value each,
+    ``var(x) = τ² + σ² ≥ σ²``), so rank intervals are too wide rather than too narrow; the
+    estimates then carry ``"sd_bound": True``.
+    """
     d = pd.DataFrame({"g": groups.to_numpy(), "x": values.to_numpy(float)}).dropna()
     g = d.groupby("g")["x"]
     res = pd.DataFrame({"n": g.size(), "mean": g.mean()}).sort_index()
@@ -121,13 +143,19 @@ def shrink_means(values: pd.Series, groups: pd.Series) -> tuple[pd.DataFrame, di
         return res, {"mu": np.nan, "sigma2": np.nan, "tau2": np.nan, "groups": 0, "obs": 0}
     ss = float(((d["x"] - g.transform("mean")) ** 2).sum())
     sigma2 = ss / (N - H) if N > H else np.nan
+    if sigma2 <= ZERO_VARIANCE * max(float((d["x"] ** 2).mean()), 1.0):
+        sigma2 = 0.0
     mu = float(d["x"].mean())
     tau2, _ = between_variance(res["mean"], res["n"], sigma2, mu)
     if not np.isfinite(tau2) and np.isfinite(sigma2):
         tau2 = 0.0
     lam, shrunk, sd = eb_shrink(res["mean"], res["n"], mu, sigma2, tau2)
+    est = {"mu": mu, "sigma2": sigma2, "tau2": tau2, "groups": H, "obs": N}
+    if not np.isfinite(sigma2) and H > 1:
+        sd = np.full(H, float(res["mean"].std(ddof=1)))
+        est["sd_bound"] = True
     res["reliability"], res["shrunk"], res["post_sd"] = lam, shrunk, sd
-    return res, {"mu": mu, "sigma2": sigma2, "tau2": tau2, "groups": H, "obs": N}
+    return res, est
 
 
 def funnel_limits(n: Any, mu: float, sigma2: float, tau2: float,
@@ -166,7 +194,7 @@ def composite_scores(shrunk: pd.DataFrame, weights: dict[str, float],
     """Weighted mean of the z-scored components (columns of ``shrunk``, one row per helper):
     ``z_c = (s_c − centre_c) / scale_c`` with :func:`component_scales` (default: the column's
     mean and population SD), ``composite = Σ_c w_c z_c / Σ_c w_c`` over the components the helper
-    has (weights renormalised). A component without spread (scale 0) scores 0. NaN when the
+    has (weights renormalised). A component without spread (scale 0) is left out. NaN when the
     helper has no component. Higher is better."""
     z, w = _zscores(shrunk, weights, scales)
     num = (z.fillna(0.0) * w).sum(axis=1)
@@ -176,13 +204,16 @@ def composite_scores(shrunk: pd.DataFrame, weights: dict[str, float],
 
 def _zscores(shrunk: pd.DataFrame, weights: dict[str, float],
              scales: Scales | None) -> tuple[pd.DataFrame, pd.Series]:
-    """z-scores of the weighted components present; a component without spread scores 0."""
+    """z-scores of the weighted components present. A component without spread (scale 0 or
+    unknown: every helper alike, or τ² = 0) tells helpers apart in nothing: it is left out, and
+    the weights are renormalised over the others (it does not pull every composite to 0)."""
     cols = [c for c in shrunk.columns if weights.get(c, 0) > 0 and shrunk[c].notna().any()]
     sc = component_scales(shrunk[cols]) if scales is None else scales
+    cols = [c for c in cols if np.isfinite(sc[c][1]) and sc[c][1] > 0]
     s = shrunk[cols].astype(float)
     centre = pd.Series({c: sc[c][0] for c in cols}, dtype=float)
     scale = pd.Series({c: sc[c][1] for c in cols}, dtype=float)
-    z = (s - centre) / scale.where(scale > 0, np.inf)
+    z = (s - centre) / scale
     return z.where(s.notna()), pd.Series({c: float(weights[c]) for c in cols}, dtype=float)
 
 
@@ -191,11 +222,15 @@ def rank_intervals(shrunk: pd.DataFrame, post_sd: pd.DataFrame, weights: dict[st
                    scales: Scales | None = None) -> pd.DataFrame:
     """Rank of the composite (1 = best, ties share the better rank) and its ``level`` interval
     from ``draws`` simulated posterior draws: per component ``θ ~ N(shrunk, post_sd²)`` (an
-    unknown SD counts as 0), z-scored with the same centres and scales as the point composite
+    unknown SD — a lone helper — counts as 0), z-scored with the same centres and scales as the point composite
     (:func:`composite_scores`), ranked among helpers with a composite in each draw. Rows of
     ``shrunk`` (helpers) must be sorted; the generator is ``default_rng(seed)``. ``rank`` ranks
     the point composites; the interval describes the simulated ranks, so for a nearly certain
-    helper whose noisier neighbours overtake it in most draws it may exclude ``rank``."""
+    helper whose noisier neighbours overtake it in most draws it may exclude ``rank``.
+
+    What the intervals ignore: the estimates σ², τ² and μ of :func:`shrink_means` are plugged in
+    as if known, so their own uncertainty (large with few helpers or few repeats) is not in the
+    interval; with one score per helper the SD is an upper bound instead (wider, not narrower)."""
     z, w = _zscores(shrunk, weights, scales)
     sc = component_scales(shrunk[list(w.index)]) if scales is None else scales
     point = composite_scores(shrunk, weights, scales)

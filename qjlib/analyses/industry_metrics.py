@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from qjlib.core import exact
 from qjlib.core.params import ParamError
 
 DIVIDEND, PRINCIPAL = "分红", "本金返还"
@@ -87,15 +88,17 @@ def household_benefits(
 
 
 def is_pivotal(
-    net_per_capita: pd.Series, benefit: pd.Series, size: pd.Series, line: float
+    net_income: pd.Series, benefit: pd.Series, size: pd.Series, line: float
 ) -> pd.Series:
     """Above the line only thanks to industry income.
 
-    ``net_per_capita ≥ line`` and ``net_per_capita − benefit ÷ size < line`` (yuan per person;
-    exactly at the line counts as not poor). Missing values give False.
+    ``net_income ÷ size ≥ line`` and ``(net_income − benefit) ÷ size < line`` (yuan; exactly at
+    the line counts as not poor), decided exactly in fen without dividing
+    (:mod:`qjlib.core.exact`). Missing values give False.
     """
-    without = net_per_capita - benefit / size
-    return ((net_per_capita >= line) & (without < line)).fillna(False).astype(bool)
+    above = exact.per_capita_at_or_above(net_income, size, line)
+    without_below = exact.per_capita_below(net_income - benefit, size, line)
+    return exact.as_series(above & without_below, net_income)
 
 
 def household_support(
@@ -127,7 +130,7 @@ def household_support(
     out["contribution"] = (out["benefit"] / out["net_income"]).where(
         out["supported"] & out["net_income"].gt(0))
     out["pivotal"] = out["supported"] & is_pivotal(
-        out["net_per_capita"], out["benefit"], out["size"], line)
+        out["net_income"], out["benefit"], out["size"], line)
     return out.drop(columns="benefit_rows")
 
 
@@ -422,7 +425,7 @@ def dividend_obligations(
     flags = {
         "principal": ob["has_principal"] & ~ob["paid"],
         "unpaid": ob["has_dividend"] & ~ob["paid"],
-        "short": ob["paid"] & ob["dividend_amount"].lt(guar).fillna(False),
+        "short": ob["paid"] & exact.money_below(ob["dividend_amount"], guar),
         "late": ob["paid"] & ob["paid_date"].gt(ob["due_date"]).fillna(False),
     }
     flags = {k: (v & ob["is_due"]).astype(bool) for k, v in flags.items()}

@@ -258,10 +258,40 @@ def test_tau2_truncated_at_zero_shrinks_everyone_to_the_mean():
     assert res["post_sd"].tolist() == pytest.approx([0.0, 0.0, 0.0])
 
 
-def test_without_replication_means_are_left_unshrunk():
-    res, est = C.shrink_means(pd.Series([70.0, 90.0]), pd.Series(["a", "b"]))
-    assert math.isnan(est["sigma2"])
-    assert res["shrunk"].tolist() == [70.0, 90.0] and res["post_sd"].isna().all()
+def test_without_replication_means_are_left_unshrunk_with_an_upper_bound_sd():
+    # one score per helper: σ² not identified; var(x) = τ² + σ² ≥ σ², so sd(x) bounds the noise
+    res, est = C.shrink_means(pd.Series([70.0, 90.0, 80.0]), pd.Series(["a", "b", "c"]))
+    assert math.isnan(est["sigma2"]) and est["sd_bound"] is True
+    assert res["shrunk"].tolist() == [70.0, 90.0, 80.0]
+    assert res["reliability"].tolist() == [1.0, 1.0, 1.0]
+    assert res["post_sd"].tolist() == pytest.approx([10.0, 10.0, 10.0])  # sd(70, 90, 80), ddof 1
+
+
+def test_sigma2_zero_means_are_exact_not_shrunk():
+    # every helper's repeated scores identical: σ² = 0, the means are exact (reliability 1)
+    v = pd.Series([5.0, 5.0, 7.0, 7.0, 9.0, 9.0])
+    res, est = C.shrink_means(v, pd.Series(list("aabbcc")))
+    assert est["sigma2"] == 0.0
+    assert est["tau2"] == pytest.approx(4.0)  # sample variance of 5, 7, 9
+    assert res["reliability"].tolist() == [1.0, 1.0, 1.0]
+    assert res["shrunk"].tolist() == [5.0, 7.0, 9.0]
+    assert res["post_sd"].tolist() == [0.0, 0.0, 0.0]
+    # float dust in the repeats (0.1 + 0.1 + 0.1) is still σ² = 0
+    res, est = C.shrink_means(pd.Series([0.1] * 3 + [0.3] * 3), pd.Series(list("aaabbb")))
+    assert est["sigma2"] == 0.0 and res["shrunk"].tolist() == pytest.approx([0.1, 0.3])
+
+
+def test_a_helper_with_one_household_by_hand():
+    # a: 1, 3 (mean 2); b: 5, 7 (mean 6); c: 4 alone. σ² = (1+1+1+1+0)/(5−3) = 2, μ = 4.
+    # z = (−2, 2, 0), φ = 8/3, w = n/σ² = (1, 1, ½), Σw = 2.5, Σw² = 2.25,
+    # τ² = (3·8/3 − 2) / (2.5 − 2.25/2.5) = 6/1.6 = 3.75.
+    v = pd.Series([1.0, 3.0, 5.0, 7.0, 4.0])
+    res, est = C.shrink_means(v, pd.Series(list("aabbc")))
+    assert est["sigma2"] == pytest.approx(2.0) and est["tau2"] == pytest.approx(3.75)
+    lam_a, lam_c = 3.75 / (3.75 + 1.0), 3.75 / (3.75 + 2.0)
+    assert res["reliability"].tolist() == pytest.approx([lam_a, lam_a, lam_c])
+    assert res["shrunk"].tolist() == pytest.approx([4 - 2 * lam_a, 4 + 2 * lam_a, 4.0])
+    assert res.loc["c", "post_sd"] == pytest.approx(math.sqrt(lam_c * 2.0))
 
 
 # ---------------------------------------------------------------- over-dispersion and the funnel
@@ -301,6 +331,27 @@ def test_composite_renormalises_weights_over_available_components():
     c = C.composite_scores(s, {"outcome": 0.5, "villagers": 0.25, "interview": 0.15})
     z = math.sqrt(1.5)  # z of 3 in (1, 2, 3) with population SD √(2/3)
     assert c.tolist() == pytest.approx([-z, (0 * 0.5 - 1 * 0.25) / 0.75, (z * 0.5 + 0.25) / 0.75])
+
+
+def test_a_component_without_spread_is_left_out_not_scored_zero():
+    s = pd.DataFrame({"outcome": [1.0, 2.0, 3.0], "villagers": [5.0, 5.0, 5.0]},
+                     index=["a", "b", "c"])
+    c = C.composite_scores(s, {"outcome": 0.5, "villagers": 0.5})
+    z = math.sqrt(1.5)  # the outcome's z alone: its weight is renormalised to 1
+    assert c.tolist() == pytest.approx([-z, 0.0, z])
+    # τ² = 0 from the estimates is no spread either
+    sc = {"outcome": (2.0, 1.0), "villagers": (5.0, 0.0)}
+    assert C.composite_scores(s, {"outcome": 0.5, "villagers": 0.5}, sc).tolist() == \
+        pytest.approx([-1.0, 0.0, 1.0])
+
+
+def test_rank_intervals_with_one_score_per_helper_are_not_too_narrow():
+    s = pd.DataFrame({"interview": [70.0, 75.0, 80.0, 85.0]}, index=list("abcd"))
+    res, est = C.shrink_means(s["interview"], pd.Series(s.index))
+    sd = pd.DataFrame({"interview": res["post_sd"]})
+    ri = C.rank_intervals(s, sd, {"interview": 1.0}, draws=2000, seed=1, level=0.95)
+    # with the SD taken as 0 every interval would be the point rank; the bound widens them
+    assert (ri["rank_hi"] - ri["rank_lo"]).min() >= 1
 
 
 def test_components_are_standardised_on_the_true_between_helper_spread():

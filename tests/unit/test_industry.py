@@ -152,10 +152,18 @@ def test_pivotal_rule_at_the_line_is_not_poor():
     pc = pd.Series([3218.0, 3318.0, 3217.0, 3500.0, np.nan])
     benefit = pd.Series([300.0, 300.0, 300.0, 0.0, 300.0])
     size = pd.Series([3, 3, 3, 1, 3])
-    got = im.is_pivotal(pc, benefit, size, LINE).tolist()
+    got = im.is_pivotal(pc * size, benefit, size, LINE).tolist()
     # at the line with benefit -> above only thanks to it; 3318 - 100 = 3218 = line -> not poor
     # without it; 3217 is below the line already; no benefit; no income.
     assert got == [True, False, False, False, False]
+
+
+def test_pivotal_is_exact_where_a_division_rounds():
+    # 16,474 − 6,820 = 9,654 = 3,218 × 3: without the benefits exactly at the line, not poor.
+    # In floats 16474/3 − 6820/3 = 3217.9999…: the old rule counted it pivotal.
+    assert 16474 / 3 - 6820 / 3 < 3218
+    net, benefit, size = pd.Series([16474.0, 16473.99]), pd.Series([6820.0, 6820.0]), pd.Series([3, 3])
+    assert im.is_pivotal(net, benefit, size, 3218).tolist() == [False, True]
 
 
 def test_pivotal_needs_support():
