@@ -179,6 +179,7 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
+        """The number of data rows (below the header)."""
         return len(self.rows)
 
 

@@ -388,13 +388,6 @@ MUTATIONS = {
     "bom_in_middle": m_bom_in_middle, "empty_file": m_empty_file,
     "directory_in_place": m_directory, "locked_by_permission": m_locked,
 }
-XFAIL = {
-    "locked_by_permission": pytest.mark.xfail(
-        strict=True, raises=PermissionError,
-        reason="load.py: load_package hashes every input (_sha256, path.open) before reading it; "
-               "a PermissionError there escapes as a traceback instead of an InputError naming "
-               "the file (fix belongs in load.py: catch OSError in _sha256/inputs)"),
-}
 
 
 @contextlib.contextmanager
@@ -454,7 +447,7 @@ def _accounted(root: Path, pkg: dict[str, FileSpec], o: Outcome) -> None:
         assert ((issues["file"] == rel) & (issues["row"] == r)).any(), (rel, r)
 
 
-@pytest.mark.parametrize("kind", [pytest.param(k, marks=XFAIL.get(k, ())) for k in MUTATIONS])
+@pytest.mark.parametrize("kind", list(MUTATIONS))
 @settings(max_examples=5, derandomize=True, deadline=None, database=None,
           phases=[Phase.explicit, Phase.generate],  # no shrinking: a failure stays fast
           suppress_health_check=[HealthCheck.too_slow])
