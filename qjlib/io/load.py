@@ -80,6 +80,17 @@ def _default_tolerance() -> float:
     return float(load_standards()["data.total_tolerance"]["value"])
 
 
+def _input_record(path: Path, rel: str) -> dict:
+    """The file's record in ``pkg.inputs`` (path, sha256, bytes); a file that cannot be read
+    (locked by another program, no permission) is an :class:`InputError` naming it."""
+    try:
+        return {"path": rel, "sha256": sha256_file(path), "bytes": path.stat().st_size}
+    except OSError as e:
+        raise InputError(f"无法读取文件（被其他程序占用或没有权限）：{e.strerror or e}",
+                         f"cannot read the file (locked by another program or no permission): "
+                         f"{e.strerror or e}", file=rel) from e
+
+
 def load_package(path: str | Path, *, cache: bool = False,
                  total_tolerance: float | None = None, as_of: Any = None) -> Package:
     """Read, normalise, check and account for every table of the data package in folder ``path``.
@@ -111,11 +122,8 @@ def load_package(path: str | Path, *, cache: bool = False,
             "the package has no households table (户信息 / households); nothing can run",
             file=str(root),
         )
-    inputs = sorted(
-        ({"path": rel, "sha256": sha256_file(p), "bytes": p.stat().st_size}
-         for files in sources.values() for p, rel in files),
-        key=lambda d: d["path"],
-    )
+    inputs = sorted((_input_record(p, rel) for files in sources.values() for p, rel in files),
+                    key=lambda d: d["path"])
     target = None
     if cache:
         target = _cache.cache_path(inputs, tol, as_of)

@@ -3,14 +3,29 @@ Parquet; finding the header row; matching headers to the canonical columns of :m
 
 What this module does (and :mod:`qjlib.load` relies on):
 
+- **What a file holds** is sniffed from its first bytes, not its name (:mod:`qjlib.io.sniff`): an
+  HTML table saved as ``.xls`` (as several government systems export) is read as an HTML table,
+  an ``.xlsx`` named ``.xls`` (or the reverse) as what it is — each with a note saying so. An
+  empty (0-byte) file, or one that cannot be opened (permissions, locked), is an error naming it.
 - **Excel** is read with python-calamine, values raw (an ID number typed as text stays text; one
   that Excel stored as a number arrives as a float — the loader reports it, never repairs it). The
   first non-empty visible worksheet is read; its name is recorded. Merged cells take the value of
-  their top-left cell (vertically merged 乡(镇) or 户编号 cells apply to every row they span).
+  their top-left cell (vertically merged 乡(镇) or 户编号 cells apply to every row they span); in
+  the header row the copies to the right of a merged cell are blank (one header, one column).
+  Error cells (``#N/A``, ``#VALUE!``, ``#DIV/0!`` …) of an ``.xlsx`` arrive as their text, so the
+  loader rejects or reports them instead of taking them as blank (calamine reads them as ``""``;
+  in a legacy ``.xls`` they still arrive blank).
+- **HTML tables**: the first ``<table>`` whose header names the required columns; cells as text;
+  ``rowspan``/``colspan`` fill like merged cells; row numbers count the table's ``<tr>`` rows.
 - **CSV** encoding: a UTF-8 BOM → UTF-8; else strict UTF-8; else strict GB18030 (covers GBK and
   GB2312); else an :class:`~qjlib.errors.InputError` naming the file — never a silent guess. (A
-  UTF-16 BOM, as Excel's "Unicode text" export writes, is honoured too.) Separator: comma, or tab
-  when the first lines hold more tabs than commas.
+  UTF-16 BOM, as Excel's "Unicode text" export writes, is honoured too, and UTF-16 without a BOM
+  is told by its zero bytes; a UTF-8 file cut inside its last character loses that character,
+  with a note.) A BOM character inside the text (files concatenated) is removed, with a note.
+  Separator (comma, tab or semicolon): the one under which a line of the first
+  :data:`HEADER_SCAN_ROWS` names the most required columns (so ``12,345`` in a ``;`` file or
+  commas in Chinese text do not decide it); on a tie comma, or tab when the first lines hold more
+  tabs than commas. A separator other than the comma is said in a note.
 - **Parquet** columns are the header; values are taken as stored.
 - **Header row**: the first row within the first :data:`HEADER_SCAN_ROWS` whose normalised cells
   name every required column of the table; title and blank lines above it are skipped. When no row
@@ -28,7 +43,6 @@ What this module does (and :mod:`qjlib.load` relies on):
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -41,6 +55,8 @@ import numpy as np
 
 from qjlib.core import schema
 from qjlib.core.errors import InputError
+from qjlib.io import sniff
+from qjlib.io.sniff import decode_bytes, decode_text  # noqa: F401 - decode_bytes re-exported
 
 HEADER_SCAN_ROWS = 30
 LEAD_CELLS = 4  # totals markers (合计/总计) are looked for in this many leading cells of a row
@@ -163,23 +179,67 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
+        """The number of data rows (below the header)."""
         return len(self.rows)
 
 
 def read_table(path: Path, rel: str, table: schema.Table) -> RawTable:
-    """Read one file of ``table``: find its header row, match the columns, keep the data rows."""
+    """Read one file of ``table``: find its header row, match the columns, keep the data rows.
+    What the file holds is sniffed from its first bytes (:func:`qjlib.io.sniff.content_kind`)."""
     suffix = path.suffix.lower()
-    if suffix in EXCEL_SUFFIXES:
-        return _read_workbook(path, rel, table)
-    if suffix == ".csv":
-        grid, rownums, encoding = _read_csv(path, rel)
-        return _from_grid(grid, rownums, rel, None, table, encoding, [])
+    if suffix not in SUFFIXES:
+        raise InputError(
+            f"不支持的文件类型 {suffix}（可用 {'、'.join(SUFFIXES)}）",
+            f"unsupported file type {suffix} (use {', '.join(SUFFIXES)})", file=rel,
+        )
+    kind = sniff.content_kind(_head(path, rel))
+    if kind == "empty":
+        raise InputError("文件为空（0 字节）", "the file is empty (0 bytes)", file=rel)
     if suffix == ".parquet":
         return _read_parquet(path, rel, table)
-    raise InputError(
-        f"不支持的文件类型 {suffix}（可用 {'、'.join(SUFFIXES)}）",
-        f"unsupported file type {suffix} (use {', '.join(SUFFIXES)})", file=rel,
-    )
+    if kind == "html" and suffix != ".csv":
+        return _read_html(path, rel, table)
+    if suffix in EXCEL_SUFFIXES or kind in ("ole", "zip"):
+        return _read_workbook(path, rel, table, kind)
+    grid, rownums, encoding, notes = _read_csv(path, rel, table)
+    return _from_grid(grid, rownums, rel, None, table, encoding, notes)
+
+
+def _unreadable_file(e: OSError, rel: str) -> InputError:
+    if isinstance(e, PermissionError):
+        return InputError("无法读取文件：没有读取权限，或文件正被其他程序（如 Excel）占用",
+                          "cannot read the file: permission denied, or it is locked by another "
+                          "program (e.g. Excel)", file=rel)
+    if isinstance(e, IsADirectoryError):
+        return InputError("这是一个文件夹，不是数据文件", "this is a folder, not a data file", file=rel)
+    return InputError("无法读取文件", f"cannot read the file: {e.strerror or e}", file=rel)
+
+
+def _head(path: Path, rel: str, n: int = 1024) -> bytes:
+    """The first ``n`` bytes of the file (an unreadable file is an :class:`InputError`)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(n)
+    except OSError as e:
+        raise _unreadable_file(e, rel) from None
+
+
+def _read_bytes(path: Path, rel: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as e:
+        raise _unreadable_file(e, rel) from None
+
+
+def _drop_inner_boms(text: str, rel: str, notes: list[str]) -> str:
+    """Remove U+FEFF (a byte-order mark) from inside decoded text — files joined end to end
+    carry the second one's BOM mid-text, where it would stick to a cell — with a note."""
+    n = text.count("\ufeff")
+    if n:
+        text = text.replace("\ufeff", "")
+        notes.append(f"{rel}：文件中间有 {n} 个 BOM 字符（多个文件拼接所致），已删除"
+                     f" / {n} byte-order mark(s) inside the file removed")
+    return text
 
 
 # --------------------------------------------------------------------------------------- Excel
@@ -189,16 +249,16 @@ class NoHeaderError(InputError):
     """No row of a sheet names all the required columns of its table."""
 
 
-def _read_workbook(path: Path, rel: str, table: schema.Table) -> RawTable:
+def _read_workbook(path: Path, rel: str, table: schema.Table, kind: str = "") -> RawTable:
     """The first non-empty worksheet (visible ones first) whose header names the table's required
     columns; when none does, the error of the first non-empty sheet."""
     first_error: NoHeaderError | None = None
     names: list[str] = []
-    for name, grid, all_names in _excel_sheets(path, rel):
+    for name, grid, hcopy, all_names, notes in _excel_sheets(path, rel, kind):
         names = all_names
         try:
             raw = _from_grid(grid, np.arange(1, grid.shape[0] + 1, dtype=np.int64), rel, name,
-                             table, None, [])
+                             table, None, notes, hcopy=hcopy)
         except NoHeaderError as e:
             first_error = first_error or e
             continue
@@ -215,10 +275,39 @@ def _read_workbook(path: Path, rel: str, table: schema.Table) -> RawTable:
                      "the Excel file holds no data (every sheet is empty)", file=rel)
 
 
-def _excel_sheets(path: Path, rel: str):
-    """Yield ``(sheet name, grid of raw cells, all sheet names)`` for each non-empty worksheet,
-    merged cells filled with their top-left value. Sheets are read only when asked for."""
-    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+def _grid(rows: list[list]) -> np.ndarray:
+    """Rows of cells as a 2-D object array, short rows padded with ``""``."""
+    grid = np.array(rows, dtype=object)
+    if grid.ndim != 2 or not grid.size:  # ragged rows (never from calamine, but be safe)
+        width = max((len(r) for r in rows), default=0)
+        grid = np.full((len(rows), width), "", dtype=object)
+        for i, r in enumerate(rows):
+            grid[i, : len(r)] = r
+    return grid
+
+
+def _open_workbook(path: Path, rel: str, kind: str):
+    """A calamine workbook. calamine picks the format by the file's suffix: a workbook whose
+    content (``kind``) is not what its suffix says is opened from its bytes (and noted)."""
+    from python_calamine import CalamineWorkbook
+
+    suffix = path.suffix.lower()
+    named_zip = suffix in (".xlsx", ".xlsm")
+    notes: list[str] = []
+    if kind in ("ole", "zip") and (kind == "zip") != named_zip:
+        real = ".xlsx" if kind == "zip" else ".xls"
+        notes.append(f"{rel}：文件内容是 {real} 格式（扩展名为 {suffix}），已按 {real} 读取"
+                     f" / the file holds {real} content under a {suffix} name; read as {real}")
+        with open(path, "rb") as f:
+            return CalamineWorkbook.from_filelike(f), notes
+    return CalamineWorkbook.from_path(str(path)), notes
+
+
+def _excel_sheets(path: Path, rel: str, kind: str = ""):
+    """Yield ``(sheet name, grid of raw cells, horizontal merge copies, all sheet names, notes)``
+    for each non-empty worksheet, merged cells filled with their top-left value, the error cells
+    of an ``.xlsx`` as their text. Sheets are read only when asked for."""
+    from python_calamine import SheetTypeEnum, SheetVisibleEnum
 
     def unreadable(e: Exception) -> InputError:
         return InputError(
@@ -228,9 +317,11 @@ def _excel_sheets(path: Path, rel: str):
         )
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb, notes = _open_workbook(path, rel, kind)
         metas = list(wb.sheets_metadata)
-    except Exception as e:  # calamine raises CalamineError, ZipError, XmlError, OSError …
+    except OSError as e:
+        raise _unreadable_file(e, rel) from None
+    except Exception as e:  # calamine raises CalamineError, ZipError, XmlError …
         raise unreadable(e) from None
     sheets = [m for m in metas if m.typ == SheetTypeEnum.WorkSheet]
     names = [m.name for m in sheets if m.visible == SheetVisibleEnum.Visible]
@@ -242,60 +333,95 @@ def _excel_sheets(path: Path, rel: str):
             merged = sheet.merged_cell_ranges or []
         except Exception as e:
             raise unreadable(e) from None
-        if not any(any(c != "" for c in r) for r in rows):
+        errors = sniff.xlsx_error_cells(str(path), name) if kind == "zip" else []
+        if not errors and not any(any(c != "" for c in r) for r in rows):
             continue
-        grid = np.array(rows, dtype=object)
-        if grid.ndim != 2:  # ragged rows (never from calamine, but be safe)
-            width = max(len(r) for r in rows)
-            grid = np.array([list(r) + [""] * (width - len(r)) for r in rows], dtype=object)
+        grid = _grid(rows)
+        if errors:
+            height = max(grid.shape[0], *(r + 1 for r, _, _ in errors))
+            width = max(grid.shape[1], *(c + 1 for _, c, _ in errors))
+            if (height, width) != grid.shape:
+                grid = np.pad(grid, ((0, height - grid.shape[0]), (0, width - grid.shape[1])),
+                              constant_values="")
+            for r, c, text in errors:
+                grid[r, c] = text
+        hcopy = np.zeros(grid.shape, dtype=bool)
         for (r0, c0), (r1, c1) in merged:
             if r0 < grid.shape[0] and c0 < grid.shape[1]:
                 grid[r0:r1 + 1, c0:c1 + 1] = grid[r0, c0]
-        yield name, grid, names
+                hcopy[r0:r1 + 1, c0 + 1:c1 + 1] = True
+        sheet_notes = list(notes)
+        if errors:
+            shown = "、".join(sorted({t for _, _, t in errors}))
+            sheet_notes.append(f"{rel}：工作表「{name}」有 {len(errors)} 个错误单元格（{shown}），按原文读取"
+                               f" / {len(errors)} error cell(s) in sheet {name!r} read as their text")
+        yield name, grid, hcopy, names, sheet_notes
+
+
+# ------------------------------------------------------------------------------------ HTML
+
+
+def _read_html(path: Path, rel: str, table: schema.Table) -> RawTable:
+    """An HTML page (saved as ``.xls``): the first ``<table>`` whose header names the required
+    columns; row numbers count the ``<tr>`` rows of that table."""
+    notes: list[str] = []
+    text, encoding, dec_notes = decode_text(_read_bytes(path, rel), rel)
+    text = _drop_inner_boms(text, rel, dec_notes)
+    tables = [t for t in sniff.html_tables(text) if (t[0] != "").any()]
+    if not tables:
+        raise InputError("文件是网页（HTML）格式，但其中没有表格",
+                         "the file is an HTML page without a table", file=rel)
+    first_error: NoHeaderError | None = None
+    for k, (grid, hcopy) in enumerate(tables, 1):
+        which = f"第 {k} 个表格（共 {len(tables)} 个）" if len(tables) > 1 else "表格"
+        which_en = f"table {k} of {len(tables)}" if len(tables) > 1 else "the table"
+        notes = [f"{rel}：文件内容是网页（HTML）表格，并非 Excel 文件，已读取其{which}；行号为表格的行序"
+                 f" / the file is an HTML table under an Excel name: {which_en} read, rows "
+                 f"numbered as the table's rows", *dec_notes]
+        try:
+            return _from_grid(grid, np.arange(1, grid.shape[0] + 1, dtype=np.int64), rel, None,
+                              table, encoding, notes, hcopy=hcopy)
+        except NoHeaderError as e:
+            first_error = first_error or e
+    raise first_error
 
 
 # ----------------------------------------------------------------------------------------- CSV
 
 
-def decode_bytes(data: bytes, rel: str) -> tuple[str, str]:
-    """Decode a CSV file: BOM → UTF-8 (or UTF-16); else strict UTF-8; else strict GB18030; else an
-    :class:`InputError` naming the file. Returns ``(text, encoding)``."""
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
-        except UnicodeDecodeError as e:
-            raise InputError(
-                f"文件以 UTF-8 BOM 开头，但第 {e.start} 字节起不是合法的 UTF-8",
-                f"file starts with a UTF-8 BOM but is not valid UTF-8 at byte {e.start}", file=rel,
-            ) from None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            raise InputError("文件以 UTF-16 BOM 开头，但内容无法解码",
-                             "file starts with a UTF-16 BOM but cannot be decoded", file=rel) from None
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        raise InputError(
-            "无法识别 CSV 文件的编码（既不是 UTF-8 也不是 GB18030/GBK），请另存为 UTF-8",
-            "cannot determine the CSV encoding (neither UTF-8 nor GB18030/GBK); save it as UTF-8",
-            file=rel,
-        ) from None
+_DELIMS = (",", "\t", ";")
+_DELIM_NAMES = {"\t": ("制表符", "tab"), ";": ("分号 ;", "semicolon ;")}
 
 
-def _read_csv(path: Path, rel: str) -> tuple[np.ndarray, np.ndarray, str]:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise InputError("无法读取文件", f"cannot read the file: {e}", file=rel) from None
-    text, encoding = decode_bytes(data, rel)
+def sniff_delimiter(text: str, table: schema.Table) -> str:
+    """The separator of a CSV text among comma, tab and semicolon: the one under which a line of
+    the first :data:`HEADER_SCAN_ROWS` names the most required columns of ``table`` (then the most
+    columns); on a tie comma, or tab when those lines hold more tabs than commas. Deciding by the
+    header, not by counting, keeps ``12,345`` in a ``;`` file or commas in text from fooling it."""
     head = text[:20000].splitlines()[:HEADER_SCAN_ROWS]
-    delim = "\t" if sum(x.count("\t") for x in head) > sum(x.count(",") for x in head) else ","
+    legacy = "\t" if sum(x.count("\t") for x in head) > sum(x.count(",") for x in head) else ","
+    required = table.required
+    score: dict[str, tuple[int, int]] = {}
+    for d in _DELIMS:
+        best = (0, 0)
+        try:
+            for cells in csv.reader(head, delimiter=d):
+                m = match_header(cells, table)
+                best = max(best, (sum(1 for r in required if r in m.columns), len(m.columns)))
+        except csv.Error:
+            pass
+        score[d] = best
+    return max(_DELIMS, key=lambda d: (score[d], d == legacy))
+
+
+def _read_csv(path: Path, rel: str, table: schema.Table
+              ) -> tuple[np.ndarray, np.ndarray, str, list[str]]:
+    text, encoding, notes = decode_text(_read_bytes(path, rel), rel)
+    text = _drop_inner_boms(text, rel, notes)
+    delim = sniff_delimiter(text, table)
+    if delim in _DELIM_NAMES:
+        zh, en = _DELIM_NAMES[delim]
+        notes.append(f"{rel}：分隔符识别为{zh} / separator sniffed: {en}")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
     rows: list[list[str]] = []
     starts: list[int] = []
@@ -316,15 +442,7 @@ def _read_csv(path: Path, rel: str) -> tuple[np.ndarray, np.ndarray, str]:
         ) from None
     if not any(any(c.strip() for c in r) for r in rows):
         raise InputError("文件为空", "the file is empty", file=rel)
-    widths = set(map(len, rows))
-    if len(widths) == 1:
-        grid = np.array(rows, dtype=object).reshape(len(rows), widths.pop())
-    else:  # ragged lines (blank lines, short rows): pad with empty cells
-        grid = np.empty((len(rows), max(widths)), dtype=object)
-        grid[:] = ""
-        for i, r in enumerate(rows):
-            grid[i, : len(r)] = r
-    return grid, np.asarray(starts, dtype=np.int64), encoding
+    return _grid(rows), np.asarray(starts, dtype=np.int64), encoding, notes
 
 
 # ------------------------------------------------------------------------------------- Parquet
@@ -372,12 +490,17 @@ def _blank_rows(data: np.ndarray) -> np.ndarray:
 def _from_grid(
     grid: np.ndarray, rownums: np.ndarray, rel: str, sheet: str | None, table: schema.Table,
     encoding: str | None, notes: list[str], scan: int = HEADER_SCAN_ROWS,
+    hcopy: np.ndarray | None = None,
 ) -> RawTable:
+    """Find the header row among the first ``scan`` rows, match it, keep the rows below it.
+    ``hcopy``: cells that copy a merged cell to their left, blank in a header (one column)."""
     required = table.required
     best: tuple[int, int, HeaderMatch] | None = None
     found: tuple[int, HeaderMatch] | None = None
     for i in range(min(scan, grid.shape[0])):
         cells = _cells_text(grid[i])
+        if hcopy is not None and hcopy[i].any():
+            cells = ["" if cp else c for c, cp in zip(cells, hcopy[i], strict=True)]
         if not any(cells):
             continue
         m = match_header(cells, table)

@@ -1,23 +1,29 @@
-"""qjlib.readers: encodings, header rows, header normalisation, Excel/xls/CSV/Parquet quirks."""
+"""qjlib.readers: encodings, header rows, header normalisation, Excel/xls/CSV/Parquet quirks;
+content sniffed, not names (HTML saved as .xls, ; separators, error cells)."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import numpy as np
 import pytest
-from fixtures.build import write_csv, write_parquet, write_xls, write_xlsx
+from fixtures.build import csv_bytes, write_csv, write_parquet, write_xls, write_xlsx
 
 from qjlib.core import schema
 from qjlib.core.errors import InputError
+from qjlib.io.load import load_package
 from qjlib.io.readers import (
     alias_map,
     decode_bytes,
     match_header,
     norm_header,
     read_table,
+    sniff_delimiter,
     split_unit,
 )
+from qjlib.io.sniff import content_kind, html_tables
 
 HH = schema.TABLES["households"]
 INCOME = schema.TABLES["income"]
@@ -241,3 +247,175 @@ def test_lead_cells_hold_the_first_columns(tmp_path):
     raw = read_table(p, "households.csv", HH)
     assert raw.lead.shape == (1, 4)
     assert np.array_equal(raw.lead[0], np.array(["1", "H1", "镇", "村"], dtype=object))
+
+
+# -------------------------------------------------------- content, not names (issue #15, item 4)
+
+HH_TABLE = [["清涧县贫困户信息表"], ["户编号", "乡(镇)", "行政村", "家庭人口数", "脱贫属性"],
+            ["H1", "宽州镇", "东村", "3", "未脱贫"], ["H2", "宽州镇", "东村", "0", "未脱贫"],
+            [None, None, None, None, None], ["H3", "宽州镇", "西村", "待核实", "已脱贫"],
+            ["H1", "宽州镇", "东村", "3", "未脱贫"], ["合计", None, None, "6", None]]
+BEN_TABLE = [["项目编号", "户编号", "年度", "受益方式", "受益金额（元）"],
+             ["PJ1", "H1", "2019", "分红", "12,345"], ["PJ1", "H3", "2019", "直补", "1,200.50"],
+             ["PJ1", "H2", "二〇一九", "分红", "300"]]
+
+
+def html_page(rows: list[list], title: str = "") -> str:
+    def td(v):
+        return "<td></td>" if v is None else f"<td x:str>{v}</td>"
+    body = "".join(f"<tr>{''.join(td(v) for v in r)}</tr>\n" for r in rows)
+    return ('<!DOCTYPE html>\n<html xmlns:x="urn:schemas-microsoft-com:office:excel"><head>'
+            f'<meta charset="utf-8"><title>{title}</title></head>\n<body><table border="1">\n'
+            f"{body}</table></body></html>")
+
+
+@pytest.mark.parametrize("head,kind", [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1", "ole"), (b"PK\x03\x04", "zip"), (b"", "empty"),
+    (b"\xef\xbb\xbf  \r\n<!DOCTYPE html>", "html"), (b"<table><tr>", "html"),
+    ("<html>".encode("utf-16"), "html"), ("户编号,年度".encode(), "text"), (b"PAR1", "parquet"),
+])
+def test_content_kind_from_the_first_bytes(head, kind):
+    assert content_kind(head) == kind
+
+
+def test_html_tables_fill_spans_and_mark_horizontal_copies():
+    (grid, hcopy), = html_tables(
+        "<table><tr><th colspan=2>基本 信息<th>x<tr><td rowspan=2>A<td>b&amp;c<td>1"
+        "<tr><td>d<br>e<td>&nbsp;</table>")
+    assert grid.tolist() == [["基本 信息", "基本 信息", "x"], ["A", "b&c", "1"], ["A", "d\ne", ""]]
+    assert hcopy.tolist() == [[False, True, False], [False] * 3, [False] * 3]
+
+
+@pytest.mark.parametrize("delim", [",", "\t", ";"])
+def test_the_separator_is_the_one_that_makes_a_header(delim):
+    rows = [["清涧县,2019年,收入"], *[[("" if v is None else str(v)) for v in r] for r in BEN_TABLE]]
+    text = "\n".join(delim.join(r) for r in rows) + "\n"
+    assert sniff_delimiter(text, schema.TABLES["benefits"]) == delim
+    # many thousands separators in a ; file do not make it a comma file
+    text = ";".join(BEN_TABLE[0]) + "\n" + "PJ1;H1;2019;分红;1,234,567,890,123\n" * 5
+    assert sniff_delimiter(text, schema.TABLES["benefits"]) == ";"
+
+
+def test_html_saved_as_xls_reads_like_the_workbook(tmp_path):
+    xls = read_table(write_xls(tmp_path / "a" / "户信息.xls", HH_TABLE), "户信息.xls", HH)
+    p = tmp_path / "b" / "户信息.xls"
+    p.parent.mkdir()
+    p.write_text(html_page(HH_TABLE, "贫困户"), encoding="utf-8")
+    raw = read_table(p, "户信息.xls", HH)
+    assert raw.header_row == xls.header_row == 2
+    assert raw.rows.tolist() == xls.rows.tolist() == [3, 4, 6, 7, 8]
+    assert raw.cells["hh_id"].tolist() == xls.cells["hh_id"].tolist()
+    assert "HTML" in raw.notes[0] and raw.notes[0].startswith("户信息.xls：")
+
+
+def test_gbk_html_with_a_merged_title_and_header(tmp_path):
+    page = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
+            "</head><body><p>导出</p><table><tr><td colspan=5>清涧县贫困户</td></tr>"
+            "<tr><td colspan=2>户编号</td><td>乡(镇)</td><td>行政村</td><td>家庭人口数</td>"
+            "<td>脱贫属性</td></tr><tr><td>H1</td><td></td><td>宽州镇</td><td>东村</td><td>3</td>"
+            "<td>未脱贫</td></tr></table></body></html>")
+    p = tmp_path / "户信息.xls"
+    p.write_bytes(page.encode("gbk"))
+    raw = read_table(p, "户信息.xls", HH)
+    assert raw.encoding == "gb18030" and raw.header_row == 2 and raw.rows.tolist() == [3]
+    assert raw.cells["hh_id"].tolist() == ["H1"] and raw.cells["size"].tolist() == ["3"]
+
+
+def test_xlsx_named_xls_is_read_as_xlsx(tmp_path):
+    p = write_xlsx(tmp_path / "x.xlsx", HH_TABLE)
+    q = tmp_path / "户信息.xls"
+    q.write_bytes(p.read_bytes())
+    raw = read_table(q, "户信息.xls", HH)
+    assert raw.rows.tolist() == [3, 4, 6, 7, 8] and ".xlsx" in raw.notes[0]
+
+
+def test_excel_error_cells_arrive_as_their_text(tmp_path):
+    import xlsxwriter
+
+    p = tmp_path / "户信息.xlsx"
+    wb = xlsxwriter.Workbook(str(p))
+    ws = wb.add_worksheet("户")
+    ws.write_row(0, 0, HH_TABLE[1])
+    ws.write_row(1, 0, ["H1", "宽州镇", "东村"])
+    ws.write_formula(1, 3, "=NA()", None, "#N/A")
+    ws.write_row(2, 0, ["H2", "宽州镇", "东村", 2])
+    ws.write_formula(2, 4, "=1/0", None, "#DIV/0!")
+    ws.write_formula(3, 0, '="a"+1', None, "#VALUE!")
+    ws.write_formula(3, 3, "=1+2", None, 3)
+    wb.close()
+    raw = read_table(p, "户信息.xlsx", HH)
+    assert raw.cells["size"].tolist() == ["#N/A", 2, 3]
+    assert raw.cells["exit_status"].tolist() == ["", "#DIV/0!", ""]
+    assert raw.cells["hh_id"].tolist() == ["H1", "H2", "#VALUE!"]
+    assert any("3 个错误单元格" in n for n in raw.notes)
+
+
+def test_csv_encodings_without_bom_truncated_and_inner_bom(tmp_path):
+    rows = [HH_TABLE[1], ["H1", "宽州镇", "东村", "3", "未脱贫"]]
+    p = tmp_path / "households.csv"
+    p.write_bytes(csv_bytes(rows).decode().encode("utf-16-le"))
+    raw = read_table(p, "households.csv", HH)
+    assert raw.encoding == "utf-16-le" and raw.cells["hh_id"].tolist() == ["H1"]
+    p.write_bytes(csv_bytes(rows)[:-2])  # "\n" and 2 of the 3 bytes of 性 cut off
+    raw = read_table(p, "households.csv", HH)
+    assert raw.cells["exit_status"].tolist() == ["未脱"] and "截断" in raw.notes[0]
+    p.write_bytes(csv_bytes(rows, bom=True) + csv_bytes([["\ufeffH2", "宽州镇", "东村", "1", "未脱贫"]],
+                                                         bom=True))
+    raw = read_table(p, "households.csv", HH)
+    assert raw.cells["hh_id"].tolist() == ["H1", "H2"] and "BOM" in raw.notes[0]
+
+
+def test_empty_and_unreadable_files_name_themselves(tmp_path, monkeypatch):
+    p = tmp_path / "户信息.xlsx"
+    p.write_bytes(b"")
+    with pytest.raises(InputError, match="0 字节") as e:
+        read_table(p, "户信息.xlsx", HH)
+    assert e.value.file == "户信息.xlsx"
+    d = tmp_path / "households.csv"
+    d.mkdir()
+    with pytest.raises(InputError, match="文件夹") as e:
+        read_table(d, "households.csv", HH)
+    q = write_csv(tmp_path / "h2.csv", [HH_TABLE[1]])
+    real = open
+
+    def locked(f, *a, **k):
+        if str(f) == str(q):
+            raise PermissionError(13, "Permission denied", str(f))
+        return real(f, *a, **k)
+
+    monkeypatch.setattr("builtins.open", locked)
+    with pytest.raises(InputError, match="没有读取权限") as e:
+        read_table(q, "h2.csv", HH)
+    assert e.value.file == "h2.csv"
+
+
+def _write_pkg(root, hh: str, ben: str):
+    """One package, its households as a real .xls or an HTML page, benefits as , or ; CSV."""
+    if hh == "xls":
+        write_xls(root / "户信息.xls", HH_TABLE)
+    else:
+        root.mkdir(parents=True)
+        (root / "户信息.xls").write_text(html_page(HH_TABLE), encoding="utf-8")
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=ben, lineterminator="\n").writerows(
+        [["" if v is None else v for v in r] for r in BEN_TABLE])
+    data = buf.getvalue()
+    (root / "项目受益.csv").write_text(data, encoding="utf-8")
+    return root
+
+
+def test_html_xls_and_semicolon_csv_load_like_their_proper_counterparts(tmp_path):
+    a = load_package(_write_pkg(tmp_path / "proper", "xls", ","))
+    b = load_package(_write_pkg(tmp_path / "sniffed", "html", ";"))
+    assert a.accounting["sheet"].tolist()[0] == "Sheet1"  # an HTML page has no sheets
+    assert a.accounting.drop(columns="sheet").equals(b.accounting.drop(columns="sheet"))
+    assert a.accounting["read"].tolist() == [5, 3] and a.accounting["rejected"].tolist() == [4, 1]
+    assert a.rejects.drop(columns="sheet").equals(b.rejects.drop(columns="sheet"))
+    assert sorted(a.rejects["kind"]) == ["bad_year", "duplicate_key", "size_lt_1", "total_row",
+                                         "unparseable_number"]
+    assert a.findings.drop(columns="sheet").equals(b.findings.drop(columns="sheet"))
+    for name in ("households", "benefits"):
+        pd_a, pd_b = a[name], b[name]
+        assert pd_a.equals(pd_b), name
+    assert b["benefits"]["amount"].tolist() == [12345.0, 1200.5]
+    assert any("HTML" in n for n in b.notes) and any("分号" in n for n in b.notes)
