@@ -18,13 +18,20 @@ Definitions (all counts of ledger rows, for the run's scope):
   a blank 户编号), which appear only in the county's figures;
 - ``rejects_by_kind`` / ``findings_by_kind`` / ``…_by_table``: the same counts per code / table;
 - ``findings_households``: distinct households (``hh_id``-keyed tables) with at least one finding.
+
+Besides the loader's findings, the ``findings`` ledger holds one finding the loader cannot make,
+because it needs the run's income year: every income row of the income year whose net income is
+≤ 0 (in whole fen, :mod:`qjlib.core.exact`) — kind ``net_income_nonpositive``. Such a household
+has no income shares and is in neither share ledger (outputs contract), so the town hears of it
+here.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from qjlib.core.context import Context
+from qjlib.core import exact, schema
+from qjlib.core.context import Context, per_context
 from qjlib.core.ledgers import LedgerSpec
 from qjlib.io import issues
 
@@ -74,10 +81,50 @@ def findings_ledger(findings: pd.DataFrame) -> pd.DataFrame:
     return _ledger(findings, FINDING_LEDGER_COLUMNS)
 
 
+def nonpositive_income(income: pd.DataFrame, households: pd.DataFrame, year: int,
+                       accounting: pd.DataFrame) -> pd.DataFrame:
+    """Findings (columns of ``pkg.findings``) for the income rows of ``year`` with net income
+    ≤ 0 yuan (``fen(net_income) ≤ 0``): where the row is (file, sheet, row), its key, the value,
+    the household's town and village."""
+    rows = income[income["year"].eq(year).fillna(False).to_numpy()
+                  & (exact.fen(income["net_income"]) <= 0)]
+    places = households.drop_duplicates("hh_id").set_index("hh_id")[["town", "village"]]
+    sheets = accounting.loc[accounting["table"].eq("income")].drop_duplicates("file").set_index(
+        "file")["sheet"]
+    out = pd.DataFrame({
+        "table": "income",
+        "file": rows["_file"].to_numpy(),
+        "sheet": rows["_file"].map(sheets).to_numpy(),
+        "row": rows["_row"].to_numpy(),
+        "key": issues.key_text(rows, schema.TABLES["income"].key).to_numpy(),
+        "column": "net_income",
+        "value": rows["net_income"].map("{:.2f}".format).to_numpy(),
+        "kind": "net_income_nonpositive",
+        "reason_zh": f"{year} 年纯收入为零或负：没有收入占比，不列入收入结构台账，请核实（经营支出是否大于收入，或录入错误）",
+        "reason_en": f"net income ≤ 0 in {year}: no income shares, in neither share ledger; check it",
+        "town": rows["hh_id"].map(places["town"]).to_numpy(),
+        "village": rows["hh_id"].map(places["village"]).to_numpy(),
+    }, columns=issues.FINDING_COLUMNS)
+    return out.astype({c: "str" for c in issues.FINDING_COLUMNS if c != "row"})
+
+
+@per_context
+def findings(ctx: Context) -> pd.DataFrame:
+    """The run's findings: the loader's (``pkg.findings``) and :func:`nonpositive_income` of the
+    income year."""
+    pkg = ctx.pkg
+    if not pkg.has("income"):
+        return pkg.findings
+    extra = nonpositive_income(pkg["income"], pkg["households"], ctx.income_year, pkg.accounting)
+    if not len(extra):
+        return pkg.findings
+    return pd.concat([pkg.findings, extra.astype(pkg.findings.dtypes.to_dict())],
+                     ignore_index=True)
+
+
 def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
     """The ``rejects`` and ``findings`` ledgers of the context's package."""
-    return {"rejects": rejects_ledger(ctx.pkg.rejects),
-            "findings": findings_ledger(ctx.pkg.findings)}
+    return {"rejects": rejects_ledger(ctx.pkg.rejects), "findings": findings_ledger(findings(ctx))}
 
 
 def counts(df: pd.DataFrame, by: str) -> dict[str, int]:
@@ -90,7 +137,7 @@ def counts(df: pd.DataFrame, by: str) -> dict[str, int]:
 def summary(ctx: Context) -> dict:
     """Summary figures (module docstring). County scope adds the package accounting."""
     pkg = ctx.pkg
-    rej, fin = pkg.rejects, pkg.findings
+    rej, fin = pkg.rejects, findings(ctx)
     out: dict = {
         "available": True,
         "households": int(len(pkg["households"])),

@@ -219,6 +219,14 @@ def _problems(problems: list[dict]) -> tuple[list[dict], list[dict]]:
     return rejects, findings
 
 
+def _nonpositive(inc: pd.DataFrame) -> list[dict]:
+    """The findings ledger's ``net_income_nonpositive`` rows: kept income rows of the income year
+    with net income ≤ 0 (the demo plants a zero and a negative)."""
+    rows = inc[(inc["year"] == INCOME_YEAR) & (inc["net"] <= 0)]
+    return [{"table": "income", "column": "net_income", "kind": "net_income_nonpositive",
+             "key": f"hh_id={h},year={INCOME_YEAR}"} for h in sorted(rows["hh_id"])]
+
+
 def compute_truth(county: County, problems: list[dict], files: list[dict]) -> dict[str, Any]:
     """Stage 7: the expected ledgers, decoys, rejects and findings of ``county`` as
     ``truth.json`` holds them (``problems`` and ``files`` as :func:`qjlib.demo.write.write_package`
@@ -246,6 +254,7 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
                                    for x in county.decoys.get("decoy_helper_frequent_change", [])],
     }
     rejects, findings = _problems(problems)
+    findings += _nonpositive(inc)
     return {
         "ledgers": ledgers,
         "decoys": decoys,

@@ -52,6 +52,8 @@ KINDS: dict[str, str] = {
     "birth_date_future": "出生日期晚于截至日期（未给出时为读取日期） (birth date after the as-of date, or the load date)",
     "end_before_start": "帮扶结束时间早于开始时间 (pairing ends before it starts)",
     "amount_blank": "受益金额为空，分红以外的受益方式 (benefit amount blank, not a dividend)",
+    # Made by the quality analysis, which knows the run's income year (not by the loader):
+    "net_income_nonpositive": "收入年度纯收入为零或负，没有收入占比 (net income ≤ 0 in the income year: no shares)",
 }
 # Kinds that reject the row. unparseable_number/_date and bad_year reject in a required column;
 # in an optional one they are findings and the cell becomes NA.

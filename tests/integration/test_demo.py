@@ -27,11 +27,27 @@ def test_loader_rejects_exactly_the_planted_rows(demo_pkg, demo_truth):
 
 def test_loader_finds_exactly_the_planted_problems(demo_pkg, demo_truth):
     got = {(r.table, r.file, int(r.row), r.kind, r.key) for r in demo_pkg.findings.itertuples()}
-    want = {(r["table"], r["file"], r["row"], r["kind"], r["key"]) for r in demo_truth["findings"]}
+    loader = [r for r in demo_truth["findings"] if r["kind"] != "net_income_nonpositive"]
+    want = {(r["table"], r["file"], r["row"], r["kind"], r["key"]) for r in loader}
     assert got == want
     assert {r["kind"] for r in demo_truth["findings"]} == {
         "id_checksum", "id_mangled", "net_income_mismatch", "net_per_capita_mismatch",
-        "transfer_items_mismatch", "not_in_list", "orphan_member"}
+        "transfer_items_mismatch", "not_in_list", "orphan_member", "net_income_nonpositive"}
+
+
+def test_findings_ledger_adds_every_income_year_household_with_net_income_at_most_zero(
+        demo_ctx, demo_truth):
+    from qjlib.analyses import quality
+
+    led = quality.build_ledgers(demo_ctx)["findings"]
+    got = {(r.table, r.kind, r.key) for r in led.itertuples()}
+    want = {(r["table"], r["kind"], r["key"]) for r in demo_truth["findings"]}
+    assert got == want
+    extra = led[led["kind"].eq("net_income_nonpositive")]
+    # the demo plants a zero and a negative net income; each row says where it is in the file
+    assert sorted(extra["value"]) == ["-1000.00", "0.00"]
+    assert set(extra["file"]) == {f"收入信息/{demo_truth['income_year']}.xlsx"}
+    assert extra["row"].gt(1).all() and extra["sheet"].notna().all()
 
 
 def test_every_row_written_is_accounted_for(demo_pkg, demo_truth):

@@ -119,3 +119,25 @@ def test_key_figures_county_and_town(ctx):
                                                                     "保留行 rows kept"]
     town = page.key_figures(quality.summary(ctx.restrict("乙镇")))
     assert town["户数 households"] == 1 and "读入行 rows read" not in town
+
+
+def test_net_income_at_most_zero_in_the_income_year_is_a_finding(tmp_path):
+    from qjlib.io.load import load_package
+
+    income = """户编号,年度,年度家庭人口数,工资性收入,生产经营性收入,生产经营性支出,财产性收入,转移性收入
+H001,2019,3,0,1000,1000,0,0
+H001,2018,3,0,0,500,0,0
+H002,2019,2,0,0,1000.5,0,0
+H003,2019,4,0,0,0,0,0.01
+"""
+    (tmp_path / "households.csv").write_text(HOUSEHOLDS, encoding="utf-8")
+    (tmp_path / "income.csv").write_text(income, encoding="utf-8")
+    c = Context(load_package(tmp_path), load_params("2019Q3"))
+    fin = quality.build_ledgers(c)["findings"]
+    got = fin[fin["kind"].eq("net_income_nonpositive")]
+    # exactly zero and negative in 2019 are findings; 2018 is not the income year; one fen is > 0
+    assert got[["key", "value", "row", "town"]].to_numpy().tolist() == [
+        ["hh_id=H001,year=2019", "0.00", 2, "甲镇"], ["hh_id=H002,year=2019", "-1000.50", 4, "甲镇"]]
+    assert got["reason"].str.contains("纯收入为零或负").all()
+    assert quality.summary(c)["findings_by_kind"]["net_income_nonpositive"] == 2
+    assert issues.KINDS["net_income_nonpositive"]
