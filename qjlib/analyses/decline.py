@@ -26,17 +26,30 @@ Definitions (unit: yuan per person and year unless said otherwise; ``pc`` = per-
   i.e. over all distinct arrangements of the observed values — the q-multinomial distribution).
 - **extreme jump**: ``pc[t]/pc[t-1] ≥ decline.jump_factor`` or ``≤ 1/decline.jump_factor`` (both > 0):
   a possible data error, not an outcome.
+
+The statistics themselves (changes, runs, gaps, the split, CAGR, Theil–Sen, Mann–Kendall, jumps) are
+general time-series functions of a panel, in :mod:`qjlib.analyses.trend`; this module applies them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
-from math import comb
 
 import numpy as np
 import pandas as pd
 
+from qjlib.analyses.trend import (
+    cagr,
+    chain_gap,
+    component_effects,
+    decompose_change,
+    decrease_runs,
+    first_last,
+    jump_flags,
+    mann_kendall,
+    theil_sen_log_slope,
+    yoy_change,
+)
 from qjlib.core import definitions
 from qjlib.core.context import Context, per_context
 from qjlib.core.fmt import MISSING, json_number
@@ -134,254 +147,6 @@ def build_panel(income: pd.DataFrame, last_year: int | None = None,
 
 
 # --------------------------------------------------------------------------------------------
-# Year-over-year changes, runs of decreases, gaps
-
-
-def yoy_change(pc: np.ndarray) -> np.ndarray:
-    """Year-over-year change ``pc[:, t] − pc[:, t−1]`` (yuan per person), shape (H, T−1);
-    NaN when either year is missing."""
-    return pc[:, 1:] - pc[:, :-1]
-
-
-def decrease_runs(pc: np.ndarray, min_drop: float) -> tuple[np.ndarray, np.ndarray]:
-    """Decreases and their runs.
-
-    ``decrease[:, t]`` (t ≥ 1) is ``pc[t] < pc[t−1] − min_drop`` with both years present (column 0
-    is False); ``run[:, t]`` is the number of consecutive decreases ending in year t:
-    ``run[t] = (run[t−1] + 1)·decrease[t]``. A missing year is never a decrease, so it resets the run.
-    """
-    h, t = pc.shape
-    dec = np.zeros((h, t), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        dec[:, 1:] = pc[:, 1:] < pc[:, :-1] - min_drop  # NaN compares False
-    run = np.zeros((h, t), dtype=np.int16)
-    for j in range(1, t):  # loop over years, vectorised over households
-        run[:, j] = (run[:, j - 1] + 1) * dec[:, j]
-    return dec, run
-
-
-def chain_gap(pc: np.ndarray, years: np.ndarray, run_end: np.ndarray, n_declines: int
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """Whether the chain of decreases ending in the last column stopped short of ``n_declines``
-    because of a missing year, and which year.
-
-    With k = ``run_end``: the chain is Y−k … Y; it is broken by a gap when Y−k itself is missing
-    (only possible for k = 0) or Y−k−1 is missing or lies before the first year of data. Returns
-    ``(gap, gap_year)``; ``gap_year`` is −1 where there is no gap.
-    """
-    h, t = pc.shape
-    rows = np.arange(h)
-    start = (t - 1) - run_end.astype(np.intp)
-    miss_here = np.isnan(pc[rows, start])
-    before = start - 1
-    miss_prev = (before < 0) | np.isnan(pc[rows, np.maximum(before, 0)])
-    gap = (run_end < n_declines) & (miss_here | miss_prev)
-    gap_year = np.where(miss_here, years[0] + start, years[0] + before)
-    return gap, np.where(gap, gap_year, -1)
-
-
-# --------------------------------------------------------------------------------------------
-# Size / income decomposition
-
-
-def decompose_change(net: np.ndarray, size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Split each year-over-year change of per-capita income into an income and a size effect.
-
-    Symmetric (Shapley / midpoint) and exact: with Y net income (yuan) and n size (persons),
-    ``Δ(Y/n) = ΔY·½(1/n₀+1/n₁) + Δ(1/n)·½(Y₀+Y₁)``. Returns ``(income_effect, size_effect)`` in
-    yuan per person, shape (H, T−1); NaN where either year is missing. A newborn (n₁ = n₀+1) with
-    unchanged income is a pure size effect.
-    """
-    inv = 1.0 / size
-    income_effect = (net[:, 1:] - net[:, :-1]) * 0.5 * (inv[:, 1:] + inv[:, :-1])
-    size_effect = (inv[:, 1:] - inv[:, :-1]) * 0.5 * (net[:, 1:] + net[:, :-1])
-    return income_effect, size_effect
-
-
-def component_effects(components: dict[str, np.ndarray], size: np.ndarray) -> dict[str, np.ndarray]:
-    """Each component's share of the income effect: ``ΔY_c·½(1/n₀+1/n₁)`` (yuan per person,
-    shape (H, T−1)). Since net income = Σ components, they add up to the income effect of
-    :func:`decompose_change`."""
-    inv = 1.0 / size
-    half = 0.5 * (inv[:, 1:] + inv[:, :-1])
-    return {c: (v[:, 1:] - v[:, :-1]) * half for c, v in components.items()}
-
-
-# --------------------------------------------------------------------------------------------
-# Trend: CAGR, Theil–Sen, Mann–Kendall (exact)
-
-
-def _first_last(valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    t = valid.shape[1]
-    first = np.argmax(valid, axis=1)
-    last = t - 1 - np.argmax(valid[:, ::-1], axis=1)
-    return first, last
-
-
-def cagr(pc: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Compound annual growth rate of per-capita income from the first to the last year with data:
-    ``(pc_last / pc_first)^(1/(year_last − year_first)) − 1`` (a fraction per year). Defined only
-    when both are > 0 and the years differ; NaN otherwise."""
-    valid = ~np.isnan(pc)
-    first, last = _first_last(valid)
-    rows = np.arange(pc.shape[0])
-    a, b = pc[rows, first], pc[rows, last]
-    span = (years[last] - years[first]).astype(float)
-    ok = valid.any(axis=1) & (span > 0) & (a > 0) & (b > 0)
-    out = np.full(pc.shape[0], np.nan)
-    out[ok] = (b[ok] / a[ok]) ** (1.0 / span[ok]) - 1.0
-    return out
-
-
-def _row_nanmedian(x: np.ndarray) -> np.ndarray:
-    """Median of each row ignoring NaN (NaN for an all-NaN row), by one sort of the array."""
-    h, p = x.shape
-    out = np.full(h, np.nan)
-    if p == 0:
-        return out
-    cnt = p - np.isnan(x).sum(axis=1)
-    full = cnt == p  # most rows: a partial sort around the middle is enough
-    lo, hi = (p - 1) // 2, p // 2
-    part = np.partition(x[full], [lo, hi], axis=1)
-    out[full] = 0.5 * (part[:, lo] + part[:, hi])
-    some = ~full & (cnt > 0)
-    if some.any():
-        srt = np.sort(x[some], axis=1)  # NaN sort last
-        c = cnt[some]
-        out[some] = 0.5 * (np.take_along_axis(srt, ((c - 1) // 2)[:, None], axis=1)[:, 0]
-                           + np.take_along_axis(srt, (c // 2)[:, None], axis=1)[:, 0])
-    return out
-
-
-def theil_sen_log_slope(pc: np.ndarray, years: np.ndarray) -> np.ndarray:
-    """Theil–Sen slope of ln(pc) on year: the median over all pairs of years i < j with pc > 0 in
-    both of ``(ln pc_j − ln pc_i) / (year_j − year_i)`` (log-points per year). NaN with fewer than
-    two such years. The growth rate it implies is ``exp(slope) − 1`` per year."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lg = np.where(pc > 0, np.log(pc), np.nan)
-    i, j = np.triu_indices(pc.shape[1], k=1)
-    slopes = (lg[:, j] - lg[:, i]) / (years[j] - years[i]).astype(float)
-    return _row_nanmedian(slopes)
-
-
-@cache
-def _qbinom(a: int, b: int) -> tuple[int, ...]:
-    """Coefficients of the Gaussian (q-)binomial [a choose b]_q (exact integers)."""
-    if b == 0 or b == a:
-        return (1,)
-    x, y = _qbinom(a - 1, b - 1), _qbinom(a - 1, b)  # [a;b] = [a-1;b-1] + q^b [a-1;b]
-    out = [0] * (b * (a - b) + 1)
-    for k, c in enumerate(x):
-        out[k] += c
-    for k, c in enumerate(y):
-        out[k + b] += c
-    return tuple(out)
-
-
-@cache
-def _inversion_counts(ties: tuple[int, ...]) -> tuple[int, ...]:
-    """Number of distinct arrangements of a multiset with tie-group sizes ``ties`` having
-    0, 1, 2, … inversions: the coefficients of the q-multinomial [n; k₁, …, k_m]_q."""
-    poly: list[int] = [1]
-    total = 0
-    for k in ties:
-        total += k
-        q = _qbinom(total, k)
-        prod = [0] * (len(poly) + len(q) - 1)
-        for a, ca in enumerate(poly):
-            for b, cb in enumerate(q):
-                prod[a + b] += ca * cb
-        poly = prod
-    return tuple(poly)
-
-
-def mk_null_distribution(ties: tuple[int, ...]) -> pd.Series:
-    """Exact null distribution of the Mann–Kendall S for a series whose values form tie groups of
-    sizes ``ties`` (``(1, 1, 1, 1)`` = four distinct values).
-
-    Under H₀ every distinct arrangement of the observed values over the years is equally likely.
-    With M = C(n,2) − Σ C(k,2) untied pairs and I discordant pairs (inversions), S = M − 2I; the
-    number of arrangements with I inversions is the coefficient of q^I in the q-multinomial
-    [n; k₁, …, k_m]_q (without ties, the Mahonian numbers; n! arrangements in all). This equals the
-    distribution obtained by enumerating all n! permutations. Returns P(S = s) indexed by s.
-    """
-    ties = tuple(sorted(int(k) for k in ties if k > 0))
-    n = sum(ties)
-    m = comb(n, 2) - sum(comb(k, 2) for k in ties)
-    counts = np.array(_inversion_counts(ties), dtype=float)
-    s = m - 2 * np.arange(len(counts))
-    return pd.Series(counts / counts.sum(), index=pd.Index(s, name="S"), name="p").sort_index()
-
-
-def mann_kendall(x: np.ndarray) -> pd.DataFrame:
-    """Mann–Kendall trend test for each row of ``x`` (years in columns, NaN = missing, dropped).
-
-    ``S = Σ_{i<j} sign(x_j − x_i)`` over the years present; ``n`` = years present; exact p-values
-    from :func:`mk_null_distribution` given the row's tie groups: ``p_up = P(S' ≥ S)``,
-    ``p_down = P(S' ≤ S)``, ``p_two = P(|S'| ≥ |S|)``. Rows with n < 3 get NaN p-values.
-    Vectorised: S from the pair differences; rows are grouped by (n, tie pattern) and each group's
-    distribution is computed once and looked up by S.
-    """
-    h, t = x.shape
-    s = np.zeros(h, dtype=np.int64)
-    tied = np.zeros(h, dtype=bool)
-    for i, j in zip(*np.triu_indices(t, k=1), strict=True):  # year pairs; NaN compares False
-        a, b = x[:, i], x[:, j]
-        s += b > a
-        s -= b < a
-        tied |= b == a
-    n = (~np.isnan(x)).sum(axis=1)
-    # Tie pattern: bit k set when the k-th and (k+1)-th smallest values are equal. Only rows with a
-    # tie need the sort.
-    bits = np.zeros(h, dtype=np.int64)
-    if tied.any():
-        srt = np.sort(x[tied], axis=1)
-        eq = srt[:, 1:] == srt[:, :-1]
-        bits[tied] = eq.astype(np.int64) @ (np.int64(1) << np.arange(t - 1, dtype=np.int64))
-    key = n.astype(np.int64) << (t - 1) | bits
-    ukeys, inv = np.unique(key, return_inverse=True)
-    smax = comb(t, 2)
-    width = 2 * smax + 1
-    up = np.full((len(ukeys), width), np.nan)
-    down = np.full((len(ukeys), width), np.nan)
-    for u, k in enumerate(ukeys):  # one per (n, tie pattern): a handful
-        nn, b = int(k >> (t - 1)), int(k & ((1 << (t - 1)) - 1))
-        if nn < 3:
-            continue
-        groups, run = [], 1
-        for pos in range(nn - 1):
-            if b >> pos & 1:
-                run += 1
-            else:
-                groups.append(run)
-                run = 1
-        groups.append(run)
-        dist = mk_null_distribution(tuple(groups)).reindex(range(-smax, smax + 1), fill_value=0.0)
-        p = dist.to_numpy()
-        up[u] = np.cumsum(p[::-1])[::-1]  # P(S' ≥ s)
-        down[u] = np.cumsum(p)  # P(S' ≤ s)
-    p_up = up[inv, s + smax]
-    p_down = down[inv, s + smax]
-    a = np.abs(s)
-    p_two = np.where(a > 0, up[inv, a + smax] + down[inv, smax - a], 1.0)
-    p_two = np.where(n >= 3, np.minimum(p_two, 1.0), np.nan)
-    return pd.DataFrame({"s": s, "n": n, "p_up": p_up, "p_down": p_down, "p_two": p_two})
-
-
-# --------------------------------------------------------------------------------------------
-# Jumps and the poverty line
-
-
-def jump_flags(pc: np.ndarray, jump_factor: float) -> np.ndarray:
-    """Extreme year-on-year jumps, shape (H, T−1): ``r = pc[t]/pc[t−1]`` with both > 0 and
-    ``r ≥ jump_factor`` or ``r ≤ 1/jump_factor`` — a possible data error, not an outcome."""
-    a, b = pc[:, :-1], pc[:, 1:]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = b / a
-        return (a > 0) & (b > 0) & ((r >= jump_factor) | (r <= 1.0 / jump_factor))
-
-
-# --------------------------------------------------------------------------------------------
 # All metrics per household
 
 
@@ -409,10 +174,11 @@ def household_metrics(
     ``income_year`` (Y):
 
     - ``pc_now`` per-capita net income in Y (yuan/person), ``yoy_change`` = pc_Y − pc_{Y−1}
-      (:func:`yoy_change`; NaN if either is missing); ``size_now``; ``n_years`` years with data;
+      (:func:`~qjlib.analyses.trend.yoy_change`; NaN if either is missing); ``size_now``;
+      ``n_years`` years with data;
     - ``run_end`` consecutive decreases ending in Y, ``longest_run`` the longest run anywhere,
       ``flagged`` = run_end ≥ N; ``gap``/``gap_year`` the chain broken by a missing year (see
-      :func:`chain_gap`);
+      :func:`~qjlib.analyses.trend.chain_gap`);
     - over the window Y−N … Y (complete windows only): ``pc_start``, ``change`` = pc_Y − pc_{Y−N},
       ``change_pct`` = change ÷ pc_{Y−N} (when pc_{Y−N} > 0), the income and size effects summed over
       the window (they add up to ``change``), ``cause``: ``size`` when the income effect is ≥ 0 (the
@@ -424,10 +190,12 @@ def household_metrics(
       ``mk_p_down``; ``trend`` = ``down``/``up`` when the one-sided exact p < ``trend_alpha``, else
       ``flat`` (NA with fewer than 3 years);
     - ``poverty_line`` of Y, ``line_ratio`` = pc_Y ÷ line, ``below_line`` = pc_Y < line (NA if no pc_Y);
-    - ``jumps`` extreme jumps in any year (see :func:`jump_flags`), ``jump_in_window`` any in the window.
+    - ``jumps`` extreme jumps in any year (see :func:`~qjlib.analyses.trend.jump_flags`),
+      ``jump_in_window`` any in the window.
 
-    The steps are :func:`decrease_runs`, :func:`chain_gap`, :func:`_window`, :func:`_fall_causes`
-    and :func:`_trend`; the length here is this list of columns.
+    The steps are :func:`~qjlib.analyses.trend.decrease_runs`,
+    :func:`~qjlib.analyses.trend.chain_gap`, :func:`_window`, :func:`_fall_causes` and
+    :func:`_trend`; the length here is this list of columns.
     """
     y = int(income_year)
     t, line = _income_year(panel, y, poverty_lines)
@@ -441,7 +209,7 @@ def household_metrics(
     gap, gap_year = chain_gap(pc, years, run_end, n_dec)
     valid = ~np.isnan(pc)
     n_years = valid.sum(axis=1)
-    first, _ = _first_last(valid)
+    first, _ = first_last(valid)
     pc_now = pc[:, -1]
     w = _window(panel, t, n_dec, jump_factor)
     change = pc_now - w["pc_start"]
@@ -512,10 +280,11 @@ def _categories(c: np.ndarray, labels: tuple[str, ...]) -> pd.Categorical:
 def _window(panel: Panel, t: int, n_declines: int, jump_factor: float) -> dict[str, np.ndarray]:
     """The window Y−N … Y (the N+1 columns ending at column ``t − 1`` of the panel; its N
     changes), per household: ``pc_start`` = pc_{Y−N}, the ``income_effect`` and ``size_effect``
-    of :func:`decompose_change` summed over the window (yuan per person), each component's summed
-    effect (``component_effects``: households × :data:`COMPONENTS`) and whether any change in the
-    window is an extreme ``jump`` (:func:`jump_flags`). NaN (no jump) when the panel has fewer
-    than N+1 years up to Y."""
+    of :func:`~qjlib.analyses.trend.decompose_change` summed over the window (yuan per person),
+    each component's summed effect (``component_effects``: households × :data:`COMPONENTS`) and
+    whether any change in the window is an extreme ``jump``
+    (:func:`~qjlib.analyses.trend.jump_flags`). NaN (no jump) when the panel has fewer than N+1
+    years up to Y."""
     h = panel.pc.shape[0]
     w0 = t - 1 - n_declines
     if w0 < 0:
@@ -553,9 +322,9 @@ def _fall_causes(change: np.ndarray, income_effect: np.ndarray, size_effect: np.
 
 
 def _trend(pc: np.ndarray, trend_alpha: float) -> tuple[pd.DataFrame, np.ndarray]:
-    """:func:`mann_kendall` of each household's series and its trend's code into :data:`TRENDS`:
-    ``down``/``up`` when the one-sided exact p < ``trend_alpha``, else ``flat``; −1 with fewer
-    than 3 years of data."""
+    """:func:`~qjlib.analyses.trend.mann_kendall` of each household's series and its trend's code
+    into :data:`TRENDS`: ``down``/``up`` when the one-sided exact p < ``trend_alpha``, else
+    ``flat``; −1 with fewer than 3 years of data."""
     mk = mann_kendall(pc)
     p_down, p_up = mk["p_down"].to_numpy(), mk["p_up"].to_numpy()
     trend = np.where(p_down < trend_alpha, 0, np.where(p_up < trend_alpha, 2, 1))
