@@ -11,6 +11,7 @@ import pytest
 from fixtures.frames import FramePackage
 
 from qjlib.analyses import decline as d
+from qjlib.analyses import decline_metrics as dm
 from qjlib.core.ledgers import column_label
 from qjlib.core.params import load_params
 from qjlib.pages import decline as page
@@ -45,8 +46,8 @@ def params():
 
 
 def metrics(income: pd.DataFrame, params, year: int = 2019, **over) -> pd.DataFrame:
-    kw = d.decline_params(params) | over
-    return d.household_metrics(d.build_panel(income, last_year=year), year, **kw)
+    kw = dm.decline_params(params) | over
+    return dm.household_metrics(dm.build_panel(income, last_year=year), year, **kw)
 
 
 # ---------------------------------------------------------------------------- panel
@@ -54,7 +55,7 @@ def metrics(income: pd.DataFrame, params, year: int = 2019, **over) -> pd.DataFr
 
 def test_panel_scatters_rows_and_leaves_missing_years_nan():
     inc = pc_rows({"B": {2016: 10.0, 2018: 30.0}, "A": {2017: 5.0}})
-    p = d.build_panel(inc)
+    p = dm.build_panel(inc)
     assert list(p.years) == [2016, 2017, 2018]
     assert list(p.hh_id) == ["B", "A"]
     np.testing.assert_array_equal(p.pc, [[10.0, np.nan, 30.0], [np.nan, 5.0, np.nan]])
@@ -62,7 +63,7 @@ def test_panel_scatters_rows_and_leaves_missing_years_nan():
 
 def test_panel_extends_to_the_income_year_and_drops_later_years():
     inc = pc_rows({"A": {2016: 10.0, 2017: 9.0, 2020: 1.0}})
-    p = d.build_panel(inc, last_year=2019)
+    p = dm.build_panel(inc, last_year=2019)
     assert list(p.years) == [2016, 2017, 2018, 2019]
     assert np.isnan(p.pc[0, 2:]).all()
 
@@ -87,7 +88,7 @@ def test_three_consecutive_decreases_ending_in_income_year_are_flagged(params):
     assert m.loc["four", "flagged"] and m.loc["four", "run_end"] == 4
     assert not m["gap"].any()
     assert m.loc["rose_last", "yoy_change"] == 100 and m.loc["fell", "yoy_change"] == -500
-    assert tuple(m.columns) == d.METRIC_COLUMNS
+    assert tuple(m.columns) == dm.METRIC_COLUMNS
 
 
 def test_missing_year_breaks_the_chain_and_is_a_gap_not_a_decline(params):
@@ -242,14 +243,14 @@ def test_cohort_medians_and_growth_against_the_line():
         "b": {2016: 5000, 2017: 5500, 2018: 6050, 2019: 6655},
         "c": {2017: 4000, 2018: 4000, 2019: 4000},
     })
-    p = d.build_panel(inc, last_year=2019, ids=pd.Index(["a", "b", "c"]))
+    p = dm.build_panel(inc, last_year=2019, ids=pd.Index(["a", "b", "c"]))
     lines = pd.Series({2016: 2952.0, 2017: 2952.0, 2018: 2995.0, 2019: 3218.0})
-    med = d.cohort_medians(p, np.array([2016, 2016, 2017]), lines)
+    med = dm.cohort_medians(p, np.array([2016, 2016, 2017]), lines)
     m16 = med[med["exit_year"] == 2016].set_index("year")
     assert m16.loc[2016, "median_pc"] == pytest.approx(4000.0)
     assert m16.loc[2019, "households"] == 2
     assert m16.loc[2019, "line_ratio"] == pytest.approx((3993 + 6655) / 2 / 3218)
-    g = d.cohort_growth(med, 2019).set_index("exit_year")
+    g = dm.cohort_growth(med, 2019).set_index("exit_year")
     assert g.loc[2016, "growth_rate"] == pytest.approx(0.10)
     assert g.loc[2016, "line_growth_rate"] == pytest.approx((3218 / 2952) ** (1 / 3) - 1)
     assert g.loc[2017, "growth_rate"] == pytest.approx(0.0)
