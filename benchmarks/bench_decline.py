@@ -8,7 +8,7 @@ returns them) and rows stacked year by year as the loader reads ``收入信息/2
 
 Timed on the same frame in the same process:
 
-- **qjlib**: :func:`qjlib.analyses.decline.decline_metrics` — the function the ``income_decline`` ledger
+- **qjlib**: :func:`qjlib.analyses.decline_metrics.decline_metrics` — the function the ``income_decline`` ledger
   uses (via :func:`qjlib.analyses.decline.analyse`), with the households' ids as the ledger passes them:
   factorising the ids, the households × years arrays, decreases and runs (ending in the income
   year and longest), flags, gaps, the size/income split and components over the window, CAGR,
@@ -39,7 +39,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from qjlib.analyses.decline import decline_metrics  # noqa: E402
+from qjlib.analyses.decline_metrics import decline_metrics  # noqa: E402
 from qjlib.core.params import load_params  # noqa: E402
 
 YEARS = np.arange(2014, 2020)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from qjlib.analyses import income as inc
+from qjlib.analyses.grouping import pct_label
 from qjlib.core.params import load_params
 from qjlib.core.schema import LABOR_CAPACITY
 
@@ -121,7 +122,7 @@ def compare(ours: pd.DataFrame, theirs: pd.DataFrame) -> list[str]:
     for k in inc.COMPONENTS:
         db = np.array([np.asarray(v if isinstance(v, (list, np.ndarray)) else [np.nan] * 3, dtype=float)
                        for v in m[f"{k}_q"]])
-        ours_q = m[[f"{k}_share_{inc._pct_label(q)}" for q in inc.QUANTILES]].to_numpy(float)
+        ours_q = m[[f"{k}_share_{pct_label(q)}" for q in inc.QUANTILES]].to_numpy(float)
         if not np.allclose(ours_q, db, rtol=1e-9, atol=1e-12, equal_nan=True):
             problems.append(f"quartiles of {k} share differ")
     return problems

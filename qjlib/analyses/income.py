@@ -28,19 +28,21 @@ Definitions (each written once, here):
 Everything heavy is vectorised: the string household ids are turned into integer positions once
 (:func:`qjlib.core.ids.positions`), group keys are integer-coded (``np.bincount`` sums), and
 medians/quartiles come from one stable sort by group and an in-place partition of each group's run
-per share (a loop over groups, never over households). :func:`structure_by` is the one function
-behind the summary, the notebook and ``benchmarks/bench_income.py``.
+per share (a loop over groups, never over households) — the general machinery is in
+:mod:`qjlib.analyses.grouping`, the Gini and its decomposition in :mod:`qjlib.analyses.inequality`.
+:func:`structure_by` is the one function behind the summary, the notebook and
+``benchmarks/bench_income.py``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 
+from qjlib.analyses.grouping import UNKNOWN, group_codes, group_quantiles, pct_label
+from qjlib.analyses.inequality import lerman_yitzhaki
 from qjlib.core import definitions
 from qjlib.core.context import Context, per_context
 from qjlib.core.definitions import TRANSFER_ITEMS
@@ -53,7 +55,6 @@ COMPONENTS = definitions.INCOME_COMPONENTS
 COMPONENTS_ZH = definitions.INCOME_COMPONENTS_ZH
 UNITEMISED = "unitemised"  # transfer − Σ items: the part of transfers not broken down in the file
 WITH_CAPACITY: tuple[str, ...] = LABOR_CAPACITY[:2]  # 有劳动能力, 弱劳动能力
-UNKNOWN = "未知"  # label of a missing group value (no members rows, blank town, …): kept, not dropped
 QUANTILES: tuple[float, ...] = (0.25, 0.5, 0.75)
 SHARE_TOL = 1e-9  # float rounding guard of share comparisons (1e-9 of net income), not a threshold
 NET_TOL = 0.005  # half a fen: net income at or below this is "≤ 0" (money is recorded to the fen)
@@ -62,10 +63,6 @@ NET_TOL = 0.005  # half a fen: net income at or below this is "≤ 0" (money is 
 
 # ---------------------------------------------------------------------------------------------
 # Households and their shares
-
-
-def _workers(n: int) -> int:
-    return 1 if n < 500_000 else max(1, min(4, os.cpu_count() or 1))
 
 
 def positive_net(net_income: np.ndarray | pd.Series) -> np.ndarray:
@@ -170,205 +167,6 @@ def nonpositive_households(frame: pd.DataFrame) -> pd.DataFrame:
 # Grouped structure: ratio of sums, distribution over households, threshold counts
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
-    """Sorted integer codes of a key column; a missing value gets the last code, label UNKNOWN."""
-    arr = pd.Series(values, copy=False)
-    if pd.api.types.is_integer_dtype(arr.dtype) and not arr.hasnans and len(arr):
-        v = arr.to_numpy(dtype=np.int64, copy=True)
-        lo, hi = int(v.min()), int(v.max())
-        if hi - lo < 100_000:  # small integer range (years): codes by arithmetic, in place
-            v -= lo
-            present = np.flatnonzero(np.bincount(v, minlength=hi - lo + 1))
-            remap = np.full(hi - lo + 1, -1, np.int64)
-            remap[present] = np.arange(len(present))
-            np.take(remap, v, out=v)
-            return v, [int(x) + lo for x in present]
-    codes, uniques = pd.factorize(arr, sort=True, use_na_sentinel=True)
-    labels = list(uniques)
-    if (codes < 0).any():
-        codes = np.where(codes < 0, len(labels), codes)
-        labels.append(UNKNOWN)
-    return codes.astype(np.int64), labels
-
-
-def _group_codes(
-    income: pd.DataFrame, hh: pd.DataFrame, pos: np.ndarray, by: Sequence[str]
-) -> tuple[np.ndarray, list[list]]:
-    """One integer code per income row for the combination of the ``by`` keys (mixed radix, in
-    the order of ``by``, so code order = sorted key order) and each key's labels. Consecutive
-    household keys are combined per household first, so the income rows take one code per run."""
-    labels: list[list] = []
-    g: np.ndarray | None = None
-    i = 0
-    while i < len(by):
-        col = by[i]
-        if col in income.columns:
-            years = _small_int_range(income[col])
-            if years is not None:  # e.g. year: code = value − first value, no copy of the column
-                v, lo, hi = years
-                labels.append(list(range(lo, hi + 1)))  # absent values are empty groups, dropped
-                if g is None:
-                    g = v - lo
-                else:
-                    g *= hi - lo + 1
-                    g += v
-                    g -= lo
-            else:
-                c, lab = _codes(income[col])
-                labels.append(lab)
-                g = _mixed_radix(g, c, len(lab))
-            i += 1
-            continue
-        if col not in hh.columns:
-            raise KeyError(f"分组列 {col} 不在收入表或户表中 / no column {col} to group by")
-        code = np.zeros(len(hh), np.int64)
-        size = 1
-        while i < len(by) and by[i] not in income.columns and by[i] in hh.columns:
-            c, lab = _codes(hh[by[i]])
-            labels.append(lab)
-            code *= len(lab)
-            code += c
-            size *= len(lab)
-            i += 1
-        g = _mixed_radix(g, np.take(code, pos), size)
-    return (np.zeros(len(income), np.int64) if g is None else g), labels
-
-
-def _small_int_range(values: pd.Series) -> tuple[np.ndarray, int, int] | None:
-    """(the values as int64 — a view when possible —, min, max) of an integer column without
-    missing values whose range is small (< 10,000, e.g. years); else None."""
-    s = pd.Series(values, copy=False)
-    if not pd.api.types.is_integer_dtype(s.dtype) or s.hasnans or not len(s):
-        return None
-    v = s.to_numpy(dtype=np.int64, copy=False)
-    lo, hi = int(v.min()), int(v.max())
-    return (v, lo, hi) if hi - lo < 10_000 else None
-
-
-def _mixed_radix(g: np.ndarray | None, code: np.ndarray, size: int) -> np.ndarray:
-    """``g·size + code`` in place (``code`` itself when there is no ``g`` yet)."""
-    if g is None:
-        return code
-    g *= size
-    g += code
-    return g
-
-
-_SORT_BELOW = 1024  # group runs shorter than this are sorted, longer ones partitioned
-
-
-def _group_quantiles(
-    values: np.ndarray | Sequence[np.ndarray], valid: np.ndarray, g: np.ndarray,
-    counts: np.ndarray, qs: Sequence[float], denominator: np.ndarray | None = None,
-) -> np.ndarray:
-    """Quantiles (linear interpolation: the value at position q·(n − 1) of the sorted group, as
-    ``numpy.quantile`` and DuckDB ``quantile_cont``) of each column of ``values`` (n × k) over the
-    valid rows of each group; ``counts`` = valid rows per group. Returns an array
-    (n_groups, k, len(qs)), NaN for a group without valid rows.
-
-    Two steps: :func:`_gather_by_group` puts each column's valid rows in group order (one sort,
-    shared by all columns), then :func:`_run_quantiles` reads each group's quantiles off its run.
-
-    ``values`` may also be a sequence of k 1-D columns, and with ``denominator`` the quantiles are
-    those of column ÷ denominator: the ratio is formed on the gathered rows only, so no n × k
-    array of ratios is ever built (household shares at province scale)."""
-    cols = ([values[:, j] for j in range(values.shape[1])]
-            if isinstance(values, np.ndarray) and values.ndim == 2 else list(values))
-    grouped = _gather_by_group(cols, valid, g, counts, denominator)
-    return _run_quantiles(grouped, counts, qs, _workers(len(g)))
-
-
-def _gather_by_group(
-    cols: list[np.ndarray], valid: np.ndarray, g: np.ndarray, counts: np.ndarray,
-    denominator: np.ndarray | None,
-) -> np.ndarray:
-    """The valid rows of each column (÷ ``denominator`` when given) in group order: an array
-    (k, m + 1), m = valid rows, one contiguous row per column and a spare slot (0.0) at the end.
-
-    One stable sort of the group codes (a radix sort while they fit 16 bits; invalid rows sort
-    last and are cut off) and one gather per column in that order; the random-access gathers run
-    on a thread pool for long inputs."""
-    n_groups = len(counts)
-    key = g.astype(np.uint16 if n_groups < np.iinfo(np.uint16).max else np.int64)
-    key[~valid] = n_groups  # invalid rows sort last and are cut off
-    m = int(counts.sum())
-    order = np.argsort(key, kind="stable")[:m]
-    del key
-    den = None if denominator is None else np.take(denominator, order)
-    grouped = np.empty((len(cols), m + 1))  # a contiguous row per column; one spare slot each
-    grouped[:, m] = 0.0  # every bound is a valid index
-
-    def gather(j: int) -> None:
-        np.take(cols[j], order, out=grouped[j, :m], mode="clip")  # in range: no buffering
-        if den is not None:
-            np.divide(grouped[j, :m], den, out=grouped[j, :m])
-
-    _each(gather, len(cols), _workers(len(g)))
-    return grouped
-
-
-def _each(fn, n: int, workers: int) -> list:
-    """``[fn(0), …, fn(n − 1)]``, on ``min(n, workers)`` threads when that is more than one."""
-    workers = min(n, workers)
-    if workers <= 1:
-        return [fn(j) for j in range(n)]
-    with ThreadPoolExecutor(workers) as ex:
-        return list(ex.map(fn, range(n)))
-
-
-def _run_quantiles(
-    grouped: np.ndarray, counts: np.ndarray, qs: Sequence[float], workers: int
-) -> np.ndarray:
-    """Quantiles of each group's run in each row of ``grouped`` (see :func:`_gather_by_group`;
-    the runs are partitioned in place): an array (n_groups, k, len(qs)), NaN for empty groups.
-
-    Per column, each group's run is partitioned in place at the lower positions ⌊q·(n − 1)⌋ (a
-    loop over groups, not households; O(n) per run; short runs are simply sorted); the next order
-    statistic, needed for the interpolation, is the minimum of the run to the right of that
-    position (``np.minimum.reduceat`` over all groups at once)."""
-    n_groups = len(counts)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    nonempty = np.flatnonzero(counts)
-    q = np.asarray(qs, dtype=float)
-    size = counts[nonempty, None]
-    at = q[None, :] * (size - 1)  # position within the group
-    lo_local = np.floor(at).astype(np.int64)
-    has_hi = lo_local < size - 1
-    t = at - lo_local
-    lo = starts[nonempty, None] + lo_local
-    ends = starts[nonempty] + counts[nonempty]
-    runs = [(int(starts[k]), int(starts[k] + counts[k]), lo_local[i])
-            for i, k in enumerate(nonempty) if counts[k] > 1]
-
-    def one(j: int) -> np.ndarray:
-        v = grouped[j]  # each run is partitioned where it lies
-        for a, b, k in runs:
-            if b - a < _SORT_BELOW:
-                v[a:b].sort()  # short runs: a full sort is cheaper than a selection
-            else:
-                v[a:b].partition(k)
-        low = v[lo]
-        high = np.empty_like(low)
-        bounds = np.empty(2 * len(nonempty), np.int64)  # [lo + 1, end of group) per group
-        bounds[1::2] = ends
-        for i in range(len(q)):
-            bounds[0::2] = lo[:, i] + 1
-            high[:, i] = np.minimum.reduceat(v, bounds)[0::2]
-        high = np.where(has_hi, high, low)
-        d = high - low
-        return np.where(t >= 0.5, high - d * (1 - t), low + d * t)  # numpy's lerp
-
-    parts = _each(one, len(grouped), workers)
-    out = np.full((n_groups, len(grouped), len(q)), np.nan)
-    for j, part in enumerate(parts):
-        out[nonempty, j] = part
-    return out
-
-
-def _pct_label(q: float) -> str:
-    return f"p{round(q * 100):02d}"
-
-
 def structure_by(
     income: pd.DataFrame,
     households: pd.DataFrame,
@@ -398,7 +196,7 @@ def structure_by(
     by = list(by)
     hh = _household_columns(households)
     income, pos = _registered_rows(income, hh, by)
-    g, labels = _group_codes(income, hh, pos, by)
+    g, labels = group_codes(income, hh, pos, by)
     sizes = [len(lab) for lab in labels]
     n_groups = int(np.prod(sizes)) if by else 1
 
@@ -414,7 +212,7 @@ def structure_by(
     nonempty = np.flatnonzero(count)
     sums = {k: np.bincount(g, weights=v, minlength=n_groups)[nonempty] for k, v in x.items()}
     # household shares x_k / net_income, formed only on the gathered valid rows
-    quant = _group_quantiles([x[k] for k in COMPONENTS], ok, g, count - nonpositive, quantiles,
+    quant = group_quantiles([x[k] for k in COMPONENTS], ok, g, count - nonpositive, quantiles,
                              denominator=net)
 
     keys = np.unravel_index(nonempty, sizes) if by else ()
@@ -454,7 +252,7 @@ def _add_shares(
         out[f"{k}_share"] = np.where(positive, sums[k] / np.where(positive, total, 1.0), np.nan)
     for i, k in enumerate(COMPONENTS):
         for j, q in enumerate(quantiles):
-            out[f"{k}_share_{_pct_label(q)}"] = quant[:, i, j]
+            out[f"{k}_share_{pct_label(q)}"] = quant[:, i, j]
     return out
 
 
@@ -523,42 +321,7 @@ def structure_trend(
 
 
 # ---------------------------------------------------------------------------------------------
-# Inequality: Gini and its Lerman–Yitzhaki decomposition by source
-
-
-def midrank_cdf(y: np.ndarray | pd.Series) -> np.ndarray:
-    """Mid-rank empirical CDF ``F_i = (#{y_j < y_i} + ½·#{y_j = y_i}) / n`` = (mid-rank − ½) / n.
-
-    Tied values share the average of their ranks, so equal incomes get the same F and the Gini does
-    not depend on the order of the rows. Mean of F is exactly ½."""
-    v = np.asarray(y, dtype=float)
-    n = len(v)
-    if n == 0:
-        return np.empty(0)
-    order = np.argsort(v, kind="stable")
-    s = v[order]
-    first = np.r_[True, s[1:] != s[:-1]]
-    starts = np.flatnonzero(first)
-    ends = np.r_[starts[1:], n]
-    less = np.repeat(starts, ends - starts)
-    equal = np.repeat(ends - starts, ends - starts)
-    f = np.empty(n)
-    f[order] = (less + equal / 2.0) / n
-    return f
-
-
-def _cov(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean((a - a.mean()) * (b - b.mean())))
-
-
-def gini(y: np.ndarray | pd.Series) -> float:
-    """Gini coefficient, plug-in estimator ``G = 2·cov(y, F(y)) / mean(y)`` with F the mid-rank CDF
-    (:func:`midrank_cdf`) and the population covariance (÷ n). Equals
-    ``Σ_i Σ_j |y_i − y_j| / (2 n² mean(y))``. NaN if mean(y) ≤ 0 or y is empty."""
-    v = np.asarray(y, dtype=float)
-    if len(v) == 0 or v.mean() <= 0:
-        return float("nan")
-    return 2.0 * _cov(v, midrank_cdf(v)) / v.mean()
+# Inequality: per-capita sources (decomposed by :mod:`qjlib.analyses.inequality`)
 
 
 def per_capita_sources(income: pd.DataFrame) -> pd.DataFrame:
@@ -568,52 +331,6 @@ def per_capita_sources(income: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {k: income[k].to_numpy(dtype=float) / size for k in COMPONENTS}, index=income.index
     )
-
-
-def lerman_yitzhaki(sources: pd.DataFrame) -> pd.DataFrame:
-    """Lerman–Yitzhaki (1985) decomposition of the Gini of ``y = Σ_k y_k`` (the row sums of
-    ``sources``; each household one unit) by source.
-
-    With F the mid-rank CDF (:func:`midrank_cdf`), covariances over the n units (÷ n):
-
-    * ``share`` S_k = mean(y_k) / mean(y)
-    * ``gini`` G_k = 2·cov(y_k, F(y_k)) / mean(y_k) — the source's own Gini
-    * ``gini_corr`` R_k = cov(y_k, F(y)) / cov(y_k, F(y_k)) — the Gini correlation with the total
-    * ``contribution`` S_k·G_k·R_k = 2·cov(y_k, F(y)) / mean(y); the contributions add up to
-      G = 2·cov(y, F(y)) / mean(y) exactly (linearity of the covariance)
-    * ``relative`` = contribution / G (NaN when G = 0: everyone has the same income)
-    * ``marginal`` = S_k·(G_k·R_k / G − 1) = relative − S_k: the elasticity of G to source k — when
-      source k rises by 1 % for everyone, G changes by ``marginal`` % (relative; negative: raising
-      it reduces inequality). These add up to 0.
-
-    The last row, ``total``, holds y itself (share 1, gini G, contribution G). G_k and R_k are NaN for
-    a source with zero mean or no variation (its contribution is then 0).
-    """
-    y_k = sources.to_numpy(dtype=float)
-    y = y_k.sum(axis=1)
-    mu = y.mean() if len(y) else float("nan")
-    f = midrank_cdf(y)
-    g_total = 2.0 * _cov(y, f) / mu if len(y) else float("nan")
-    rows = []
-    for j, name in enumerate(sources.columns):  # one pass per source, not per household
-        v = y_k[:, j]
-        cov_own = _cov(v, midrank_cdf(v))
-        cov_tot = _cov(v, f)
-        mean_k = v.mean()
-        contribution = 2.0 * cov_tot / mu
-        relative = contribution / g_total if g_total != 0 else np.nan
-        rows.append({
-            "source": name,
-            "share": mean_k / mu,
-            "gini": 2.0 * cov_own / mean_k if mean_k != 0 else np.nan,
-            "gini_corr": cov_tot / cov_own if cov_own != 0 else np.nan,
-            "contribution": contribution,
-            "relative": relative,
-            "marginal": relative - mean_k / mu,
-        })
-    rows.append({"source": "total", "share": 1.0, "gini": g_total, "gini_corr": 1.0,
-                 "contribution": g_total, "relative": 1.0, "marginal": 0.0})
-    return pd.DataFrame(rows).set_index("source")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -806,7 +523,7 @@ def summary(ctx: Context) -> dict:
 
 def _inequality_figures(frame: pd.DataFrame) -> dict:
     """``gini`` (of per-capita net income) and its Lerman–Yitzhaki ``decomposition`` by per-capita
-    source (:func:`lerman_yitzhaki`), for :func:`summary`."""
+    source (:func:`~qjlib.analyses.inequality.lerman_yitzhaki`), for :func:`summary`."""
     ly = lerman_yitzhaki(per_capita_sources(frame))
     return {
         "gini": json_number(ly.loc["total", "gini"]),

@@ -1,19 +1,17 @@
-"""Declines and trends of past exited households (qjlib.decline), on tiny inline frames."""
+"""Declines and trends of past exited households (qjlib.analyses.decline), on tiny inline frames.
+The time-series statistics themselves are tested in test_trend.py."""
 
 from __future__ import annotations
 
-import itertools
 from math import comb, factorial
 
 import numpy as np
 import pandas as pd
 import pytest
 from fixtures.frames import FramePackage
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from scipy import stats
 
 from qjlib.analyses import decline as d
+from qjlib.analyses import decline_metrics as dm
 from qjlib.core.ledgers import column_label
 from qjlib.core.params import load_params
 from qjlib.pages import decline as page
@@ -48,8 +46,8 @@ def params():
 
 
 def metrics(income: pd.DataFrame, params, year: int = 2019, **over) -> pd.DataFrame:
-    kw = d.decline_params(params) | over
-    return d.household_metrics(d.build_panel(income, last_year=year), year, **kw)
+    kw = dm.decline_params(params) | over
+    return dm.household_metrics(dm.build_panel(income, last_year=year), year, **kw)
 
 
 # ---------------------------------------------------------------------------- panel
@@ -57,7 +55,7 @@ def metrics(income: pd.DataFrame, params, year: int = 2019, **over) -> pd.DataFr
 
 def test_panel_scatters_rows_and_leaves_missing_years_nan():
     inc = pc_rows({"B": {2016: 10.0, 2018: 30.0}, "A": {2017: 5.0}})
-    p = d.build_panel(inc)
+    p = dm.build_panel(inc)
     assert list(p.years) == [2016, 2017, 2018]
     assert list(p.hh_id) == ["B", "A"]
     np.testing.assert_array_equal(p.pc, [[10.0, np.nan, 30.0], [np.nan, 5.0, np.nan]])
@@ -65,7 +63,7 @@ def test_panel_scatters_rows_and_leaves_missing_years_nan():
 
 def test_panel_extends_to_the_income_year_and_drops_later_years():
     inc = pc_rows({"A": {2016: 10.0, 2017: 9.0, 2020: 1.0}})
-    p = d.build_panel(inc, last_year=2019)
+    p = dm.build_panel(inc, last_year=2019)
     assert list(p.years) == [2016, 2017, 2018, 2019]
     assert np.isnan(p.pc[0, 2:]).all()
 
@@ -90,7 +88,7 @@ def test_three_consecutive_decreases_ending_in_income_year_are_flagged(params):
     assert m.loc["four", "flagged"] and m.loc["four", "run_end"] == 4
     assert not m["gap"].any()
     assert m.loc["rose_last", "yoy_change"] == 100 and m.loc["fell", "yoy_change"] == -500
-    assert tuple(m.columns) == d.METRIC_COLUMNS
+    assert tuple(m.columns) == dm.METRIC_COLUMNS
 
 
 def test_missing_year_breaks_the_chain_and_is_a_gap_not_a_decline(params):
@@ -138,14 +136,6 @@ def test_n_declines_parameter(params):
     assert metrics(inc, params, n_declines=2).loc["A", "flagged"]
 
 
-def test_decrease_runs_counts_runs_anywhere():
-    pc = np.array([[5.0, 4, 3, 4, 3, 2, 1], [1, 2, np.nan, 1, 0, 1, 2]])
-    dec, run = d.decrease_runs(pc, 0.0)
-    assert run[0].tolist() == [0, 1, 2, 0, 1, 2, 3]
-    assert run[1].tolist() == [0, 0, 0, 0, 1, 0, 0]
-    assert not dec[:, 0].any()
-
-
 # ---------------------------------------------------------------------------- size / income split
 
 
@@ -178,98 +168,7 @@ def test_income_fall_with_constant_size_is_an_income_effect_and_names_the_compon
     assert row["income_effect"] == pytest.approx(row["change"])
 
 
-def test_split_adds_up_exactly_on_a_hand_example():
-    net = np.array([[10000.0, 9000.0]])
-    size = np.array([[4.0, 5.0]])
-    inc, sz = d.decompose_change(net, size)
-    # ΔY·½(1/4+1/5) = −1000·0.225 = −225; Δ(1/n)·½(Y0+Y1) = (−0.05)·9500 = −475
-    assert inc[0, 0] == pytest.approx(-225.0)
-    assert sz[0, 0] == pytest.approx(-475.0)
-    assert inc[0, 0] + sz[0, 0] == pytest.approx(9000 / 5 - 10000 / 4)
-
-
-money = st.floats(-50_000, 200_000, allow_nan=False, allow_infinity=False)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    y=st.lists(st.tuples(money, money, money, money), min_size=2, max_size=6),
-    n=st.lists(st.integers(1, 12), min_size=6, max_size=6),
-)
-def test_split_always_adds_up_to_the_change(y, n):
-    comps = np.array(y).T[:, None, :]  # component × household × year
-    t = comps.shape[2]
-    size = np.array(n[:t], dtype=float)[None, :]
-    net = comps.sum(axis=0)
-    inc, sz = d.decompose_change(net, size)
-    change = np.diff(net / size, axis=1)
-    scale = 1.0 + np.abs(net).max()
-    np.testing.assert_allclose(inc + sz, change, rtol=0, atol=1e-9 * scale)
-    ce = d.component_effects({c: comps[k] for k, c in enumerate(d.COMPONENTS)}, size)
-    np.testing.assert_allclose(sum(ce.values()), inc, rtol=0, atol=1e-9 * scale)
-
-
 # ---------------------------------------------------------------------------- trend
-
-
-def test_mann_kendall_exact_p_for_strictly_increasing_four_years():
-    mk = d.mann_kendall(np.array([[1.0, 2.0, 3.0, 4.0], [4.0, 3.0, 2.0, 1.0]]))
-    assert mk.loc[0, "s"] == 6 and mk.loc[1, "s"] == -6
-    assert mk.loc[0, "p_up"] == pytest.approx(1 / 24)
-    assert mk.loc[0, "p_two"] == pytest.approx(2 / 24)
-    assert mk.loc[1, "p_down"] == pytest.approx(1 / 24)
-    assert mk.loc[1, "p_up"] == pytest.approx(1.0)
-
-
-def test_mann_kendall_null_distribution_without_ties_is_mahonian():
-    dist = d.mk_null_distribution((1,) * 5)
-    counts = (dist * factorial(5)).round().astype(int)
-    # Mahonian numbers for n = 5: inversions 0..10
-    assert counts.sort_index(ascending=False).tolist() == [1, 4, 9, 15, 20, 22, 20, 15, 9, 4, 1]
-    assert dist.index.min() == -10 and dist.index.max() == 10
-
-
-def _brute_force(values: tuple[float, ...], s_obs: int) -> tuple[float, float, float]:
-    perms = list(itertools.permutations(values))
-    ss = np.array([sum(np.sign(p[j] - p[i]) for i, j in itertools.combinations(range(len(p)), 2))
-                   for p in perms])
-    return (ss >= s_obs).mean(), (ss <= s_obs).mean(), (np.abs(ss) >= abs(s_obs)).mean()
-
-
-@pytest.mark.parametrize("series", [
-    (3.0, 1.0, 4.0, 1.0, 5.0),
-    (2.0, 2.0, 2.0, 1.0, 3.0, 3.0),
-    (5.0, 4.0, 4.0, 1.0),
-    (1.0, 2.0, 3.0, 4.0, 5.0, 6.0),
-    (1.0, 3.0, 2.0),
-])
-def test_mann_kendall_matches_enumerating_all_permutations_with_ties(series):
-    mk = d.mann_kendall(np.array([series]))
-    s = int(mk.loc[0, "s"])
-    up, down, two = _brute_force(series, s)
-    assert mk.loc[0, "p_up"] == pytest.approx(up)
-    assert mk.loc[0, "p_down"] == pytest.approx(down)
-    assert mk.loc[0, "p_two"] == pytest.approx(two)
-
-
-def test_mann_kendall_skips_missing_years_and_needs_three():
-    x = np.array([[1.0, np.nan, 2.0, 3.0, np.nan], [1.0, 2.0, 3.0, np.nan, np.nan],
-                  [1.0, np.nan, np.nan, 2.0, np.nan]])
-    mk = d.mann_kendall(x)
-    assert mk["n"].tolist() == [3, 3, 2]
-    assert mk.loc[0, "p_up"] == pytest.approx(1 / 6) and mk.loc[1, "p_up"] == pytest.approx(1 / 6)
-    assert np.isnan(mk.loc[2, "p_two"])
-
-
-def test_theil_sen_on_log_income_matches_scipy():
-    years = np.arange(2014, 2020)
-    pc = np.array([[3000.0, 3300.0, 2900.0, 3600.0, 4100.0, 3900.0],
-                   [5000.0, np.nan, 4000.0, 4100.0, 3000.0, 2500.0]])
-    got = d.theil_sen_log_slope(pc, years)
-    for k in range(2):
-        ok = ~np.isnan(pc[k])
-        want = stats.theilslopes(np.log(pc[k, ok]), years[ok]).slope
-        assert got[k] == pytest.approx(want)
 
 
 def test_trend_percent_and_cagr_of_a_steady_ten_percent_growth(params):
@@ -279,16 +178,6 @@ def test_trend_percent_and_cagr_of_a_steady_ten_percent_growth(params):
     assert row["cagr"] == pytest.approx(0.10)
     assert row["trend"] == "up" and row["mk_s"] == 15
     assert row["mk_p"] == pytest.approx(2 / factorial(6))
-
-
-def test_cagr_needs_positive_ends():
-    years = np.arange(2016, 2020)
-    pc = np.array([[-100.0, 2000, 3000, 4000], [np.nan, 1000, 2000, 4000],
-                   [np.nan, np.nan, 1000, np.nan]])
-    got = d.cagr(pc, years)
-    assert np.isnan(got[0])
-    assert got[1] == pytest.approx(1.0)  # doubling a year, 2017 → 2019
-    assert np.isnan(got[2])
 
 
 def test_recent_decline_and_overall_trend_are_different_signals(params):
@@ -354,14 +243,14 @@ def test_cohort_medians_and_growth_against_the_line():
         "b": {2016: 5000, 2017: 5500, 2018: 6050, 2019: 6655},
         "c": {2017: 4000, 2018: 4000, 2019: 4000},
     })
-    p = d.build_panel(inc, last_year=2019, ids=pd.Index(["a", "b", "c"]))
+    p = dm.build_panel(inc, last_year=2019, ids=pd.Index(["a", "b", "c"]))
     lines = pd.Series({2016: 2952.0, 2017: 2952.0, 2018: 2995.0, 2019: 3218.0})
-    med = d.cohort_medians(p, np.array([2016, 2016, 2017]), lines)
+    med = dm.cohort_medians(p, np.array([2016, 2016, 2017]), lines)
     m16 = med[med["exit_year"] == 2016].set_index("year")
     assert m16.loc[2016, "median_pc"] == pytest.approx(4000.0)
     assert m16.loc[2019, "households"] == 2
     assert m16.loc[2019, "line_ratio"] == pytest.approx((3993 + 6655) / 2 / 3218)
-    g = d.cohort_growth(med, 2019).set_index("exit_year")
+    g = dm.cohort_growth(med, 2019).set_index("exit_year")
     assert g.loc[2016, "growth_rate"] == pytest.approx(0.10)
     assert g.loc[2016, "line_growth_rate"] == pytest.approx((3218 / 2952) ** (1 / 3) - 1)
     assert g.loc[2017, "growth_rate"] == pytest.approx(0.0)

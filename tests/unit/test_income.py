@@ -1,6 +1,6 @@
 """Income structure (R2) on tiny frames: ratio of sums, households with net income ≤ 0, threshold
-directions, mid-rank ties, the Lerman–Yitzhaki decomposition (by hand and as a property), ledgers
-and summary figures."""
+directions, the Lerman–Yitzhaki decomposition of per-capita sources by hand, ledgers and summary
+figures. The general statistics have their own tests: test_grouping.py, test_inequality.py."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qjlib.analyses import income as inc
+from qjlib.analyses import inequality
 from qjlib.core import definitions, ids
 from qjlib.core.context import Context
 from qjlib.core.ledgers import column_label
@@ -247,27 +248,6 @@ def test_group_quartiles_match_numpy_quantile(rows):
         assert out.loc[town, "households"] == len(grp)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_group_quantiles_on_long_runs_match_numpy(monkeypatch, workers):
-    """Runs longer than _SORT_BELOW are partitioned (not sorted) and the upper neighbour comes from
-    a minimum over the rest of the run; ties, invalid rows and a one-row group included."""
-    monkeypatch.setattr(inc, "_workers", lambda n: workers)
-    rng = np.random.default_rng(5)
-    n = 3 * inc._SORT_BELOW
-    g = rng.integers(0, 3, n)
-    g[0] = 3  # a group of one row
-    values = np.round(rng.normal(0.3, 0.4, (n, 4)), 2)  # many ties
-    valid = rng.random(n) > 0.1
-    valid[0] = True
-    counts = np.bincount(g[valid], minlength=5)
-    got = inc._group_quantiles(values, valid, g, counts, (0.25, 0.5, 0.75))
-    for k in range(4):
-        sel = valid & (g == k)
-        want = np.quantile(values[sel], [0.25, 0.5, 0.75], axis=0).T
-        np.testing.assert_allclose(got[k], want, rtol=0, atol=1e-12)
-    assert np.isnan(got[4]).all()  # an empty group
-
-
 def test_transfer_items_ratio_of_sums_with_unitemised_rest():
     income = income_frame([
         {"hh_id": "A", "transfer": 3000, "dibao_pay": 2000, "pension": 1000},
@@ -311,20 +291,6 @@ def test_near_line_band_edges():
 # Gini and Lerman–Yitzhaki
 
 
-def test_midrank_cdf_ties_share_the_average_rank():
-    # ranks of [3, 1, 3, 2]: 1→1, 2→2, the two 3s share (3+4)/2 = 3.5; F = (rank − ½)/n
-    assert inc.midrank_cdf([3, 1, 3, 2]).tolist() == [0.75, 0.125, 0.75, 0.375]
-    assert inc.midrank_cdf([5, 5, 5]).tolist() == [0.5, 0.5, 0.5]
-
-
-def test_gini_with_ties_does_not_depend_on_row_order():
-    y = np.array([1.0, 2, 2, 2, 7, 7, 10])
-    g = inc.gini(y)
-    diffs = np.abs(y[:, None] - y[None, :]).sum() / (2 * len(y) ** 2 * y.mean())
-    assert g == pytest.approx(diffs, abs=1e-15)
-    assert inc.gini(y[::-1]) == g
-
-
 def test_lerman_yitzhaki_hand_computed_example():
     """Four households, per-capita sources (yuan/person) after dividing by size:
 
@@ -359,7 +325,7 @@ def test_lerman_yitzhaki_hand_computed_example():
     ])
     src = inc.per_capita_sources(income)
     assert src.sum(axis=1).tolist() == income["net_per_capita"].tolist()
-    ly = inc.lerman_yitzhaki(src)
+    ly = inequality.lerman_yitzhaki(src)
     assert ly.loc["total", "gini"] == pytest.approx(0.225, abs=1e-15)
     w, t = ly.loc["wage"], ly.loc["transfer"]
     assert (w["share"], w["gini"], w["gini_corr"]) == pytest.approx((0.7, 13 / 28, 12 / 13), abs=1e-15)
@@ -370,29 +336,8 @@ def test_lerman_yitzhaki_hand_computed_example():
     assert ly.loc["property", "contribution"] == 0.0
     assert np.isnan(ly.loc["property", "gini"]) and np.isnan(ly.loc["property", "gini_corr"])
     # B before A in the rows: same decomposition (ties are mid-ranked, not ordered)
-    swapped = inc.lerman_yitzhaki(src.iloc[[1, 0, 3, 2]])
+    swapped = inequality.lerman_yitzhaki(src.iloc[[1, 0, 3, 2]])
     assert swapped.loc["wage", "contribution"] == pytest.approx(0.3, abs=1e-15)
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 50), st.integers(-20, 50), st.integers(0, 50)),
-                min_size=2, max_size=30).filter(lambda r: sum(a + b + c for a, b, c in r) > 0))
-def test_lerman_yitzhaki_contributions_add_up_to_the_gini(rows):
-    src = pd.DataFrame(rows, columns=["wage", "operating_net", "transfer"], dtype=float)
-    ly = inc.lerman_yitzhaki(src)
-    y = src.sum(axis=1).to_numpy()
-    g = np.abs(y[:, None] - y[None, :]).sum() / (2 * len(y) ** 2 * y.mean())
-    assert ly.loc["total", "gini"] == pytest.approx(g, abs=1e-12)
-    parts = ly.drop(index="total")
-    assert parts["contribution"].sum() == pytest.approx(ly.loc["total", "gini"], abs=1e-12)
-    assert parts["share"].sum() == pytest.approx(1.0)
-    if ly.loc["total", "gini"] > 0:
-        assert parts["marginal"].sum(skipna=False) == pytest.approx(0.0, abs=1e-9)
-    else:  # everyone has the same income: no inequality to attribute
-        assert parts["relative"].isna().all()
-    ok = parts["gini_corr"].notna() & parts["gini"].notna()
-    sgr = (parts["share"] * parts["gini"] * parts["gini_corr"])[ok]
-    assert sgr.to_numpy() == pytest.approx(parts.loc[ok, "contribution"].to_numpy(), abs=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------
