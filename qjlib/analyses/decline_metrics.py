@@ -9,7 +9,8 @@ Python loop: loops run over the handful of years or year pairs only.
 Definitions (unit: yuan per person and year unless said otherwise; ``pc`` = per-capita net income
 ``net_per_capita`` = net income ÷ that year's ``size``, recomputed by the loader):
 
-- **decrease** in year t: ``pc[t] < pc[t-1] - decline.min_drop``, both years present. A missing year
+- **decrease** in year t: ``pc[t] < pc[t-1] - decline.min_drop``, both years present (decided
+  exactly in fen without dividing, :mod:`qjlib.core.exact`). A missing year
   is never a decrease: it breaks the chain.
 - **run ending in year t**: the number of consecutive decreases ending in t (``run[t] = (run[t-1] + 1)
   · decrease[t]``); **flagged** (``income_decline``): run ending in the income year ≥
@@ -50,7 +51,7 @@ from qjlib.analyses.trend import (
     theil_sen_log_slope,
     yoy_change,
 )
-from qjlib.core import definitions
+from qjlib.core import definitions, exact
 from qjlib.core.ids import positions
 from qjlib.core.params import ParamError, Params
 
@@ -202,7 +203,7 @@ def household_metrics(
     h = pc.shape[0]
     n_dec = int(n_declines)
 
-    _, run = decrease_runs(pc, min_drop)
+    _, run = decrease_runs(panel.net[:, :t], size, min_drop)
     run_end = run[:, -1]
     gap, gap_year = chain_gap(pc, years, run_end, n_dec)
     valid = ~np.isnan(pc)
@@ -246,8 +247,9 @@ def household_metrics(
             "trend": codes(trend, TRENDS),
             "poverty_line": line,
             "line_ratio": pc_now / line,
-            "below_line": pd.arrays.BooleanArray(pc_now < line, np.isnan(pc_now)),
-            "jumps": jump_flags(pc, jump_factor).sum(axis=1).astype(np.int64),
+            "below_line": pd.arrays.BooleanArray(
+                exact.per_capita_below(panel.net[:, t - 1], size[:, -1], line), np.isnan(pc_now)),
+            "jumps": jump_flags(panel.net[:, :t], size, jump_factor).sum(axis=1).astype(np.int64),
             "jump_in_window": w["jump"],
         },
         index=panel.hh_id,
@@ -299,7 +301,7 @@ def _window(panel: Panel, t: int, n_declines: int, jump_factor: float) -> dict[s
         "income_effect": inc_eff.sum(axis=1),
         "size_effect": size_eff.sum(axis=1),
         "component_effects": np.column_stack([comp[c].sum(axis=1) for c in COMPONENTS]),
-        "jump": jump_flags(panel.pc[:, win], jump_factor).any(axis=1),
+        "jump": jump_flags(panel.net[:, win], panel.size[:, win], jump_factor).any(axis=1),
     }
 
 

@@ -22,8 +22,9 @@ Definitions (each written once, here):
 * **Thresholds** come from params: ``income.low_operating_share`` (a household with labour capacity
   有劳动能力 or 弱劳动能力 is flagged when ``s_operating_net < threshold``) and
   ``income.transfer_dependent_share`` (flagged when ``s_transfer > threshold``; exactly at it is not
-  flagged). Comparisons allow :data:`SHARE_TOL` for floating-point rounding only, so a share that is
-  exactly at the threshold in yuan and fen never flips either way.
+  flagged). Every comparison is exact (:mod:`qjlib.core.exact`): money in whole fen, a share against
+  its threshold cross-multiplied (``10 × operating_net < 3 × net_income`` for 30 %), so a share
+  exactly at the threshold never flips either way.
 
 Everything heavy is vectorised: the string household ids are turned into integer positions once
 (:func:`qjlib.core.ids.positions`), group keys are integer-coded (``np.bincount`` sums), and
@@ -43,7 +44,7 @@ import pandas as pd
 
 from qjlib.analyses.grouping import UNKNOWN, group_codes, group_quantiles, pct_label
 from qjlib.analyses.inequality import lerman_yitzhaki
-from qjlib.core import definitions
+from qjlib.core import definitions, exact
 from qjlib.core.context import Context, per_context
 from qjlib.core.definitions import TRANSFER_ITEMS
 from qjlib.core.fmt import json_number
@@ -56,8 +57,6 @@ COMPONENTS_ZH = definitions.INCOME_COMPONENTS_ZH
 UNITEMISED = "unitemised"  # transfer − Σ items: the part of transfers not broken down in the file
 WITH_CAPACITY: tuple[str, ...] = LABOR_CAPACITY[:2]  # 有劳动能力, 弱劳动能力
 QUANTILES: tuple[float, ...] = (0.25, 0.5, 0.75)
-SHARE_TOL = 1e-9  # float rounding guard of share comparisons (1e-9 of net income), not a threshold
-NET_TOL = 0.005  # half a fen: net income at or below this is "≤ 0" (money is recorded to the fen)
 
 
 
@@ -66,8 +65,8 @@ NET_TOL = 0.005  # half a fen: net income at or below this is "≤ 0" (money is 
 
 
 def positive_net(net_income: np.ndarray | pd.Series) -> np.ndarray:
-    """True where net income > 0 (beyond :data:`NET_TOL`): the households that have shares."""
-    return np.asarray(net_income, dtype=float) > NET_TOL
+    """True where net income > 0 in whole fen: the households that have shares."""
+    return exact.fen(net_income) > 0
 
 
 def household_shares(income: pd.DataFrame) -> pd.DataFrame:
@@ -96,18 +95,22 @@ def has_capacity(labor_capacity: pd.Series) -> np.ndarray:
 
 
 def flag_low_operating(
-    operating_share: np.ndarray, capacity: np.ndarray, threshold: float
+    operating_net: np.ndarray | pd.Series, net_income: np.ndarray | pd.Series,
+    capacity: np.ndarray, threshold: float,
 ) -> np.ndarray:
     """Low operating income (R2): ``capacity`` (:func:`has_capacity`) and
-    ``operating_net / net_income < threshold`` (``income.low_operating_share``). No share → False."""
-    s = np.asarray(operating_share, dtype=float)
-    return np.asarray(capacity, dtype=bool) & (s < threshold - SHARE_TOL)
+    ``operating_net / net_income < threshold`` (``income.low_operating_share``), decided exactly
+    (:func:`qjlib.core.exact.share_below`). Net income ≤ 0 (no share) → False."""
+    return np.asarray(capacity, dtype=bool) & exact.share_below(operating_net, net_income, threshold)
 
 
-def flag_transfer_dependent(transfer_share: np.ndarray, threshold: float) -> np.ndarray:
-    """Transfer dependence: ``transfer / net_income > threshold`` (``income.transfer_dependent_share``);
-    exactly at the threshold is not flagged. No share → False."""
-    return np.asarray(transfer_share, dtype=float) > threshold + SHARE_TOL
+def flag_transfer_dependent(
+    transfer: np.ndarray | pd.Series, net_income: np.ndarray | pd.Series, threshold: float
+) -> np.ndarray:
+    """Transfer dependence: ``transfer / net_income > threshold``
+    (``income.transfer_dependent_share``), decided exactly; exactly at the threshold is not
+    flagged. Net income ≤ 0 (no share) → False."""
+    return exact.share_above(transfer, net_income, threshold)
 
 
 def exit_cohort(households: pd.DataFrame) -> pd.Series:
@@ -204,8 +207,8 @@ def structure_by(
     net = x["net_income"]
     ok = positive_net(net)
     capacity = has_capacity(hh["labor_capacity"])[pos]
-    low = flag_low_operating(_share(x["operating_net"], net, ok), capacity, low_operating_share)
-    dep = flag_transfer_dependent(_share(x["transfer"], net, ok), transfer_dependent_share)
+    low = flag_low_operating(x["operating_net"], net, capacity, low_operating_share)
+    dep = flag_transfer_dependent(x["transfer"], net, transfer_dependent_share)
 
     count = np.bincount(g, minlength=n_groups)
     nonpositive = np.bincount(g[~ok], minlength=n_groups)
@@ -247,7 +250,7 @@ def _add_shares(
     for k, v in sums.items():
         out[k] = v
     total = sums["net_income"]
-    positive = total > NET_TOL
+    positive = exact.fen(total) > 0
     for k in COMPONENTS:
         out[f"{k}_share"] = np.where(positive, sums[k] / np.where(positive, total, 1.0), np.nan)
     for i, k in enumerate(COMPONENTS):
@@ -277,7 +280,7 @@ def transfer_items_by(
         sums = money.sum().to_frame().T
         sums.insert(0, "households", len(frame))
     out = sums[[*by, "households", "transfer"]].copy()
-    t = sums["transfer"].where(sums["transfer"] > NET_TOL)
+    t = sums["transfer"].where(exact.fen(sums["transfer"]) > 0)
     for item in TRANSFER_ITEMS:
         out[f"{item}_share"] = (sums[item] / t) if item in items else 0.0
     out[f"{UNITEMISED}_share"] = (sums["transfer"] - sums[items].sum(axis=1)) / t
@@ -337,14 +340,13 @@ def per_capita_sources(income: pd.DataFrame) -> pd.DataFrame:
 # Near the poverty line
 
 
-def near_line(net_per_capita: np.ndarray | pd.Series, line: np.ndarray | float, band: float) -> np.ndarray:
-    """Near-line households (临界户): ``line ≤ net_per_capita ≤ line·(1 + band)`` with ``line`` the
-    year's poverty line (yuan per person; ``ctx.params.poverty_line(year)``) and ``band``
-    ``income.near_line_band``. At the line counts as not poor (as everywhere in qjlib), hence
-    included; below the line is not "near" but poor."""
-    pc_ = np.asarray(net_per_capita, dtype=float)
-    line = np.asarray(line, dtype=float)
-    return (pc_ >= line) & (pc_ <= line * (1.0 + band))
+def near_line(net_income: np.ndarray | pd.Series, size: np.ndarray | pd.Series, line: float,
+              band: float) -> np.ndarray:
+    """Near-line households (临界户): ``line ≤ net_income ÷ size ≤ line·(1 + band)`` with ``line``
+    the year's poverty line (yuan per person; ``ctx.params.poverty_line(year)``) and ``band``
+    ``income.near_line_band``, decided exactly in fen. At the line counts as not poor (as
+    everywhere in qjlib), hence included; below the line is not "near" but poor."""
+    return exact.per_capita_within_band(net_income, size, line, band)
 
 
 def near_line_counts(
@@ -353,11 +355,11 @@ def near_line_counts(
     """Per group of ``keys`` (columns of a :func:`household_year_frame` of one year; a missing key
     value is :data:`UNKNOWN`): ``near_line`` households (:func:`near_line`) and ``below_line``
     households (per-capita net income < ``line``, yuan per person). Sorted by the keys."""
-    pcap = frame["net_per_capita"].to_numpy(dtype=float)
+    net, size = frame["net_income"], frame["size"]
     counts = pd.DataFrame({
         **{k: _key_series(frame[k]) for k in keys},
-        "near_line": near_line(pcap, line, band),
-        "below_line": pcap < line,
+        "near_line": near_line(net, size, line, band),
+        "below_line": exact.per_capita_below(net, size, line),
     })
     return counts.groupby(list(keys), sort=True)[["near_line", "below_line"]].sum().reset_index()
 
@@ -412,8 +414,8 @@ def low_operating_ledger(frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Ledger ``income_low_operating`` from a :func:`household_year_frame` of one year: households
     with labour capacity (有劳动能力/弱劳动能力) whose operating_net / net_income < ``threshold``.
     Households with net income ≤ 0 have no share and are not in it. Sorted by hh_id."""
-    hit = flag_low_operating(
-        frame["operating_net_share"], has_capacity(frame["labor_capacity"]), threshold)
+    hit = flag_low_operating(frame["operating_net"], frame["net_income"],
+                             has_capacity(frame["labor_capacity"]), threshold)
     rows = frame.loc[hit].reset_index(drop=True)
     rows["reason"] = (rows["labor_capacity"].astype("str") + "户生产经营性净收入占比 "
                       + _pct(rows["operating_net_share"], threshold) + "，低于 " + threshold_text(threshold))
@@ -424,7 +426,7 @@ def transfer_dependent_ledger(frame: pd.DataFrame, threshold: float) -> pd.DataF
     """Ledger ``income_transfer_dependent`` from a :func:`household_year_frame` of one year:
     households whose transfer / net_income > ``threshold`` (exactly at it: not in the ledger).
     Households with net income ≤ 0 have no share and are not in it. Sorted by hh_id."""
-    hit = flag_transfer_dependent(frame["transfer_share"], threshold)
+    hit = flag_transfer_dependent(frame["transfer"], frame["net_income"], threshold)
     rows = frame.loc[hit].reset_index(drop=True)
     rows["reason"] = ("转移性收入占纯收入 " + _pct(rows["transfer_share"], threshold)
                       + "，高于 " + threshold_text(threshold))
@@ -537,12 +539,12 @@ def _inequality_figures(frame: pd.DataFrame) -> dict:
 def _line_figures(frame: pd.DataFrame, line: float, band: float) -> dict:
     """The poverty line (yuan per person), the near-line band, and the counts of :func:`near_line`
     households and of households below the line, for :func:`summary`."""
-    pcap = frame["net_per_capita"].to_numpy(dtype=float)
+    net, size = frame["net_income"], frame["size"]
     return {
         "poverty_line": json_number(line),
         "near_line_band": json_number(band),
-        "near_line": int(near_line(pcap, line, band).sum()),
-        "below_line": int((pcap < line).sum()),
+        "near_line": int(near_line(net, size, line, band).sum()),
+        "below_line": int(exact.per_capita_below(net, size, line).sum()),
     }
 
 

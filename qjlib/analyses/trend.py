@@ -22,6 +22,8 @@ from math import comb
 import numpy as np
 import pandas as pd
 
+from qjlib.core import exact
+
 # --------------------------------------------------------------------------------------------
 # Year-over-year changes, runs of decreases, gaps
 
@@ -32,17 +34,19 @@ def yoy_change(pc: np.ndarray) -> np.ndarray:
     return pc[:, 1:] - pc[:, :-1]
 
 
-def decrease_runs(pc: np.ndarray, min_drop: float) -> tuple[np.ndarray, np.ndarray]:
-    """Decreases and their runs.
+def decrease_runs(net: np.ndarray, size: np.ndarray,
+                  min_drop: float) -> tuple[np.ndarray, np.ndarray]:
+    """Decreases of per-capita net income and their runs.
 
-    ``decrease[:, t]`` (t ≥ 1) is ``pc[t] < pc[t−1] − min_drop`` with both years present (column 0
-    is False); ``run[:, t]`` is the number of consecutive decreases ending in year t:
-    ``run[t] = (run[t−1] + 1)·decrease[t]``. A missing year is never a decrease, so it resets the run.
+    ``decrease[:, t]`` (t ≥ 1) is ``net[t]/size[t] < net[t−1]/size[t−1] − min_drop`` (yuan per
+    person) with both years present, decided exactly in fen without dividing
+    (:func:`qjlib.core.exact.per_capita_fall`); column 0 is False. ``run[:, t]`` is the number of
+    consecutive decreases ending in year t: ``run[t] = (run[t−1] + 1)·decrease[t]``. A missing year
+    is never a decrease, so it resets the run.
     """
-    h, t = pc.shape
+    h, t = net.shape
     dec = np.zeros((h, t), dtype=bool)
-    with np.errstate(invalid="ignore"):
-        dec[:, 1:] = pc[:, 1:] < pc[:, :-1] - min_drop  # NaN compares False
+    dec[:, 1:] = exact.per_capita_fall(net[:, :-1], size[:, :-1], net[:, 1:], size[:, 1:], min_drop)
     run = np.zeros((h, t), dtype=np.int16)
     for j in range(1, t):  # loop over years, vectorised over households
         run[:, j] = (run[:, j - 1] + 1) * dec[:, j]
@@ -263,10 +267,13 @@ def mann_kendall(x: np.ndarray) -> pd.DataFrame:
 # Jumps
 
 
-def jump_flags(pc: np.ndarray, jump_factor: float) -> np.ndarray:
-    """Extreme year-on-year jumps, shape (H, T−1): ``r = pc[t]/pc[t−1]`` with both > 0 and
-    ``r ≥ jump_factor`` or ``r ≤ 1/jump_factor`` — a possible data error, not an outcome."""
-    a, b = pc[:, :-1], pc[:, 1:]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = b / a
-        return (a > 0) & (b > 0) & ((r >= jump_factor) | (r <= 1.0 / jump_factor))
+def jump_flags(net: np.ndarray, size: np.ndarray, jump_factor: float) -> np.ndarray:
+    """Extreme year-on-year jumps, shape (H, T−1): with per-capita incomes ``a = pc[t−1]`` and
+    ``b = pc[t]`` both > 0, ``b/a ≥ jump_factor`` or ``b/a ≤ 1/jump_factor`` — a possible data
+    error, not an outcome. Decided exactly in fen: with ``jump_factor = p/q``,
+    ``q·B·n_a ≥ p·A·n_b`` or ``p·B·n_a ≤ q·A·n_b`` (A, B net incomes in fen, n sizes)."""
+    p, q = exact.fraction(jump_factor)
+    a, b = exact.fen(net[:, :-1]), exact.fen(net[:, 1:])
+    na, nb = size[:, :-1], size[:, 1:]
+    up, down = q * b * na >= p * a * nb, p * b * na <= q * a * nb
+    return (a > 0) & (b > 0) & (up | down)

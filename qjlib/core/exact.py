@@ -28,20 +28,27 @@ import pandas as pd
 Array = np.ndarray
 
 
+def _num(x: Any) -> Array:
+    """``x`` as a float64 array (pandas' NA → NaN)."""
+    if isinstance(x, pd.Series | pd.Index | pd.api.extensions.ExtensionArray):
+        return x.to_numpy(dtype=float, na_value=np.nan)
+    return np.asarray(x, dtype=float)
+
+
 def fen(yuan: Any) -> Array:
-    """Yuan → whole fen, ``round(yuan × 100)`` as float64 (NaN stays NaN)."""
-    return np.rint(np.asarray(yuan, dtype=float) * 100.0)
+    """Yuan → whole fen, ``round(yuan × 100)`` as float64 (NaN and NA become NaN)."""
+    return np.rint(_num(yuan) * 100.0)
+
+
+MAX_DENOMINATOR = 10**6  # thresholds are decimals of a few digits; this keeps products exact
 
 
 def fraction(threshold: float | int | str) -> tuple[int, int]:
     """The exact fraction ``(p, q)`` (q > 0) spelled by a threshold's decimal text:
-    ``0.3`` → ``(3, 10)``, ``1.1`` → ``(11, 10)``, ``3218`` → ``(3218, 1)``."""
-    f = Fraction(str(threshold))
+    ``0.3`` → ``(3, 10)``, ``1.1`` → ``(11, 10)``, ``3218`` → ``(3218, 1)`` (a value that needs a
+    denominator above :data:`MAX_DENOMINATOR` is taken at its nearest such fraction)."""
+    f = Fraction(str(threshold)).limit_denominator(MAX_DENOMINATOR)
     return f.numerator, f.denominator
-
-
-def _num(x: Any) -> Array:
-    return np.asarray(x, dtype=float)
 
 
 def per_capita_below(net_income: Any, size: Any, line: float) -> Array:
@@ -54,11 +61,13 @@ def per_capita_at_or_above(net_income: Any, size: Any, line: float) -> Array:
     return fen(net_income) >= fen(line) * _num(size)
 
 
-def per_capita_at_most(net_income: Any, size: Any, line: float, factor: float = 1) -> Array:
-    """``net_income ÷ size ≤ line × factor`` (``factor`` a decimal, e.g. ``1.1``), exactly:
-    ``fen(net) × q ≤ fen(line) × size × p`` with ``factor = p/q``."""
-    p, q = fraction(factor)
-    return fen(net_income) * q <= fen(line) * _num(size) * p
+def per_capita_within_band(net_income: Any, size: Any, line: float, band: float) -> Array:
+    """``line ≤ net_income ÷ size ≤ line × (1 + band)`` (both ends included), exactly:
+    ``fen(line) × size ≤ fen(net)`` and ``fen(net) × q ≤ fen(line) × size × (q + p)`` with
+    ``band = p/q`` (``3218 × 1.1`` is 3,539.80, not the float 3,539.8000000000002)."""
+    p, q = fraction(band)
+    net, bound = fen(net_income), fen(line) * _num(size)
+    return (net >= bound) & (net * q <= bound * (q + p))
 
 
 def share_below(part: Any, whole: Any, threshold: float) -> Array:
@@ -82,10 +91,12 @@ def money_below(a: Any, b: Any) -> Array:
     return fen(a) < fen(b)
 
 
-def per_capita_less(net_a: Any, size_a: Any, net_b: Any, size_b: Any) -> Array:
-    """``net_a ÷ size_a < net_b ÷ size_b`` (sizes > 0): ``fen(net_a) × size_b < fen(net_b) ×
-    size_a`` — a per-capita fall decided without dividing."""
-    return fen(net_a) * _num(size_b) < fen(net_b) * _num(size_a)
+def per_capita_fall(net_a: Any, size_a: Any, net_b: Any, size_b: Any, drop: float = 0) -> Array:
+    """``net_b ÷ size_b < net_a ÷ size_a − drop`` (sizes > 0; a fall from year a to year b of more
+    than ``drop`` yuan per person), without dividing: ``fen(net_b) × size_a < fen(net_a) × size_b
+    − fen(drop) × size_a × size_b``."""
+    na, nb = _num(size_a), _num(size_b)
+    return fen(net_b) * na < fen(net_a) * nb - fen(drop) * na * nb
 
 
 def as_series(values: Array, like: pd.Series | pd.Index) -> pd.Series:

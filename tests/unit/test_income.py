@@ -284,7 +284,10 @@ def test_balanced_panel_trend_uses_the_same_households_each_year():
 def test_near_line_band_edges():
     line, band = 3218.0, 0.20
     pcs = np.array([3217.99, 3218.0, 3861.6, 3861.61, 5000.0])
-    assert inc.near_line(pcs, line, band).tolist() == [False, True, True, False, False]
+    assert inc.near_line(pcs, np.ones(5), line, band).tolist() == [False, True, True, False, False]
+    # three people with exactly line × 1.2 each (11,584.80) are in the band, one fen more is not
+    assert inc.near_line(np.array([11584.8, 11584.81]), np.array([3.0, 3.0]), line, band).tolist() \
+        == [True, False]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,10 +19,27 @@ from qjlib.core.definitions import INCOME_COMPONENTS
 
 def test_decrease_runs_counts_runs_anywhere():
     pc = np.array([[5.0, 4, 3, 4, 3, 2, 1], [1, 2, np.nan, 1, 0, 1, 2]])
-    dec, run = tr.decrease_runs(pc, 0.0)
+    dec, run = tr.decrease_runs(pc * 3, np.full(pc.shape, 3.0), 0.0)
     assert run[0].tolist() == [0, 1, 2, 0, 1, 2, 3]
     assert run[1].tolist() == [0, 0, 0, 0, 1, 0, 0]
     assert not dec[:, 0].any()
+
+
+def test_a_fall_is_decided_without_dividing():
+    # 10,000/3 → 9,999.99/3 is a fall of 0.0033 per person; 7,000/3 → 7,000/3 none; with
+    # min_drop 100: 3,300/1 → 6,400/2 is a fall of exactly 100, not more than it
+    net = np.array([[10000.0, 9999.99], [7000.0, 7000.0], [3300.0, 6400.0]])
+    size = np.array([[3.0, 3.0], [3.0, 3.0], [1.0, 2.0]])
+    assert tr.decrease_runs(net, size, 0.0)[0][:, 1].tolist() == [True, False, True]
+    assert tr.decrease_runs(net, size, 100.0)[0][:, 1].tolist() == [False, False, False]
+
+
+def test_jumps_at_the_factor_exactly():
+    # factor 3: 1,000 → 3,000 per person is a jump (≥ 3), 1,000 → 2,999.99 is not; 3,000 → 1,000
+    # is (≤ 1/3); a year with income ≤ 0 is never a jump
+    net = np.array([[1000.0, 3000.0], [1000.0, 2999.99], [9000.0, 3000.0], [0.0, 5000.0]])
+    size = np.array([[1.0, 1.0], [1.0, 1.0], [3.0, 3.0], [1.0, 1.0]])
+    assert tr.jump_flags(net, size, 3).ravel().tolist() == [True, False, True, False]
 
 
 def test_split_adds_up_exactly_on_a_hand_example():
