@@ -19,7 +19,7 @@ from qjlib.analyses import load_analyses
 from qjlib.core.context import Context
 from qjlib.core.errors import QjError
 from qjlib.core.files import sha256_file
-from qjlib.core.params import Params
+from qjlib.core.params import Params, load_standards
 from qjlib.core.scopes import all_scopes
 from qjlib.io.load import load_for
 from qjlib.report.compute import Results, compute
@@ -76,7 +76,7 @@ def verify(manifest_path: str | Path, out: TextIO | None = None, show_all: bool 
     check_inputs(manifest, root)
     print(f"输入文件 {len(manifest['inputs'])} 个，sha256 全部一致 / all inputs unchanged", file=out)
     _warn_version(manifest, out)
-    params = Params.from_record(manifest["parameters"])
+    params = _recorded_params(manifest, out)
     res = _recompute(manifest, root, params)
     all_same = _compare_errors(res, manifest, out)
     with tempfile.TemporaryDirectory(prefix="qj-verify-") as tmp:
@@ -87,6 +87,21 @@ def verify(manifest_path: str | Path, out: TextIO | None = None, show_all: bool 
     print("结论 result: " + ("全部一致 / all identical" if all_same else "存在不一致 / differences found"),
           file=out)
     return all_same
+
+
+def _recorded_params(manifest: dict, out: TextIO) -> Params:
+    """The run's parameters as its manifest records them. A parameter this qjlib reads that the
+    record lacks (added to ``params/standards.yaml`` after the report was made) takes today's
+    standard value — it did not exist then, so the code it now governs held that value — and
+    each such parameter is named in a warning."""
+    params = Params.from_record(manifest["parameters"])
+    added = {k: v for k, v in load_standards().items() if k not in params.values}
+    for name, spec in sorted(added.items()):
+        params.values[name] = spec["value"]
+        params.sources[name] = spec.get("source", "")
+        print(f"警告 warning: 清单未记录参数 {name}，按现行标准 {spec['value']!r} 复算 / parameter "
+              f"{name} not recorded in the manifest (added later): today's standard used", file=out)
+    return params
 
 
 def _warn_version(manifest: dict, out: TextIO) -> None:
