@@ -49,20 +49,14 @@ Outcome-based review (``helper_review``)
    ``helpers.old_age`` (60) or more and under ``helpers.child_age`` (16) in ``y₀``, and fixed effects for town, start year and end year (so a household
    is compared with households of the same town observed over the same years). The residual
    is the pairing's outcome: log points above (+) or below (−) comparable households.
-2. *Empirical Bayes* (:mod:`qjlib.analyses.comparison`): for each helper ``h`` with ``n_h``
-   observations and mean ``x̄_h``::
-
-       σ²  = Σ_h Σ_i (x_hi − x̄_h)² / (N − H)                  (pooled within-helper variance)
-       w_h = n_h / σ²,  μ = Σ n_h x̄_h / N                       (grand mean of all observations)
-       Q   = Σ w_h (x̄_h − μ)²
-       τ²  = max(0, (Q − (H − 1)) / (Σ w − Σ w² / Σ w))        (method of moments, DerSimonian–Laird)
-       λ_h = τ² / (τ² + σ²/n_h)                                  (reliability)
-       shrunk_h = μ + λ_h (x̄_h − μ),  posterior SD_h = √(λ_h σ²/n_h)
-
+2. *Empirical Bayes* (:mod:`qjlib.analyses.comparison`, where the formulas are): each
+   helper's mean outcome is shrunk towards the grand mean by its reliability
+   ``λ_h = τ² / (τ² + σ²/n_h)``.
    A helper with few households is pulled towards the mean; one extreme household is not
-   enough to top the ranking. Without within-helper replication (``N = H``) σ² cannot be
-   estimated: the means are left unshrunk (λ = 1) and their posterior SD is unknown (0 in
-   the rank simulation).
+   enough to top the ranking. Its edges: every helper's repeated values identical (σ² = 0)
+   leaves the exact means unshrunk; without within-helper replication (``N = H``) σ² cannot
+   be estimated: the means are left unshrunk (λ = 1) with the upper-bound SD ``sd(x)`` in the
+   rank simulation; a component without spread between helpers leaves the composite.
 3. Villagers' ratings (群众测评), leaders' comments (领导点评) and interview scores (干部访谈) of
    the as-of year (dated 1 January … ``A``) are shrunk the same way, per source.
 4. *Composite* (higher is better): each component's shrunk value z-scored on the scale of the
