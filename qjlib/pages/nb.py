@@ -376,7 +376,7 @@ def table_html(
                            f"…… 中间 {m:,} 行从略 / {m:,} rows left out ……</td></tr>")
         body = "".join(rows)
     else:
-        body = (f'<tr><td colspan="{max(len(df.columns), 1)}"{_style(_S_TD)}>'
+        body = (f'<tr><td colspan="{max(len(df.columns), 1)}"{_style(_S_TD + ";text-align:left")}>'
                 "（无 none）</td></tr>")
     return (f'<table class="qj-table"{_style(_S_TABLE)}><thead><tr>{heads}</tr></thead>'
             f"<tbody>{body}</tbody></table>")
