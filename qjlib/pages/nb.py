@@ -299,6 +299,9 @@ _S_KF_N = "font-size:12px;color:#666666"
 NOWRAP_MAX_CHARS = 16
 """A text column whose longest cell has at most this many characters (names, codes, places,
 short labels) is kept on one line; longer text (reasons, notes) wraps."""
+NOWRAP_HEADER_CHARS = 6
+"""A column header of at most this many characters (``在帮户数``, ``综合得分均值``) is kept on one
+line, not broken over a narrow column of numbers."""
 
 _PLAIN_INT = ("row", "year", "code")
 
@@ -352,15 +355,20 @@ def table_html(
 ) -> str:
     """A plain, deterministic HTML table of already formatted-and-masked rows (no index, no ids),
     styled inline: numbers right-aligned, numbers and short text (at most
-    :data:`NOWRAP_MAX_CHARS` characters in the column, e.g. masked names) on one line.
+    :data:`NOWRAP_MAX_CHARS` characters in the column, e.g. masked names) on one line, short
+    headers (:data:`NOWRAP_HEADER_CHARS`) too.
     ``gap=(k, m)`` puts a row saying that ``m`` rows are left out after the first ``k`` rows."""
     text = format_cells(df, spec)
     labels = dict(columns_zh or {})
     numeric = {c: column_type(c, df[c], spec) in ("money", "share", "float", "int")
                for c in df.columns}
-    heads = "".join(
-        f"<th{_style(_S_TH + (';text-align:right' if numeric[c] else ';text-align:left'))}>"
-        f"{html.escape(labels.get(c) or column_label(c, spec))}</th>" for c in df.columns)
+    head_cells = []
+    for c in df.columns:
+        label = labels.get(c) or column_label(c, spec)
+        css = (_S_TH + (";text-align:right" if numeric[c] else ";text-align:left")
+               + (";white-space:nowrap" if len(label) <= NOWRAP_HEADER_CHARS else ""))
+        head_cells.append(f"<th{_style(css)}>{html.escape(label)}</th>")
+    heads = "".join(head_cells)
     if len(df):
         cells = pd.Series("", index=range(len(df)), dtype="str")
         for c in df.columns:
