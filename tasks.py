@@ -5,13 +5,15 @@
     python3 tasks.py test     # set up .venv, run the whole test suite (unit, integration, nbval)
 
 Both create the local virtual environment `.venv/` on first use and reuse it afterwards; the
-project is (re)installed into it whenever `pyproject.toml` changes. Only the standard library is
-used here, so this file runs before anything is installed.
+project is (re)installed into it whenever `pyproject.toml` changes, and the JupyterLab settings of
+`.venv/share/jupyter/lab/settings/overrides.json` are written on every set-up. Only the standard
+library is used here, so this file runs before anything is installed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -52,6 +54,42 @@ def ensure_env() -> None:
         _run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
         _run(PY, "-m", "pip", "install", "--quiet", "-e", ".[dev]")
         STAMP.write_text(want)
+    write_lab_settings(VENV)
+
+
+# JupyterLab as the analyst first meets it: no pop-up asking whether to fetch Jupyter news, no
+# request for news or updates to the internet, no extension manager (installing extensions is not
+# part of the analyst's work, and its panel warns about untrusted extensions).
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension:notification": {
+        "fetchNews": "false",
+        "checkForUpdates": False,
+    },
+    "@jupyterlab/extensionmanager-extension:plugin": {"enabled": False},
+}
+
+
+def write_lab_settings(venv_dir: Path = VENV) -> Path:
+    """Write JupyterLab's default settings (:data:`LAB_SETTINGS`) into the environment's
+    ``share/jupyter/lab/settings/overrides.json``, keeping the settings of other plugins already
+    there. Idempotent: the file is rewritten only when its content would change. Returns the file."""
+    path = venv_dir / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    current: dict = {}
+    if path.exists():
+        try:
+            current = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            current = {}
+        if not isinstance(current, dict):
+            current = {}
+    merged = dict(current)
+    for plugin, values in LAB_SETTINGS.items():
+        merged[plugin] = {**(current.get(plugin) or {}), **values}
+    text = json.dumps(merged, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _demo_stamp() -> str:
@@ -82,6 +120,7 @@ def ensure_demo() -> None:
 
 
 def report() -> None:
+    """Set up, then run the 2019Q3 report on the demo county into reports/."""
     ensure_env()
     ensure_demo()
     out = ROOT / "reports"
@@ -92,6 +131,7 @@ def report() -> None:
 
 
 def test() -> None:
+    """Set up, then run the whole test suite and nbval."""
     ensure_env()
     ensure_demo()
     env = dict(os.environ, MPLBACKEND="Agg", PYDEVD_DISABLE_FILE_VALIDATION="1")

@@ -2,13 +2,14 @@
 
 The notebook pattern (see ``docs/report.md``)::
 
-    # parameters cell (tagged "parameters"; papermill replaces it for each scope)
-    data_dir = "../data/demo"
+    # parameters cell (tagged "parameters", left visible; papermill overrides it, e.g.
+    # `papermill 10_income_structure.ipynb out.ipynb -p scope 折家坪镇`)
+    data_dir = "../data/demo"  # one comment per parameter, in Chinese and English
     period = "2019Q3"
-    scope = "county"          # or a town code such as "T1a2b3c" (never a Chinese name)
+    scope = "county"           # "county"/"县", or a town's name or code
     params_file = None
     pii = "masked"
-    results_dir = None        # set by `qj report`: precomputed figures and ledgers
+    results_dir = None         # set by `qj report`: precomputed figures and ledgers
 
     from qjlib.pages import nb
     run = nb.open_run(data_dir, period, scope, params_file, pii, results_dir)
@@ -18,10 +19,14 @@ The notebook pattern (see ``docs/report.md``)::
     nb.show(plotting.stacked_share_bar(...))
     led = run.ledger("income_low_operating")
     nb.show_table(led, spec=run.spec("income_low_operating"), max_rows=15)
+    nb.show_table(by_unit.sort_values("score"), head_tail=10)  # a ranking: worst and best 10
     nb.show_ledger_note("income_low_operating", len(led))
 
 ``qj notebooks refresh notebooks/NN_x.ipynb [...]`` executes notebooks in place on the demo
 county (:mod:`qjlib.report.refresh`), so the committed outputs are what nbval re-computes.
+
+Every HTML shown here is styled inline (no ``<style>`` block, no script), so an untrusted
+notebook, a trusted one, the HTML export and nbval see the same thing.
 """
 
 from __future__ import annotations
@@ -270,18 +275,33 @@ def open_run(
 # ---------------------------------------------------------------------------------------------
 # Display
 
-_CSS = """<style>
-.qj-table{border-collapse:collapse;font-size:14px;margin:4px 0}
-.qj-table th{background:#DDEBF7;padding:4px 8px;text-align:left;border-bottom:1px solid #999}
-.qj-table td{padding:3px 8px;border-bottom:1px solid #e5e5e5}
-.qj-table td.r{text-align:right;font-variant-numeric:tabular-nums}
-.qj-note{color:#555;font-size:13px}
-.qj-kf{display:flex;flex-wrap:wrap;gap:12px;margin:8px 0}
-.qj-kf div.box{border:1px solid #0072B2;border-radius:6px;padding:8px 14px;min-width:150px}
-.qj-kf .v{font-size:26px;font-weight:600;color:#0072B2}
-.qj-kf .l{font-size:14px;color:#333}
-.qj-kf .n{font-size:12px;color:#666}
-</style>"""
+# Every element carries its look in an inline ``style`` attribute, never a ``<style>`` block or a
+# class: JupyterLab strips ``<style>`` from an untrusted notebook (a fresh clone) but keeps inline
+# styles whose properties its sanitizer allows (all of those below), and the HTML export, nbval's
+# comparison and a trusted notebook then show the same thing. The ``qj-*`` classes only name the
+# elements (for tests); nothing depends on them for looks. ``table-layout:auto`` and the left
+# margin undo JupyterLab's own table rules (fixed layout, centred, cells aligned right).
+_S_TABLE = ("border-collapse:collapse;table-layout:auto;font-size:14px;margin:4px 0;"
+            "margin-left:0;margin-right:0")
+_S_TH = "background:#DDEBF7;padding:4px 8px;border-bottom:1px solid #999;vertical-align:bottom"
+_S_TD = "padding:3px 8px;border-bottom:1px solid #e5e5e5"
+_S_GAP = _S_TD + ";text-align:center;color:#555;font-size:13px"
+_S_NOTE = "color:#555;font-size:13px"
+_S_CAPTION = "margin:8px 0 4px 0;font-weight:bold"
+_S_KF = "display:flex;flex-wrap:wrap;align-items:stretch;margin:8px 0"
+# Boxes are inline-blocks with their own right margin, so that they stay boxes side by side even
+# where ``display:flex`` is not honoured.
+KF_BOX_STYLE = ("display:inline-block;vertical-align:top;border:1px solid #0072B2;"
+                "border-radius:6px;padding:8px 14px;margin:0 12px 8px 0;min-width:150px")
+_S_KF_V = "font-size:26px;font-weight:600;color:#0072B2;line-height:1.25;white-space:nowrap"
+_S_KF_L = "font-size:14px;color:#333333"
+_S_KF_N = "font-size:12px;color:#666666"
+NOWRAP_MAX_CHARS = 16
+"""A text column whose longest cell has at most this many characters (names, codes, places,
+short labels) is kept on one line; longer text (reasons, notes) wraps."""
+NOWRAP_HEADER_CHARS = 6
+"""A column header of at most this many characters (``在帮户数``, ``综合得分均值``) is kept on one
+line, not broken over a narrow column of numbers."""
 
 _PLAIN_INT = ("row", "year", "code")
 
@@ -323,26 +343,51 @@ def format_cells(df: pd.DataFrame, spec: LedgerSpec | None = None) -> pd.DataFra
     return pd.DataFrame(out, index=df.index, columns=df.columns)
 
 
+def _style(css: str) -> str:
+    return f' style="{css}"'
+
+
 def table_html(
     df: pd.DataFrame,
     columns_zh: Mapping[str, str] | None = None,
     spec: LedgerSpec | None = None,
+    gap: tuple[int, int] | None = None,
 ) -> str:
-    """A plain, deterministic HTML table of already formatted-and-masked rows (no index, no ids)."""
+    """A plain, deterministic HTML table of already formatted-and-masked rows (no index, no ids),
+    styled inline: numbers right-aligned, numbers and short text (at most
+    :data:`NOWRAP_MAX_CHARS` characters in the column, e.g. masked names) on one line, short
+    headers (:data:`NOWRAP_HEADER_CHARS`) too.
+    ``gap=(k, m)`` puts a row saying that ``m`` rows are left out after the first ``k`` rows."""
     text = format_cells(df, spec)
     labels = dict(columns_zh or {})
-    heads = "".join(f"<th>{html.escape(labels.get(c) or column_label(c, spec))}</th>"
-                    for c in df.columns)
+    numeric = {c: column_type(c, df[c], spec) in ("money", "share", "float", "int")
+               for c in df.columns}
+    head_cells = []
+    for c in df.columns:
+        label = labels.get(c) or column_label(c, spec)
+        css = (_S_TH + (";text-align:right" if numeric[c] else ";text-align:left")
+               + (";white-space:nowrap" if len(label) <= NOWRAP_HEADER_CHARS else ""))
+        head_cells.append(f"<th{_style(css)}>{html.escape(label)}</th>")
+    heads = "".join(head_cells)
     if len(df):
-        cells = pd.Series("", index=df.index, dtype="str")
+        cells = pd.Series("", index=range(len(df)), dtype="str")
         for c in df.columns:
-            numeric = column_type(c, df[c], spec) in ("money", "share", "float", "int")
-            td = '<td class="r">' if numeric else "<td>"
-            cells = cells + td + text[c].map(html.escape) + "</td>"
-        body = "".join("<tr>" + cells + "</tr>")
+            t = text[c].reset_index(drop=True)
+            short = numeric[c] or int(t.str.len().max()) <= NOWRAP_MAX_CHARS
+            css = (_S_TD + (";text-align:right" if numeric[c] else ";text-align:left")
+                   + (";white-space:nowrap" if short else ""))
+            cells = cells + f"<td{_style(css)}>" + t.map(html.escape) + "</td>"
+        rows = ("<tr>" + cells + "</tr>").tolist()
+        if gap is not None:
+            k, m = gap
+            rows.insert(k, f'<tr><td colspan="{len(df.columns)}"{_style(_S_GAP)}>'
+                           f"…… 中间 {m:,} 行从略 / {m:,} rows left out ……</td></tr>")
+        body = "".join(rows)
     else:
-        body = f'<tr><td colspan="{max(len(df.columns), 1)}">（无 none）</td></tr>'
-    return f'<table class="qj-table"><thead><tr>{heads}</tr></thead><tbody>{body}</tbody></table>'
+        body = (f'<tr><td colspan="{max(len(df.columns), 1)}"{_style(_S_TD + ";text-align:left")}>'
+                "（无 none）</td></tr>")
+    return (f'<table class="qj-table"{_style(_S_TABLE)}><thead><tr>{heads}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
 
 
 def show_table(
@@ -352,21 +397,37 @@ def show_table(
     spec: LedgerSpec | None = None,
     pii: str = "masked",
     caption: str | None = None,
+    head_tail: int | None = None,
 ) -> None:
     """Show a table for people: personal columns masked, Chinese headers (``columns_zh``, else
     the spec's, else the schema's), formatted numbers, no index, the first ``max_rows`` rows
-    (sorted by the ledger key when ``spec`` is given) and a line saying how many there are."""
+    (sorted by the ledger key when ``spec`` is given) and a line saying how many there are.
+
+    ``head_tail=k`` (for a ranking, sorted worst first) shows the first ``k`` and the last ``k``
+    rows with a row counting those left out between them (``max_rows`` is then not used); a
+    table of at most ``2k`` rows is shown whole."""
     if spec is not None:
         df = sort_ledger(df, spec)
-    shown = mask_frame(df.head(max_rows), pii, extra=spec.pii if spec else None,
+    n = len(df)
+    gap = None
+    if head_tail is not None and n > 2 * head_tail:
+        rows, gap = pd.concat([df.head(head_tail), df.tail(head_tail)]), (head_tail,
+                                                                         n - 2 * head_tail)
+    else:
+        rows = df if head_tail is not None else df.head(max_rows)
+    shown = mask_frame(rows, pii, extra=spec.pii if spec else None,
                        labels=(spec.columns_zh if spec else None))
-    parts = [_CSS]
+    parts = []
     if caption:
-        parts.append(f"<p><b>{html.escape(caption)}</b></p>")
-    parts.append(table_html(shown, columns_zh, spec))
-    if len(df) > max_rows:
-        parts.append(f'<p class="qj-note">共 {len(df):,} 行，显示前 {max_rows} 行 / '
-                     f"{len(df):,} rows, first {max_rows} shown</p>")
+        parts.append(f"<p{_style(_S_CAPTION)}>{html.escape(caption)}</p>")
+    parts.append(table_html(shown, columns_zh, spec, gap))
+    if gap is not None:
+        parts.append(f'<p class="qj-note"{_style(_S_NOTE)}>共 {n:,} 行，显示前 {head_tail} 行和后 '
+                     f"{head_tail} 行，中间 {gap[1]:,} 行从略 / {n:,} rows, the first and the "
+                     f"last {head_tail} shown</p>")
+    elif n > len(rows):
+        parts.append(f'<p class="qj-note"{_style(_S_NOTE)}>共 {n:,} 行，显示前 {max_rows} 行 / '
+                     f"{n:,} rows, first {max_rows} shown</p>")
     from IPython.display import HTML
 
     _display(HTML("".join(parts)))
@@ -390,13 +451,16 @@ def show_key_figures(figures: Mapping[str, Any], title: str | None = None) -> No
     boxes = []
     for label, v in figures.items():
         value, note = v if isinstance(v, tuple) else (v, None)
-        n = f'<div class="n">{html.escape(str(note))}</div>' if note else ""
-        boxes.append(f'<div class="box"><div class="v">{html.escape(_figure_text(value))}</div>'
-                     f'<div class="l">{html.escape(str(label))}</div>{n}</div>')
+        n = (f'<div class="qj-kf-note"{_style(_S_KF_N)}>{html.escape(str(note))}</div>'
+             if note else "")
+        boxes.append(f'<div class="qj-kf-box"{_style(KF_BOX_STYLE)}>'
+                     f'<div class="qj-kf-value"{_style(_S_KF_V)}>{html.escape(_figure_text(value))}'
+                     f'</div><div class="qj-kf-label"{_style(_S_KF_L)}>{html.escape(str(label))}'
+                     f"</div>{n}</div>")
     head = f"<h3>{html.escape(title)}</h3>" if title else ""
     from IPython.display import HTML
 
-    _display(HTML(_CSS + head + '<div class="qj-kf">' + "".join(boxes) + "</div>"))
+    _display(HTML(head + f'<div class="qj-kf"{_style(_S_KF)}>' + "".join(boxes) + "</div>"))
 
 
 def show_ledger_note(name: str, count: int) -> None:

@@ -18,8 +18,8 @@ from qjlib.report.kernels import execute
 
 
 def tidy_notebook(nb: Any) -> Any:
-    """Strip run metadata (papermill, timings), number the code cells, hide code cells, and check
-    that the parameters cell is tagged ``parameters``."""
+    """Strip run metadata (papermill, timings), number the code cells, hide code cells but the
+    parameters cell, and check that the parameters cell is tagged ``parameters``."""
     nb.metadata.pop("papermill", None)
     nb.metadata.pop("widgets", None)
     tagged = False
@@ -34,8 +34,14 @@ def tidy_notebook(nb: Any) -> Any:
         for out in cell.get("outputs", []):
             if "execution_count" in out:
                 out["execution_count"] = count
-        cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
-        tagged |= "parameters" in cell.metadata.get("tags", [])
+        is_params = "parameters" in cell.metadata.get("tags", [])
+        tagged |= is_params
+        if is_params:  # left in sight: the analyst sees what to change
+            cell.metadata.get("jupyter", {}).pop("source_hidden", None)
+            if not cell.metadata.get("jupyter", True):
+                del cell.metadata["jupyter"]
+        else:
+            cell.metadata.setdefault("jupyter", {})["source_hidden"] = True
     if not tagged:
         raise QjError("笔记本缺少标记为 parameters 的参数单元 / no cell tagged 'parameters'")
     return nb

@@ -39,10 +39,11 @@ def test_show_table_masks_sorts_labels_and_counts(shown):
     html = shown[0].data
     assert "张三明" not in html and "<李四>" not in html
     assert "&lt;**&gt;" in html or "&lt;*" in html  # masked and escaped
-    assert "<th>户编号</th>" in html and "<th>转移性收入占比</th>" in html
-    assert html.index("<td>1</td>") > 0 and "<td>2</td>" not in html  # sorted, first row only
+    assert ">户编号</th>" in html and ">转移性收入占比</th>" in html
+    assert html.index(">1</td>") > 0 and ">2</td>" not in html  # sorted, first row only
     assert "共 2 行，显示前 1 行" in html
-    assert 'class="r">50.0%' in html
+    assert 'text-align:right;white-space:nowrap">50.0%' in html
+    assert "<style" not in html and "<script" not in html
 
 
 def test_show_table_is_deterministic_and_full_only_on_request(shown):
@@ -55,7 +56,7 @@ def test_show_table_is_deterministic_and_full_only_on_request(shown):
 
 def test_empty_table_says_none(shown):
     nb.show_table(_frame().iloc[0:0], columns_zh={"hh_id": "户"})
-    assert "（无 none）" in shown[0].data and "<th>户</th>" in shown[0].data
+    assert "（无 none）" in shown[0].data and ">户</th>" in shown[0].data
 
 
 def test_key_figures_formats(shown):
@@ -63,6 +64,32 @@ def test_key_figures_formats(shown):
     html = shown[0].data
     for text in ("12,345", "12.3%", "2.50", "—", ">7<", "说明"):
         assert text in html
+    assert "<style" not in html and html.count(f'style="{nb.KF_BOX_STYLE}"') == 5
+    assert 'class="qj-kf" style="display:flex;flex-wrap:wrap' in html
+
+
+def test_table_styles_inline_and_keeps_short_text_on_one_line(shown):
+    long = "很长的说明文字" * 4
+    df = pd.DataFrame({"head_name": ["欧阳小明", "张三"], "reason": [long, "短"], "n": [1, 2]})
+    nb.show_table(df)
+    html = shown[0].data
+    assert "<style" not in html and "class=\"r\"" not in html
+    assert 'white-space:nowrap">欧**明</td>' in html  # a masked name never wraps
+    assert f'text-align:left">{long}</td>' in html  # long text may wrap
+    assert 'text-align:right;white-space:nowrap">1</td>' in html
+
+
+def test_show_table_head_tail_shows_worst_and_best_with_a_count(shown):
+    df = pd.DataFrame({"unit": [f"单位{i:02d}" for i in range(25)], "score": np.arange(25.0)})
+    nb.show_table(df, head_tail=3, max_rows=1)
+    html = shown[0].data
+    units = [f"单位{i:02d}" for i in range(25)]
+    assert all(u in html for u in units[:3] + units[-3:])
+    assert not any(u in html for u in units[3:-3])
+    assert html.index("单位02") < html.index("中间 19 行从略") < html.index("单位22")
+    assert "共 25 行，显示前 3 行和后 3 行" in html
+    nb.show_table(df.head(6), head_tail=3, max_rows=1)  # short enough: shown whole, no note
+    assert all(u in shown[1].data for u in units[:6]) and "从略" not in shown[1].data
 
 
 def test_open_run_scopes_and_town_ledgers(tmp_path, monkeypatch):

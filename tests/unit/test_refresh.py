@@ -29,12 +29,15 @@ def _notebook(tagged: bool = True) -> nbformat.NotebookNode:
 
 
 def test_tidy_notebook_strips_run_metadata_and_hides_code():
-    book = tidy_notebook(_notebook())
+    book = _notebook()
+    book.cells[1].metadata["jupyter"] = {"source_hidden": True}
+    book = tidy_notebook(book)
     assert "papermill" not in book.metadata
     code = [c for c in book.cells if c.cell_type == "code"]
     assert [c.execution_count for c in code] == [1, 2]
     assert code[1].outputs[0]["execution_count"] == 2
-    assert all(c.metadata["jupyter"]["source_hidden"] for c in code)
+    assert code[1].metadata["jupyter"]["source_hidden"]
+    assert "jupyter" not in code[0].metadata  # the parameters cell stays in sight
     assert all("papermill" not in c.metadata and "execution" not in c.metadata for c in book.cells)
     assert "jupyter" not in book.cells[0].metadata  # markdown stays visible
 
