@@ -27,6 +27,7 @@ import pandas as pd
 
 from qjlib.analyses import income as inc
 from qjlib.analyses.grouping import pct_label
+from qjlib.core import exact
 from qjlib.core.params import load_params
 from qjlib.core.schema import LABOR_CAPACITY
 
@@ -83,8 +84,13 @@ def synthetic(
 
 
 def duckdb_query(thr: dict[str, float]) -> str:
-    share = {k: f"CASE WHEN i.net_income > {inc.NET_TOL} THEN i.{k} / i.net_income END"
-             for k in inc.COMPONENTS}
+    """The same figures in SQL, with the same exact rules: money in whole fen, a share against its
+    threshold cross-multiplied (:mod:`qjlib.core.exact`)."""
+    fen = {k: f"round(i.{k} * 100)" for k in (*inc.COMPONENTS, "net_income")}
+    positive = f"{fen['net_income']} > 0"
+    share = {k: f"CASE WHEN {positive} THEN i.{k} / i.net_income END" for k in inc.COMPONENTS}
+    (lp, lq), (tp, tq) = (exact.fraction(thr["low_operating_share"]),
+                          exact.fraction(thr["transfer_dependent_share"]))
     q = "[" + ", ".join(str(x) for x in inc.QUANTILES) + "]"
     caps = ", ".join(f"'{c}'" for c in inc.WITH_CAPACITY)
     sums = ",\n  ".join(f"sum(i.{k}) AS {k}" for k in (*inc.COMPONENTS, "net_income"))
@@ -92,12 +98,12 @@ def duckdb_query(thr: dict[str, float]) -> str:
     return f"""
 SELECT coalesce(h.town, '{inc.UNKNOWN}') AS town, coalesce(h.labor_capacity, '{inc.UNKNOWN}') AS labor_capacity,
   i.year, count(*) AS households,
-  count(*) FILTER (WHERE i.net_income <= {inc.NET_TOL}) AS nonpositive,
+  count(*) FILTER (WHERE NOT ({positive})) AS nonpositive,
   {sums},
   {quants},
-  count(*) FILTER (WHERE h.labor_capacity IN ({caps})
-                   AND {share['operating_net']} < {thr['low_operating_share']} - {inc.SHARE_TOL}) AS low_operating,
-  count(*) FILTER (WHERE {share['transfer']} > {thr['transfer_dependent_share']} + {inc.SHARE_TOL})
+  count(*) FILTER (WHERE h.labor_capacity IN ({caps}) AND {positive}
+                   AND {fen['operating_net']} * {lq} < {lp} * {fen['net_income']}) AS low_operating,
+  count(*) FILTER (WHERE {positive} AND {fen['transfer']} * {tq} > {tp} * {fen['net_income']})
     AS transfer_dependent
 FROM income i JOIN households h USING (hh_id)
 GROUP BY ALL ORDER BY ALL"""
