@@ -77,7 +77,8 @@ Outcome-based review (``helper_review``)
    per draw (1 = best), the central ``helpers.rank_level`` interval of the ranks.
 7. *Coverage* ("年内将所有联户干部帮扶成效轮评一遍"): a helper is reviewed when any review is
    dated in the as-of year up to ``A``; ``reviewed_share`` = reviewed ÷ household-linked helpers,
-   those with a pairing active on some day between 1 January of the as-of year and ``A``.
+   those with a pairing active on some day between 1 January of the as-of year and ``A``
+   (summary.json gives both: ``helpers.reviewed`` ÷ ``helpers.helpers_linked``).
 """
 
 from __future__ import annotations
@@ -449,9 +450,11 @@ def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
 
 def summary(ctx: Context) -> dict:
     """Headline figures: the contract's ``unpaired``, ``overloaded``, ``frequent_change`` and
-    ``reviewed_share`` (reviewed ÷ household-linked helpers of the year), and the counts
-    ``households``, ``helpers``, ``helpers_linked``, ``pairing_invalid``, ``registered_poor``
-    (helpers), ``not_reviewed``, ``no_visit``. For the county also the comparison of results:
+    ``reviewed_share`` = ``reviewed`` ÷ ``helpers_linked`` (household-linked helpers of the year,
+    :func:`linked_helpers`, with any review dated this year up to the as-of date ÷ all of them;
+    both figures are given beside it, ``reviewed`` null without a reviews table), and the counts
+    ``households``, ``helpers``, ``pairing_invalid``, ``registered_poor`` (helpers),
+    ``not_reviewed`` (= helpers_linked − reviewed), ``no_visit``. For the county also the comparison of results:
     ``below_limit`` (helpers below the 99.8 % funnel limit), ``visits_outcome_rho`` (see
     :func:`visits_outcome_correlation`) and the variance ``estimates`` per component. A town's
     summary leaves these out (``review_scope: county``): helpers are compared county-wide, and
@@ -476,6 +479,7 @@ def summary(ctx: Context) -> dict:
         "registered_poor": int(led["helper_registered_poor"]["helper_id"].nunique()),
         "reviewed_share": (json_number(linked["reviewed"].astype(float).mean())
                            if ctx.pkg.has("reviews") and len(linked) else None),
+        "reviewed": int(linked["reviewed"].sum()) if ctx.pkg.has("reviews") else None,
         "not_reviewed": int(g["not_reviewed"].sum()) if ctx.pkg.has("reviews") else None,
         "no_visit": int(g["no_visit"].sum()) if ctx.pkg.has("visits") else None,
     }

@@ -17,6 +17,13 @@ Definitions (each written once, here):
   with an income row in the year, those with net income ≤ 0 included: their losses are part of the
   group's income, and the four group shares still add up to 1. (If a group's Σ net income ≤ 0 its
   shares are undefined, NaN.)
+* **Numerators and denominators** sit beside every ratio of ``summary.json`` (yuan, the very
+  sums the ratios were divided from): ``income.totals`` = {wage, operating_net, property,
+  transfer, net_income} for ``income.shares``; ``income.by_labor_group_totals.<group>`` for
+  ``income.by_labor_group.<group>``; ``income.trend.totals.<year>`` for
+  ``income.trend.shares.<year>``; ``income.transfer_items_totals`` = {each item, unitemised,
+  transfer} for ``income.transfer_items`` (share = item ÷ transfer). ``median_shares`` (medians),
+  ``gini`` and ``decomposition`` (statistics of per-capita sources) are not ratios of sums.
 * **Registered household**: an income row whose ``hh_id`` is in the households table of the scope;
   income rows of unregistered ids (an ``orphan_row`` finding of the loader) are left out.
 * **Thresholds** come from params: ``income.low_operating_share`` (a household with labour capacity
@@ -265,8 +272,10 @@ def transfer_items_by(
     """Composition of transfer income (转移性收入构成) per group: for each item of
     :data:`TRANSFER_ITEMS` (低保金, 五保金, 养老金, 生态补偿金, 计划生育金, 其他) the ratio of sums
     ``Σ item / Σ transfer``, and ``unitemised`` = (Σ transfer − Σ items) / Σ transfer, so the shares
-    add up to 1. An item column the file does not have counts as 0 (its money is then in
-    ``unitemised``). Columns: keys, ``households``, ``transfer`` (sum, yuan), ``<item>_share``."""
+    add up to 1 (NaN where Σ transfer ≤ 0). An item column the file does not have counts as 0 (its
+    money is then in ``unitemised``; its share is 0). Columns: keys, ``households``, ``transfer``
+    (sum, yuan), ``<item>`` (sum, yuan) and ``unitemised`` (Σ transfer − Σ items, yuan) — each
+    share's numerator — and ``<item>_share``, ``unitemised_share``."""
     items = [c for c in TRANSFER_ITEMS if c in income.columns]
     frame = household_year_frame(income, households)
     money = frame[["transfer", *items]].astype(float).fillna(0.0)
@@ -280,10 +289,13 @@ def transfer_items_by(
         sums = money.sum().to_frame().T
         sums.insert(0, "households", len(frame))
     out = sums[[*by, "households", "transfer"]].copy()
+    for item in TRANSFER_ITEMS:
+        out[item] = sums[item] if item in items else 0.0
+    out[UNITEMISED] = sums["transfer"] - sums[items].sum(axis=1)
     t = sums["transfer"].where(exact.fen(sums["transfer"]) > 0)
     for item in TRANSFER_ITEMS:
-        out[f"{item}_share"] = (sums[item] / t) if item in items else 0.0
-    out[f"{UNITEMISED}_share"] = (sums["transfer"] - sums[items].sum(axis=1)) / t
+        out[f"{item}_share"] = (out[item] / t) if item in items else 0.0
+    out[f"{UNITEMISED}_share"] = out[UNITEMISED] / t
     return out
 
 
@@ -468,7 +480,14 @@ def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
 
 
 def _shares(row: pd.Series) -> dict[str, float | None]:
+    """The four ratio-of-sums shares of a :func:`structure_by` row."""
     return {k: json_number(row[f"{k}_share"]) for k in COMPONENTS}
+
+
+def _totals(row: pd.Series) -> dict[str, float | None]:
+    """The sums (yuan) a :func:`structure_by` row's shares divide: the four components (the
+    numerators) and ``net_income`` (the denominator)."""
+    return {k: json_number(row[k]) for k in (*COMPONENTS, "net_income")}
 
 
 def thresholds(ctx: Context) -> dict[str, float]:
@@ -484,11 +503,14 @@ def summary(ctx: Context) -> dict:
 
     ``shares`` and ``by_labor_group`` are ratios of sums over every registered household with an
     income row in the income year (net income ≤ 0 included; see the module docstring);
-    ``households``/``nonpositive`` count them. ``low_operating``/``transfer_dependent`` are the
+    ``households``/``nonpositive`` count them; ``totals`` and ``by_labor_group_totals`` hold their
+    numerators and denominator (Σ component and Σ net income, yuan; share = component ÷
+    net_income), ``transfer_items_totals`` those of ``transfer_items`` (Σ item, the unitemised rest
+    and Σ transfer, yuan; share = item ÷ transfer). ``low_operating``/``transfer_dependent`` are the
     ledgers' sizes; ``median_shares`` the per-household medians (net income > 0); ``gini`` and
     ``decomposition`` the Lerman–Yitzhaki table of per-capita sources; ``near_line`` the count of
     :func:`near_line` households; ``trend`` the balanced-panel shares since
-    ``income.trend_first_year``.
+    ``income.trend_first_year`` with their sums per year (``trend.totals``).
     """
     if not ctx.pkg.has("income") or ctx.pkg["income"].empty:
         return {"available": False, "reason": "未提供收入表或收入表为空 / no income rows"}
@@ -509,12 +531,16 @@ def summary(ctx: Context) -> dict:
         "households": int(top["households"]),
         "nonpositive": int(top["nonpositive"]),
         "shares": _shares(top),
+        "totals": _totals(top),
         "by_labor_group": {lab: _shares(groups.loc[lab]) for lab in groups.index},
+        "by_labor_group_totals": {lab: _totals(groups.loc[lab]) for lab in groups.index},
         "households_by_labor_group": {lab: int(groups.loc[lab, "households"]) for lab in groups.index},
         "median_shares": {k: json_number(top[f"{k}_share_p50"]) for k in COMPONENTS},
         "low_operating": int(top["low_operating"]),
         "transfer_dependent": int(top["transfer_dependent"]),
         "transfer_items": {k: json_number(items[f"{k}_share"]) for k in (*TRANSFER_ITEMS, UNITEMISED)},
+        "transfer_items_totals": {k: json_number(items[k])
+                                  for k in (*TRANSFER_ITEMS, UNITEMISED, "transfer")},
         **_inequality_figures(frame),
         **_line_figures(frame, ctx.params.poverty_line(year), ctx.params.get("income.near_line_band")),
         "thresholds": thr,
@@ -549,11 +575,12 @@ def _line_figures(frame: pd.DataFrame, line: float, band: float) -> dict:
 
 
 def _trend_figures(trend: pd.DataFrame) -> dict:
-    """The balanced panel's first year, households and shares by year (from
-    :func:`structure_trend`), for :func:`summary`."""
+    """The balanced panel's first year, households, shares by year and their sums by year
+    (``totals``, yuan: :func:`_totals`), from :func:`structure_trend`, for :func:`summary`."""
     trend = trend.set_index("year")
     return {
         "first_year": int(trend.index.min()) if len(trend) else None,
         "households": int(trend["households"].iloc[0]) if len(trend) else 0,
         "shares": {str(y): _shares(trend.loc[y]) for y in trend.index},
+        "totals": {str(y): _totals(trend.loc[y]) for y in trend.index},
     }

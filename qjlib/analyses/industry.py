@@ -26,6 +26,13 @@ Definitions (each written once, in the function named — in :mod:`qjlib.analyse
   ``planned_exit_year`` equal to the income year.
 - **Count / investment shares** (:func:`project_shares`): projects (up to the income year) in a class ÷
   all projects; Σ investment (yuan) of the class ÷ Σ investment.
+- **Numerators and denominators in summary.json**: every ratio has them beside it —
+  ``support_rate.*``: ``supported`` ÷ ``households`` (for ``by_category``/``by_nature`` the
+  class's supported past exited households ÷ all past exited households); ``ratio`` of
+  ``by_category``/``by_nature`` and ``contribution_ratio.*``: ``benefit`` ÷ ``net_income`` (yuan);
+  ``pivotal.share``: ``households`` ÷ ``supported``; ``count_share.<dim>.<class>`` =
+  ``count_by.<dim>.<class>`` ÷ ``projects``; ``investment_share.<dim>.<class>`` =
+  ``investment_by.<dim>.<class>`` ÷ ``investment`` (yuan).
 - **Dividend due date** (:func:`dividend_due_dates`): the month and day of the project's
   ``dividend_due`` applied to the benefit year (a guaranteed dividend falls due every year on that
   day; the year written in the cell is ignored); blank → ``dividends.default_due`` (MM-DD) of the
@@ -381,16 +388,26 @@ def _contribs(t: pd.DataFrame, key: str | None = None) -> dict[str, Any] | dict[
 
 
 def _classes(t: pd.DataFrame, attr: str) -> dict[str, dict]:
-    """Per project class (category or nature) for past exited households."""
+    """Per project class (category or nature) for past exited households (a
+    :func:`support_by_project` table): ``rate`` = ``supported`` ÷ ``households`` (all past exited
+    households), ``ratio`` = ``benefit`` ÷ ``net_income`` (yuan, the class's supported households
+    with an income row)."""
     t = t[t["group"].eq("past_exited")]
     return {str(r[attr]): {"rate": json_number(r["support_rate"]), "supported": int(r["supported"]),
-                           "ratio": json_number(r["contribution_ratio"])} for r in t.to_dict("records")}
+                           "ratio": json_number(r["contribution_ratio"]),
+                           "households": int(r["households"]), "benefit": json_number(r["benefit"]),
+                           "net_income": json_number(r["net_income"])}
+            for r in t.to_dict("records")}
 
 
 def summary(ctx: Context) -> dict:
     """The ``industry.*`` figures of summary.json (contract/outputs.md), for the run's scope and
     income year: ``support_rate``, ``contribution_ratio``, ``pivotal``, ``count_share``,
-    ``investment_share`` (per ``category`` and per ``nature``) and the dividend statuses."""
+    ``investment_share`` (per ``category`` and per ``nature``) and the dividend statuses.
+
+    Each ratio's numerator and denominator are figures beside it (module docstring): the shares'
+    numerators are ``count_by`` (projects) and ``investment_by`` (yuan) per dimension and class,
+    their denominators ``projects`` and ``investment`` (all projects up to the income year)."""
     res = analyse(ctx)
     if not res.available:
         return {"available": False, "reason": res.reason}
@@ -402,9 +419,9 @@ def summary(ctx: Context) -> dict:
     n_pivotal = hh.loc[hh["pivotal"], "hh_id"].nunique()
     n_supported = hh.loc[hh["supported"], "hh_id"].nunique()
 
-    def shares(col: str) -> dict[str, dict[str, float | None]]:
-        return {d: {str(k): json_number(v) for k, v in zip(res.shares[d][d], res.shares[d][col],
-                                                     strict=True)}
+    def shares(col: str, number=json_number) -> dict[str, dict[str, Any]]:
+        return {d: {str(k): number(v) for k, v in zip(res.shares[d][d], res.shares[d][col],
+                                                   strict=True)}
                 for d in ("category", "nature")}
 
     past_rate, past_contrib = _rates(past), _contribs(past)
@@ -437,6 +454,8 @@ def summary(ctx: Context) -> dict:
         } if has_income else {"available": False, "reason": res.notes[0]},
         "count_share": shares("count_share"),
         "investment_share": shares("investment_share"),
+        "count_by": shares("projects", int),
+        "investment_by": shares("investment"),
         "projects": int(res.shares["category"]["projects"].sum()),
         "investment": json_number(res.shares["category"]["investment"].sum()),
         "dividends": {

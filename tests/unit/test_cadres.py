@@ -445,6 +445,9 @@ def test_summary_is_json_and_counts_the_ledgers():
     assert (s["unpaired"], s["overloaded"], s["frequent_change"]) == (1, 1, 1)
     # linked helpers this year: h1, h2, h3 — reviewed this year: h1, h2
     assert s["helpers_linked"] == 3 and s["reviewed_share"] == pytest.approx(2 / 3)
+    # the share's numerator beside it: reviewed_share = reviewed ÷ helpers_linked, exactly
+    assert s["reviewed"] == 2 and s["reviewed_share"] == s["reviewed"] / s["helpers_linked"]
+    assert s["not_reviewed"] == s["helpers_linked"] - s["reviewed"]
     assert s["registered_poor"] == 1 and s["no_visit"] == 1
 
 

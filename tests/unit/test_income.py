@@ -264,6 +264,37 @@ def test_transfer_items_ratio_of_sums_with_unitemised_rest():
     assert by_town.loc["甲镇", "households"] == 1
 
 
+def test_transfer_items_give_the_sums_beside_the_shares():
+    income = income_frame([
+        {"hh_id": "A", "transfer": 3000, "dibao_pay": 2000, "pension": 1000},
+        {"hh_id": "B", "transfer": 1000, "dibao_pay": 0, "pension": 500},  # 500 not itemised
+    ])
+    hh = households_frame([{"hh_id": "A"}, {"hh_id": "B"}])
+    row = inc.transfer_items_by(income, hh).iloc[0]
+    assert (row["transfer"], row["dibao_pay"], row["pension"], row["unitemised"]) == (
+        4000, 2000, 1500, 500)
+    assert row["wubao_pay"] == 0.0  # no 五保金 column: no money, share 0
+    for item in ("dibao_pay", "pension", "unitemised"):
+        assert row[f"{item}_share"] == row[item] / row["transfer"]
+
+
+def test_summary_gives_every_share_its_numerator_and_denominator():
+    income, hh = _county()
+    s = inc.summary(ctx_of(income, hh))
+    # Σ 2019: wage 13500, operating_net −1800, property 0, transfer 4300, net income 16000
+    assert s["totals"] == {"wage": 13500.0, "operating_net": -1800.0, "property": 0.0,
+                           "transfer": 4300.0, "net_income": 16000.0}
+    pairs = [(s["shares"], s["totals"])]
+    pairs += [(s["by_labor_group"][g], s["by_labor_group_totals"][g]) for g in s["by_labor_group"]]
+    pairs += [(s["trend"]["shares"][y], s["trend"]["totals"][y]) for y in s["trend"]["shares"]]
+    assert len(pairs) == 1 + 3 + 2
+    for shares, totals in pairs:
+        assert shares == {k: totals[k] / totals["net_income"] for k in inc.COMPONENTS}
+    t = s["transfer_items_totals"]
+    assert set(t) == {*s["transfer_items"], "transfer"}
+    assert s["transfer_items"] == {k: t[k] / t["transfer"] for k in s["transfer_items"]}
+
+
 def test_balanced_panel_trend_uses_the_same_households_each_year():
     income = income_frame([
         {"hh_id": "A", "year": 2017, "wage": 100, "transfer": 900},
@@ -389,12 +420,16 @@ def test_build_ledgers_and_summary_agree_on_the_income_year():
     assert s["low_operating"] == len(led["income_low_operating"])
     assert s["transfer_dependent"] == len(led["income_transfer_dependent"])
     assert s["transfer_items"]["dibao_pay"] == pytest.approx(3000 / 4300)
+    assert s["transfer_items_totals"]["dibao_pay"] == 3000
+    assert s["transfer_items_totals"]["transfer"] == 4300
     # 2019 poverty line 3218: per capita A 5000, B 4000, C −666.67, D 4000 → near (≤ 3861.6): none;
     # below: C
     assert s["near_line"] == 0 and s["below_line"] == 1
     # trend: A, B, C have 2018 and 2019 (the data start 2018 > 2014)
     assert s["trend"]["first_year"] == 2018 and s["trend"]["households"] == 3
     assert s["trend"]["shares"]["2018"]["operating_net"] == pytest.approx(8000 / 21000)
+    assert s["trend"]["totals"]["2018"]["operating_net"] == 8000
+    assert s["trend"]["totals"]["2018"]["net_income"] == 21000
     parts = sum(v["contribution"] for v in s["decomposition"].values())
     assert parts == pytest.approx(s["gini"], abs=1e-5)
 

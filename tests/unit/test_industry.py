@@ -481,6 +481,25 @@ def test_run_summary_and_ledgers(tiny_ctx):
     assert s["count_share"]["category"] == {"养殖业": 0.5, "种植业": 0.5}
     assert s["investment_share"]["nature"] == pytest.approx(
         {"direct": 20_000 / 145_000, "entity_led": 125_000 / 145_000})
+    # each share's numerator beside it, the denominators are projects and investment
+    assert s["count_by"] == {"category": {"养殖业": 1, "种植业": 1},
+                             "nature": {"direct": 1, "entity_led": 1}}
+    assert s["investment_by"]["nature"] == {"direct": 20_000.0, "entity_led": 125_000.0}
+    assert (s["projects"], s["investment"]) == (2, 145_000.0)
+    for dim in ("category", "nature"):
+        for c, share in s["investment_share"][dim].items():
+            assert share == s["investment_by"][dim][c] / s["investment"]
+            assert s["count_share"][dim][c] == s["count_by"][dim][c] / s["projects"]
+    # per class: rate = supported ÷ all past exited households, ratio = benefit ÷ net income
+    for by in ("by_category", "by_nature"):
+        for rec in sr[by].values():
+            assert rec["households"] == sr["households"]
+            assert rec["rate"] == rec["supported"] / rec["households"]
+            assert rec["ratio"] == rec["benefit"] / rec["net_income"]
+    # P1 (entity_led) gave H1 a dividend of 500 (net 6500) and H2 务工 1000 (net 10000)
+    assert sr["by_nature"]["entity_led"] == {
+        "rate": 1.0, "supported": 2, "ratio": pytest.approx(1500 / 16500), "households": 2,
+        "benefit": 1500.0, "net_income": 16500.0}
     led = ind.build_ledgers(tiny_ctx)
     assert set(led) == set(ind.LEDGERS)
     od = led["dividend_overdue"]
