@@ -46,7 +46,12 @@ def decrease_runs(net: np.ndarray, size: np.ndarray,
     """
     h, t = net.shape
     dec = np.zeros((h, t), dtype=bool)
-    dec[:, 1:] = exact.per_capita_fall(net[:, :-1], size[:, :-1], net[:, 1:], size[:, 1:], min_drop)
+    cents = exact.fen(net)  # once for the whole panel; the comparison is per_capita_fall's
+    lhs = cents[:, 1:] * size[:, :-1]
+    rhs = cents[:, :-1] * size[:, 1:]
+    if min_drop:
+        rhs -= exact.fen(min_drop) * size[:, :-1] * size[:, 1:]
+    np.less(lhs, rhs, out=dec[:, 1:])  # NaN compares False
     run = np.zeros((h, t), dtype=np.int16)
     for j in range(1, t):  # loop over years, vectorised over households
         run[:, j] = (run[:, j - 1] + 1) * dec[:, j]
@@ -273,7 +278,7 @@ def jump_flags(net: np.ndarray, size: np.ndarray, jump_factor: float) -> np.ndar
     error, not an outcome. Decided exactly in fen: with ``jump_factor = p/q``,
     ``q·B·n_a ≥ p·A·n_b`` or ``p·B·n_a ≤ q·A·n_b`` (A, B net incomes in fen, n sizes)."""
     p, q = exact.fraction(jump_factor)
-    a, b = exact.fen(net[:, :-1]), exact.fen(net[:, 1:])
-    na, nb = size[:, :-1], size[:, 1:]
-    up, down = q * b * na >= p * a * nb, p * b * na <= q * a * nb
-    return (a > 0) & (b > 0) & (up | down)
+    cents = exact.fen(net)
+    a, b = cents[:, :-1], cents[:, 1:]
+    bn, an = b * size[:, :-1], a * size[:, 1:]  # B·n_a and A·n_b
+    return (a > 0) & (b > 0) & ((q * bn >= p * an) | (p * bn <= q * an))
