@@ -390,6 +390,9 @@ def table_html(
             f"<tbody>{body}</tbody></table>")
 
 
+MIN_GAP = 5  # head_tail leaves out at least this many rows, or shows the whole table
+
+
 def show_table(
     df: pd.DataFrame,
     columns_zh: Mapping[str, str] | None = None,
@@ -405,12 +408,13 @@ def show_table(
 
     ``head_tail=k`` (for a ranking, sorted worst first) shows the first ``k`` and the last ``k``
     rows with a row counting those left out between them (``max_rows`` is then not used); a
-    table of at most ``2k`` rows is shown whole."""
+    table that leaves out fewer than :data:`MIN_GAP` rows is shown whole (a gap of one row saves
+    nothing)."""
     if spec is not None:
         df = sort_ledger(df, spec)
     n = len(df)
     gap = None
-    if head_tail is not None and n > 2 * head_tail:
+    if head_tail is not None and n - 2 * head_tail >= MIN_GAP:
         rows, gap = pd.concat([df.head(head_tail), df.tail(head_tail)]), (head_tail,
                                                                          n - 2 * head_tail)
     else:

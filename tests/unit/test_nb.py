@@ -88,8 +88,12 @@ def test_show_table_head_tail_shows_worst_and_best_with_a_count(shown):
     assert not any(u in html for u in units[3:-3])
     assert html.index("单位02") < html.index("中间 19 行从略") < html.index("单位22")
     assert "共 25 行，显示前 3 行和后 3 行" in html
-    nb.show_table(df.head(6), head_tail=3, max_rows=1)  # short enough: shown whole, no note
-    assert all(u in shown[1].data for u in units[:6]) and "从略" not in shown[1].data
+    # leaving out fewer than MIN_GAP rows saves nothing: shown whole, no note
+    nb.show_table(df.head(6 + nb.MIN_GAP - 1), head_tail=3, max_rows=1)
+    assert all(u in shown[1].data for u in units[:6 + nb.MIN_GAP - 1])
+    assert "从略" not in shown[1].data
+    nb.show_table(df.head(6 + nb.MIN_GAP), head_tail=3, max_rows=1)
+    assert f"中间 {nb.MIN_GAP} 行从略" in shown[2].data
 
 
 def test_open_run_scopes_and_town_ledgers(tmp_path, monkeypatch):
