@@ -47,6 +47,7 @@ import csv
 import io
 import re
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -303,6 +304,9 @@ def _open_workbook(path: Path, rel: str, kind: str):
     return CalamineWorkbook.from_path(str(path)), notes
 
 
+_SCANS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qj-xlsx-errors")
+
+
 def _excel_sheets(path: Path, rel: str, kind: str = ""):
     """Yield ``(sheet name, grid of raw cells, horizontal merge copies, all sheet names, notes)``
     for each non-empty worksheet, merged cells filled with their top-left value, the error cells
@@ -327,13 +331,15 @@ def _excel_sheets(path: Path, rel: str, kind: str = ""):
     names = [m.name for m in sheets if m.visible == SheetVisibleEnum.Visible]
     names += [m.name for m in sheets if m.visible != SheetVisibleEnum.Visible]
     for name in names:
+        # the error-cell scan (unzip + byte search, GIL released) runs beside calamine's parse
+        scan = _SCANS.submit(sniff.xlsx_error_cells, str(path), name) if kind == "zip" else None
         try:
             sheet = wb.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
             merged = sheet.merged_cell_ranges or []
         except Exception as e:
             raise unreadable(e) from None
-        errors = sniff.xlsx_error_cells(str(path), name) if kind == "zip" else []
+        errors = scan.result() if scan is not None else []
         if not errors and not any(any(c != "" for c in r) for r in rows):
             continue
         grid = _grid(rows)

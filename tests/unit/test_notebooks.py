@@ -66,6 +66,12 @@ def test_parameters_in_sight_with_a_comment_each(path):
         assert re.search(r"[\u4e00-\u9fff]", comment) and re.search(r"[A-Za-z]{3}", comment), ln
     scope = lines[2]
     assert all(w in scope for w in ('"county"', "县", "名称", "代码", "name", "code"))
+    # papermill reads every parameter (it gives up on a line with a second "=" in its comment,
+    # and then warns "unknown parameter" on every run of qj report)
+    from papermill.translators import PythonTranslator
+
+    found = PythonTranslator.inspect({"source": cell.source})
+    assert [x.name for x in found] == names
     title = nb.cells[0]
     assert title.cell_type == "markdown" and title.source.startswith("# ")
     assert "-p scope 折家坪镇" in title.source and "scope" in title.source
