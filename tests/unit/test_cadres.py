@@ -15,9 +15,9 @@ from qjlib.analyses import cadres as H
 from qjlib.analyses import cadres_metrics as M
 from qjlib.analyses import comparison as C
 from qjlib.core.context import Context
-from qjlib.core.ledgers import column_label
 from qjlib.core.params import ParamError, load_params
 from qjlib.pages import cadres as page
+from tests.fixtures.labels import assert_true_overrides_and_chinese_headers
 
 ASOF = pd.Timestamp("2019-09-30")
 T = pd.Timestamp
@@ -554,13 +554,7 @@ def test_the_age_bounds_are_parameters():
 
 
 def test_ledger_headers_hold_only_true_overrides_and_every_column_has_one():
-    for name, spec in H.LEDGERS.items():
-        assert set(spec.columns_zh) <= set(H.COLUMNS[name]), name
-        redundant = {c for c, zh in spec.columns_zh.items() if zh == column_label(c)}
-        assert not redundant, f"{name}: {sorted(redundant)} restate the schema or common labels"
-        assert "reason" not in spec.columns_zh  # 原因, from the common labels
-        unlabelled = [c for c in H.COLUMNS[name] if column_label(c, spec) == c]
-        assert not unlabelled, f"{name}: no Chinese header for {unlabelled}"
+    assert_true_overrides_and_chinese_headers(H.LEDGERS, H.COLUMNS)
 
 
 def test_the_page_words_the_run_parameters():

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 from qjlib.analyses import industry as ind
 from qjlib.analyses import industry_metrics as im
-from qjlib.core.ledgers import column_label
 from qjlib.core.params import ParamError, load_params
 from qjlib.pages import industry as page
+from tests.fixtures.labels import assert_true_overrides_and_chinese_headers
 
 INCOME_TYPES = ["直补", "分红", "务工", "订单收购", "土地流转"]
 LINE = 3218.0  # the 2019 line in params/standards.yaml; tests below read it from params too
@@ -552,13 +552,7 @@ def test_without_income_contribution_and_pivotal_say_so(tiny_ctx):
 
 
 def test_ledger_headers_hold_only_true_overrides_and_every_column_has_one():
-    for name, spec in ind.LEDGERS.items():
-        assert set(spec.columns_zh) <= set(ind.COLUMNS[name]), name
-        redundant = {c for c, zh in spec.columns_zh.items() if zh == column_label(c)}
-        assert not redundant, f"{name}: {sorted(redundant)} restate the schema or common labels"
-        assert "reason" not in spec.columns_zh  # 原因, from the common labels
-        unlabelled = [c for c in ind.COLUMNS[name] if column_label(c, spec) == c]
-        assert not unlabelled, f"{name}: no Chinese header for {unlabelled}"
+    assert_true_overrides_and_chinese_headers(ind.LEDGERS, ind.COLUMNS)
 
 
 def test_dividend_issue_chart_lists_the_worst_entities_by_status_in_chinese():
