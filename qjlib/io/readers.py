@@ -304,9 +304,6 @@ def _open_workbook(path: Path, rel: str, kind: str):
     return CalamineWorkbook.from_path(str(path)), notes
 
 
-_SCANS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qj-xlsx-errors")
-
-
 def _excel_sheets(path: Path, rel: str, kind: str = ""):
     """Yield ``(sheet name, grid of raw cells, horizontal merge copies, all sheet names, notes)``
     for each non-empty worksheet, merged cells filled with their top-left value, the error cells
@@ -331,15 +328,17 @@ def _excel_sheets(path: Path, rel: str, kind: str = ""):
     names = [m.name for m in sheets if m.visible == SheetVisibleEnum.Visible]
     names += [m.name for m in sheets if m.visible != SheetVisibleEnum.Visible]
     for name in names:
-        # the error-cell scan (unzip + byte search, GIL released) runs beside calamine's parse
-        scan = _SCANS.submit(sniff.xlsx_error_cells, str(path), name) if kind == "zip" else None
-        try:
-            sheet = wb.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-            merged = sheet.merged_cell_ranges or []
-        except Exception as e:
-            raise unreadable(e) from None
-        errors = scan.result() if scan is not None else []
+        # the error-cell scan (unzip + byte search, GIL released) runs beside calamine's parse,
+        # on a thread of its own (no pool kept across calls: a forked worker inherits none)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            scan = pool.submit(sniff.xlsx_error_cells, str(path), name) if kind == "zip" else None
+            try:
+                sheet = wb.get_sheet_by_name(name)
+                rows = sheet.to_python(skip_empty_area=False)
+                merged = sheet.merged_cell_ranges or []
+            except Exception as e:
+                raise unreadable(e) from None
+            errors = scan.result() if scan is not None else []
         if not errors and not any(any(c != "" for c in r) for r in rows):
             continue
         grid = _grid(rows)
