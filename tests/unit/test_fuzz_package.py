@@ -33,6 +33,7 @@ from qjlib.cli import main
 from qjlib.core import schema
 from qjlib.io.load import load_package
 from qjlib.io.readers import alias_map, norm_header
+from tests.fixtures.build import write_cells
 
 
 @dataclass
@@ -105,21 +106,7 @@ def _xlsx(path: Path, spec: FileSpec) -> None:
         ws = wb.add_worksheet(name)
         if hidden:
             ws.hide()
-        for i, r in enumerate(rows):
-            for j, v in enumerate(r):
-                if v is None:
-                    continue
-                if isinstance(v, tuple) and v[0].startswith("#"):
-                    ws.write_formula(i, j, {"#N/A": "=NA()", "#DIV/0!": "=1/0"}.get(v[0], '="a"+1'),
-                                     None, v[0])
-                elif isinstance(v, tuple):
-                    ws.write_formula(i, j, v[0], None, v[1])
-                elif isinstance(v, dt.date):
-                    ws.write_datetime(i, j, dt.datetime.combine(v, dt.time()), date_fmt)
-                elif isinstance(v, str):
-                    ws.write_string(i, j, v)
-                else:
-                    ws.write(i, j, v)
+        write_cells(ws, rows, date_fmt)
         if name == spec.sheet:
             for r0, c0, r1, c1 in spec.merges:
                 ws.merge_range(r0, c0, r1, c1, rows[r0][c0])
