@@ -46,12 +46,7 @@ def decrease_runs(net: np.ndarray, size: np.ndarray,
     """
     h, t = net.shape
     dec = np.zeros((h, t), dtype=bool)
-    cents = exact.fen(net)  # once for the whole panel; the comparison is per_capita_fall's
-    lhs = cents[:, 1:] * size[:, :-1]
-    rhs = cents[:, :-1] * size[:, 1:]
-    if min_drop:
-        rhs -= exact.fen(min_drop) * size[:, :-1] * size[:, 1:]
-    np.less(lhs, rhs, out=dec[:, 1:])  # NaN compares False
+    dec[:, 1:] = exact.per_capita_fall(net[:, :-1], size[:, :-1], net[:, 1:], size[:, 1:], min_drop)
     run = np.zeros((h, t), dtype=np.int16)
     for j in range(1, t):  # loop over years, vectorised over households
         run[:, j] = (run[:, j - 1] + 1) * dec[:, j]

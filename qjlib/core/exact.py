@@ -96,7 +96,10 @@ def per_capita_fall(net_a: Any, size_a: Any, net_b: Any, size_b: Any, drop: floa
     than ``drop`` yuan per person), without dividing: ``fen(net_b) × size_a < fen(net_a) × size_b
     − fen(drop) × size_a × size_b``."""
     na, nb = _num(size_a), _num(size_b)
-    return fen(net_b) * na < fen(net_a) * nb - fen(drop) * na * nb
+    rhs = fen(net_a) * nb
+    if drop:
+        rhs -= fen(drop) * na * nb
+    return fen(net_b) * na < rhs
 
 
 def as_series(values: Array, like: pd.Series | pd.Index) -> pd.Series:
