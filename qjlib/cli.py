@@ -2,7 +2,7 @@
 
     qj demo   [--out DIR] [--seed N] [--households N]
     qj check  DATA [--out DIR]
-    qj report DATA --period 2019Q3 [--out reports] [--params FILE] [--scope …] [--pii masked|full]
+    qj report DATA --period 2019Q3 [--as-of DATE] [--out reports] [--params FILE] [--scope …] [--pii masked|full]
     qj verify reports/2019Q3/manifest.json [--all]
     qj notebooks refresh notebooks/NN_x.ipynb […]
 
@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("data", type=Path)
     r.add_argument("--period", required=True, help="报告期，如 2019Q3")
     r.add_argument("--out", type=Path, default=Path("reports"))
+    r.add_argument("--as-of", default=None, dest="as_of",
+                   help="截至日期 YYYY-MM-DD（须在报告期内，默认报告期最后一天）/ the as-of date")
     r.add_argument("--params", type=Path, default=None, help="参数文件，默认 params/<period>.yaml")
     r.add_argument("--scope", nargs="*", default=None,
                    help="范围：county（县）和/或乡镇名称或代码；默认县及全部乡镇")
@@ -70,6 +72,8 @@ def report_main(args: argparse.Namespace) -> int:
                "--pii", args.pii]
     if args.params is not None:
         command += ["--params", str(args.params)]
+    if args.as_of is not None:
+        command += ["--as-of", args.as_of]
     if args.scope:
         command += ["--scope", *args.scope]
     if args.jobs is not None:
@@ -78,7 +82,7 @@ def report_main(args: argparse.Namespace) -> int:
         command += ["--notebooks", *args.notebooks]
     run = run_report(
         args.data, args.period, args.out, args.params, args.scope, args.pii, args.jobs,
-        args.notebooks, command=command,
+        args.notebooks, command=command, as_of=args.as_of,
     )
     m = run.manifest
     ok_nb = sum(r["status"] == "ok" for r in m["notebooks"])

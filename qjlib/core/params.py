@@ -17,6 +17,7 @@ latest year in the income table not after the as-of year, unless ``income_year``
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -231,16 +232,34 @@ def load_standards(path: Path | None = None) -> dict[str, dict]:
     return _flatten(tree)
 
 
+def _as_of_in_period(as_of: str | _dt.date, period: str) -> pd.Timestamp:
+    """``as_of`` as a day, refused (naming both) unless it lies inside ``period``."""
+    try:
+        day = pd.Timestamp(str(as_of)).normalize()
+    except ValueError as e:
+        raise ParamError(f"截至日期不是日期：{as_of!r}（应为 YYYY-MM-DD）/ --as-of is not a date") from e
+    year, q, end = parse_period(period)
+    start = pd.Timestamp(year=year, month=3 * q - 2, day=1)
+    if not start <= day <= end:
+        raise ParamError(
+            f"截至日期 {day:%Y-%m-%d} 不在报告期 {period}（{start:%Y-%m-%d} 至 {end:%Y-%m-%d}）内"
+            f" / as-of date {day:%Y-%m-%d} is outside the period {period}")
+    return day
+
+
 def load_params(
     period: str | None = None,
     params_file: str | Path | None = None,
     overrides: dict[str, Any] | None = None,
     standards_file: str | Path | None = None,
+    as_of: str | _dt.date | None = None,
 ) -> Params:
     """Read the standards and the period file, apply overrides, and validate everything.
 
     ``params_file`` defaults to ``params/<period>.yaml`` when it exists; without any period file
-    the standards apply unchanged. ``overrides`` (dotted names) win over the file's.
+    the standards apply unchanged. ``overrides`` (dotted names) win over the file's. ``as_of``
+    (``qj report --as-of``) wins over the file's ``as_of`` and the period's last day; it must lie
+    inside the period (a report due on the 20th, a two-weekly dispatch).
     """
     std = load_standards(Path(standards_file) if standards_file else None)
     files = [str(Path(standards_file)) if standards_file else f"params/{STANDARDS_FILE}"]
@@ -275,6 +294,9 @@ def load_params(
             asof = pd.Timestamp(str(spec["as_of"])).normalize()
         except ValueError as e:
             raise ParamError(f"as_of 不是日期：{spec['as_of']!r} / as_of is not a date") from e
+
+    if as_of is not None:
+        asof = _as_of_in_period(as_of, period)
 
     values = {k: copy.deepcopy(v["value"]) for k, v in std.items()}
     sources = {k: str(v["source"]).strip() for k, v in std.items()}

@@ -25,76 +25,21 @@ kind      canonical dtype
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from qjlib.core import tables_departments, tables_exit, tables_monitoring, tables_targets
+from qjlib.core.columns import (  # noqa: F401  (re-exported: the one place to import them from)
+    HELPER_ID,
+    HH_ID,
+    PROJECT_ID,
+    TOWN,
+    VILLAGE,
+    YEAR,
+    C,
+    Column,
+    Table,
+)
+from qjlib.core.columns import required as _req
 
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a table of the data package, as the contract defines it."""
-
-    name: str
-    """The canonical English name (the column's name after loading, in every ledger)."""
-    kind: str
-    """Its kind, which fixes the canonical dtype (the module docstring's table)."""
-    zh: str
-    """The Chinese label: the header the demo county writes and ledgers and notebooks show."""
-    aliases: tuple[str, ...] = ()
-    """Every header (``zh`` first) that the loader recognises as this column."""
-    required: bool = False
-    """The header must exist; a row whose cell here is blank, or (for numbers, dates, years)
-    unparseable, is rejected (unless ``blank_ok``)."""
-    pii: bool = False
-    """Personal information: masked in every output unless ``--pii full``."""
-    blank_ok: bool = False
-    """A required column whose blank cell does not make the row unusable (only recorded as a
-    finding); its header must still exist."""
-
-
-@dataclass(frozen=True)
-class Table:
-    """One table of the data package: its files, key and columns."""
-
-    name: str
-    """The canonical name (``households``, ``members``…): the key of :data:`TABLES`."""
-    zh: str
-    """The Chinese name, for messages to people."""
-    stems: tuple[str, ...]
-    """File or folder names (without extension, compared normalised) that hold this table."""
-    key: tuple[str, ...]
-    """The columns that identify a row; a row repeating an earlier row's key is rejected."""
-    columns: tuple[Column, ...] = field(default_factory=tuple)
-    """Every column the contract defines for the table, in contract order."""
-
-    @property
-    def required(self) -> tuple[str, ...]:
-        """The names of the required columns."""
-        return tuple(c.name for c in self.columns if c.required)
-
-    def column(self, name: str) -> Column:
-        """The column named ``name`` (``KeyError`` when the table has none)."""
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
-
-def C(name: str, kind: str, zh: str, *aliases: str, required: bool = False, pii: bool = False) -> Column:
-    """A :class:`Column` whose Chinese label ``zh`` is also its first alias."""
-    return Column(name, kind, zh, (zh, *aliases), required, pii)
-
-
-# Columns shared by several tables keep their aliases everywhere (contract: "A column's aliases hold
-# in every table that has the column").
-HH_ID = C("hh_id", "id", "户编号", required=True)
-YEAR = C("year", "year", "年度", "收入年份", "实施年度", "项目年度", required=True)
-TOWN = C("town", "text", "乡(镇)", "乡镇", "乡", "镇")
-VILLAGE = C("village", "text", "行政村", "村")
-PROJECT_ID = C("project_id", "id", "项目编号", required=True)
-HELPER_ID = C("helper_id", "id", "帮扶责任人编号", required=True)
-
-
-def _req(col: Column) -> Column:
-    return Column(col.name, col.kind, col.zh, col.aliases, True, col.pii)
+_AREAS = (tables_departments, tables_monitoring, tables_exit, tables_targets)
 
 
 TABLES: dict[str, Table] = {
@@ -237,6 +182,16 @@ TABLES: dict[str, Table] = {
     ]
 }
 
+REGISTER_TABLES = tuple(TABLES)
+"""The register's tables (``inputs.md``), before the added contracts' tables."""
+
+# The added contracts' tables, each area in its own module (``qjlib.core.tables_*``).
+for _area in _AREAS:
+    for _t in _area.TABLES:
+        if _t.name in TABLES:
+            raise ValueError(f"table {_t.name} defined twice")  # pragma: no cover - a developer's slip
+        TABLES[_t.name] = _t
+
 # households is the one table without which nothing runs; the others switch analyses off.
 REQUIRED_TABLES = ("households",)
 
@@ -302,6 +257,23 @@ CODE_LABELS_ZH: dict[str, dict[str, str]] = {
                "asset_income": "资产收益"},
     "source": {"villagers": "群众测评", "leaders": "领导点评", "interview": "干部访谈"},
 }
+
+# The areas' value lists and code labels. A key ``table.column`` holds for that table's column
+# only (a disability ``category`` is not a project's); a bare ``column`` key for every table.
+for _area in _AREAS:
+    for _k, _v in _area.VALUE_LISTS.items():
+        if _k in VALUE_LISTS:
+            raise ValueError(f"value list {_k} defined twice")  # pragma: no cover
+        VALUE_LISTS[_k] = _v
+    CODE_LABELS_ZH.update(_area.CODE_LABELS_ZH)
+
+
+def value_list_key(table: str, column: str) -> str:
+    """The key of :data:`VALUE_LISTS` that holds for ``table``'s ``column``: ``table.column``
+    when there is one, else ``column``."""
+    qualified = f"{table}.{column}"
+    return qualified if qualified in VALUE_LISTS else column
+
 
 BOOL_TRUE = ("是", "y", "yes", "1", "true", "t", "√")
 BOOL_FALSE = ("否", "n", "no", "0", "false", "f", "×")

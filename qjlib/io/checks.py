@@ -31,7 +31,7 @@ import pandas as pd
 
 from qjlib.core import definitions, schema
 from qjlib.core.ids import isin
-from qjlib.io import readers
+from qjlib.io import departments, exit, monitoring, readers, targets
 from qjlib.io.convert import DATE_DTYPE, Conv, cell_texts
 from qjlib.io.issues import Issues, Loaded, key_text
 
@@ -47,6 +47,10 @@ _BAD_TEXT = {
     "unparseable_date": ("不是日期", "is not a date"),
     "not_in_list": ("不是 是/否", "is not yes/no"),
 }
+
+
+_AREAS = (departments, monitoring, exit, targets)
+AREA_ROW_CHECKS = {t: f for area in _AREAS for t, f in area.ROW_CHECKS.items()}
 
 
 def _fmt(values: Any) -> list[str]:
@@ -223,6 +227,8 @@ def row_checks(df: pd.DataFrame, raw: readers.RawTable, table: schema.Table, iss
             "pairing ends before it starts", False)
     elif name == "income":
         income_checks(df, raw, issues, tol)
+    elif name in AREA_ROW_CHECKS:
+        AREA_ROW_CHECKS[name](df, raw, issues, add, as_of)
 
 
 def income_checks(df: pd.DataFrame, raw: readers.RawTable, issues: Issues, tol: float) -> None:
@@ -314,9 +320,13 @@ def duplicates(loaded: Loaded) -> None:
 
 
 def cross_checks(loaded: dict[str, Loaded], tables: dict[str, pd.DataFrame]) -> None:
-    """Rows whose hh_id / project_id / helper_id is not in its parent table (findings)."""
+    """Rows of the register's tables whose hh_id / project_id / helper_id is not in its parent
+    table (findings); then each area's ``PACKAGE_CHECKS`` (their tables may name households
+    outside the register, so each area says what an orphan is)."""
     parents = {"hh_id": "households", "project_id": "projects", "helper_id": "helpers"}
     for name, ld in loaded.items():
+        if name not in schema.REGISTER_TABLES:
+            continue
         df = tables[name]
         for col, parent in parents.items():
             if name == parent or col not in df.columns or parent not in tables:
@@ -335,6 +345,9 @@ def cross_checks(loaded: dict[str, Loaded], tables: dict[str, pd.DataFrame]) -> 
                          f"「{czh}」不在{pzh}表中"),
                 np.where(was_rejected, f"{col}'s row in {parent} was rejected (see rejects)",
                          f"{col} not in the {parent} table"), False)
+    for area in _AREAS:
+        for check in area.PACKAGE_CHECKS:
+            check(loaded, tables)
 
 
 def duplicate_id_numbers(loaded: dict[str, Loaded], tables: dict[str, pd.DataFrame]) -> None:

@@ -160,7 +160,7 @@ def _load(root: Path, sources: dict[str, list[tuple[Path, str]]], notes: list[st
         if name in sources:
             loaded[name] = _load_table(schema.TABLES[name], sources[name], tol, notes, as_of)
         else:
-            zh, en = TABLE_USES.get(name, ("", ""))
+            zh, en = TABLE_USES.get(name, schema.TABLES[name].uses)
             notes.append(f"未提供 {name}（{schema.TABLES[name].zh}）表：{zh} / no {name} table: {en}")
     if not len(loaded["households"].kept):
         raise InputError("户信息表没有可用的行（全部被剔除或为空）",
@@ -279,7 +279,7 @@ def _convert_file(raw: readers.RawTable, table: schema.Table, offset: int, issue
         if col.name not in raw.cells:
             cols[col.name] = convert.empty(col.kind, n)
             continue
-        c = convert.convert(col.kind, col.name, raw.cells[col.name])
+        c = convert.convert(col.kind, schema.value_list_key(table.name, col.name), raw.cells[col.name])
         factor = raw.factors.get(col.name, 1.0)
         if factor != 1.0:
             c.arr = c.arr * factor

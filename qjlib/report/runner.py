@@ -87,11 +87,12 @@ def run_report(
     notebooks_dir_: str | Path | None = None,
     progress: bool = True,
     command: Sequence[str] | None = None,
+    as_of: str | None = None,
 ) -> ReportRun:
     """The whole ``qj report`` (see the module docstring); returns the manifest and failures."""
     started, t0 = now(), time.perf_counter()
     check_pii_mode(pii)
-    params = load_params(period, params_file)
+    params = load_params(period, params_file, as_of=as_of)
     nb_dir = notebooks_dir(notebooks_dir_)
     nbs = list_notebooks(nb_dir, notebooks) if nb_dir.is_dir() else []
     data = Path(data).resolve()

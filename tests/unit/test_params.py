@@ -167,3 +167,17 @@ def test_from_record_rebuilds_the_same_parameters_through_json(tmp_path):
 def test_from_record_incomplete_is_an_error():
     with pytest.raises(ParamError):
         Params.from_record({"period": "2019Q3"})
+
+
+def test_as_of_inside_the_period_wins_over_the_period_end():
+    """``qj report --as-of``: a day inside the period becomes the run's as-of date."""
+    p = load_params("2019Q4", as_of="2019-12-20")
+    assert p.asof == pd.Timestamp("2019-12-20")
+    assert load_params("2019Q4", as_of="2019-10-01").asof == pd.Timestamp("2019-10-01")
+    assert load_params("2019Q4").asof == pd.Timestamp("2019-12-31")
+
+
+@pytest.mark.parametrize("day", ["2019-09-30", "2020-01-01", "2019-13-01", "soon"])
+def test_as_of_outside_the_period_or_not_a_date_is_refused(day):
+    with pytest.raises(ParamError, match="截至日期"):
+        load_params("2019Q4", as_of=day)
