@@ -54,6 +54,8 @@ KINDS: dict[str, str] = {
     "amount_blank": "受益金额为空，分红以外的受益方式 (benefit amount blank, not a dividend)",
     # Made by the quality analysis, which knows the run's income year (not by the loader):
     "net_income_nonpositive": "收入年度纯收入为零或负，没有收入占比 (net income ≤ 0 in the income year: no shares)",
+    # issue #17 (monitoring.md): edge households
+    "edge_registered": "边缘户的户编号是建档立卡户的编号，不作为边缘户 (an edge household's hh_id is a registered household's)",
 }
 # Kinds that reject the row. unparseable_number/_date and bad_year reject in a required column;
 # in an optional one they are findings and the cell becomes NA.
