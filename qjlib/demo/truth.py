@@ -45,6 +45,7 @@ from qjlib.demo.base import (
     WINDOW_START,
 )
 from qjlib.demo.county import County
+from qjlib.demo.monitoring import monitoring_truth
 
 LOW_CASES = {"low_op_below", "weak_low_op"}  # share plants listed as low-operating
 DEP_CASES = {"transfer_above", "weak_low_op", "no_labour"}  # share plants listed as transfer-dependent
@@ -263,6 +264,7 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
         "helpers_poor": county.extras["helpers_poor"],
         "helper_single_extreme": county.extras["helper_single_extreme"],
         "helpers_unreviewed": county.extras["helpers_unreviewed"],
+        "monitoring": monitoring_truth(t, county.plants["monitoring"]),  # issue #17
         "files": sorted(({"table": f["table"], "file": f["file"], "rows": f["rows"]} for f in files),
                         key=lambda f: f["file"]),
     }

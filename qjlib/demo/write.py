@@ -124,6 +124,16 @@ LAYOUT: dict[str, dict] = {
             _h("reviews", "score"), _h("reviews", "hh_id"),
         ],
     },
+    # issue #17: the edge households (边缘户), a CSV as the town offices keep them
+    "edge_households": {
+        "file": "边缘户.csv", "encoding": "utf-8-sig",
+        "columns": [
+            _h("edge_households", "hh_id"), _h("edge_households", "town", "乡镇"),
+            _h("edge_households", "village"), _h("edge_households", "size"),
+            _h("edge_households", "net_per_capita"), _h("edge_households", "income_year"),
+            _h("edge_households", "groups"),
+        ],
+    },
 }
 
 SORT_KEYS = {
@@ -131,6 +141,7 @@ SORT_KEYS = {
     "projects": ["_total", "project_id"], "benefits": ["project_id", "hh_id", "year", "benefit_type"],
     "helpers": ["helper_id"], "pairings": ["hh_id", "start", "helper_id"],
     "visits": ["date", "helper_id", "hh_id"], "reviews": ["date", "helper_id", "source", "hh_id"],
+    "edge_households": ["hh_id"],
 }
 
 _EXIT_ZH = {"not_exited": "未脱贫", "exited": "已脱贫", "returned": "返贫"}
