@@ -208,7 +208,9 @@ def classify(signals: pd.DataFrame) -> pd.Series:
 
 
 def _money(x: pd.Series) -> pd.Series:
-    return pd.Series(x, copy=False).round(0).map("{:,.0f}".format, na_action="ignore").fillna("—").astype("str")
+    """Yuan, whole, with thousands separators (``—`` when missing)."""
+    s = pd.Series(x, copy=False).round(0).map("{:,.0f}".format, na_action="ignore")
+    return s.astype(object).fillna("—").astype("str")
 
 
 def _reason(f: pd.DataFrame, y: int, oop_threshold: float) -> pd.Series:
