@@ -271,7 +271,8 @@ def edge_frame(ctx: Context, y: int) -> tuple[pd.DataFrame, int]:
     below = exact.fen(npc) < exact.fen(pl)
     below_m = ~below & (exact.fen(npc) < exact.fen(ml))
     groups = e["groups"].astype("str") if "groups" in e else pd.Series(pd.NA, index=e.index, dtype="str")
-    tok = groups.str.split(EDGE_GROUP_SEPARATORS, regex=True).explode().str.strip()
+    tok = groups.fillna("").astype("str").str.split(EDGE_GROUP_SEPARATORS, regex=True).explode()
+    tok = tok.astype(object).fillna("").astype("str").str.strip()
     special = tok[tok.isin(SPECIAL_GROUPS)]
     spec_text = special.groupby(level=0).agg("、".join).reindex(e.index)
     is_special = spec_text.notna().to_numpy()
