@@ -85,6 +85,7 @@ TABLES: dict[str, Table] = {
                   "是否参加新型农村合作医疗（城乡居民基本医疗保险）"),
                 C("critical_illness_insured", "bool", "是否参加大病保险"),
                 C("dibao", "bool", "是否享受农村居民最低生活保障", "是否享受低保"),
+                tables_departments.MEMBER_STATUS,  # departments.md: 正常 members count in person rules
             ),
         ),
         Table(

@@ -6,7 +6,8 @@
 4. :mod:`.cadres` — helper cadres, pairings (with the helper ledgers' planted cases), visits, reviews;
 5. :mod:`.plants` — the planted dividend and income cases;
 6. :mod:`.quality` — the planted data-quality problems;
-7. :mod:`.monitoring` — monitored households and edge households (issue #17, its own random stream);
+7. :mod:`.departments` — the departments' rolls (issue #16, own random stream);
+8. :mod:`.monitoring` — monitored households and edge households (issue #17, its own random stream);
 
 then :mod:`.truth` (the expected ledgers) and :mod:`.write` (the files), run by
 :func:`qjlib.demo.write_demo`. Each stage imports only earlier ones (and :mod:`.base`).
@@ -26,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from qjlib.core.errors import QjError
-from qjlib.demo import cadres, income, monitoring, people, plants, projects, quality
+from qjlib.demo import cadres, departments, income, monitoring, people, plants, projects, quality
 from qjlib.demo.base import MIN_HOUSEHOLDS
 
 
@@ -80,7 +81,9 @@ def simulate(seed: int = 2019, households: int = 12000) -> County:
         "benefits": ben, "helpers": cad.helpers, "pairings": cad.pairings, "visits": visits,
         "reviews": reviews,
     }
-    county = _county(seed, n, quality.plant_quality(tables, planted.quality), planted, div, inc_plants, cad.plants)
+    tables = quality.plant_quality(tables, planted.quality)
+    tables.update(departments.draw_departments(seed, tables))  # issue #16: own random stream
+    county = _county(seed, n, tables, planted, div, inc_plants, cad.plants)
     mon = monitoring.plant_monitoring(seed, county.tables, planted.reserved)  # issue #17: own rng stream
     county.tables.update(mon.tables)
     county.plants["monitoring"] = mon.cases

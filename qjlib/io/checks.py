@@ -352,8 +352,12 @@ def cross_checks(loaded: dict[str, Loaded], tables: dict[str, pd.DataFrame]) -> 
 
 def duplicate_id_numbers(loaded: dict[str, Loaded], tables: dict[str, pd.DataFrame]) -> None:
     """The same 18-character ID number on two kept rows of a table (one person registered twice,
-    e.g. in two households): a finding on the second and later rows, naming the first."""
+    e.g. in two households): a finding on the second and later rows, naming the first. An area's
+    table is checked only when its area lists it in ``UNIQUE_ID_TABLES`` (one row per person)."""
+    unique = {t for area in _AREAS for t in getattr(area, "UNIQUE_ID_TABLES", ())}
     for name, ld in loaded.items():
+        if name not in schema.REGISTER_TABLES and name not in unique:
+            continue
         df = tables[name]
         for col in (c.name for c in ld.table.columns if c.kind == "idnum"):
             v = df[col]

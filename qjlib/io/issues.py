@@ -56,6 +56,13 @@ KINDS: dict[str, str] = {
     "net_income_nonpositive": "收入年度纯收入为零或负，没有收入占比 (net income ≤ 0 in the income year: no shares)",
     # issue #17 (monitoring.md): edge households
     "edge_registered": "边缘户的户编号是建档立卡户的编号，不作为边缘户 (an edge household's hh_id is a registered household's)",
+    # issue #16 (contract/departments.md): the departments' rolls (end_before_start also holds
+    # for their spells and stays; the same person twice in deaths is duplicate_id_number)
+    "card_id_mismatch": "残疾人证号前 18 位不是证件号码 (disability card's first 18 characters ≠ the ID number)",
+    "card_code_mismatch": "残疾人证号第 19/20 位与残疾类别/等级不符 (card's 19th/20th characters ≠ category/grade)",
+    "reimbursed_over_total": "一次住院的报销合计超过住院总费用 (a stay reimbursed more than its total cost)",
+    "basic_without_critical": "参加基本医保而大病保险为否 (basic insurance 是 with critical-illness 否)",
+    "unparseable_term": "学期无法识别，剔除 (a school term that cannot be read: rejected)",
 }
 # Kinds that reject the row. unparseable_number/_date and bad_year reject in a required column;
 # in an optional one they are findings and the cell becomes NA.
@@ -72,6 +79,11 @@ ACCOUNTING_COLUMNS = ["table", "file", "sheet", "read", "kept", "rejected"]
 # Which reject a row with several problems gets: the lowest, then the leftmost column.
 _PRIO = {"total_row": 0, "header_row": 0, "missing_required": 1, "unparseable_number": 2,
          "unparseable_date": 2, "bad_year": 2, "size_lt_1": 3, "duplicate_key": 4}
+
+
+# issue #16: a term that cannot be read rejects its row, like an unparseable date.
+REJECT_KINDS = (*REJECT_KINDS, "unparseable_term")
+_PRIO["unparseable_term"] = 2
 
 
 class Issues:
