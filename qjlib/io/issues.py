@@ -54,6 +54,10 @@ KINDS: dict[str, str] = {
     "amount_blank": "受益金额为空，分红以外的受益方式 (benefit amount blank, not a dividend)",
     # Made by the quality analysis, which knows the run's income year (not by the loader):
     "net_income_nonpositive": "收入年度纯收入为零或负，没有收入占比 (net income ≤ 0 in the income year: no shares)",
+    # issue 18 (contract/exit.md): the exit indicators' tables
+    "village_missing": "户所在行政村不在行政村表中 (a household's village has no row in villages)",
+    "rate_out_of_range": "比率不在 0–1（或 0–100%）之间 (a rate outside 0–1 or 0–100 %)",
+    "works_before_assessment": "竣工或入住日期早于鉴定日期 (works finished before the assessment)",
 }
 # Kinds that reject the row. unparseable_number/_date and bad_year reject in a required column;
 # in an optional one they are findings and the cell becomes NA.
