@@ -28,7 +28,7 @@ def _housing(df: pd.DataFrame, raw: Any, issues: Any, add: Callable[..., None], 
     for col, zh in (("completed", "竣工日期"), ("moved_in", "入住日期")):
         if col in df.columns:
             add(df[col] < df["assessed"], "works_before_assessment", col, df[col],
-                f"{zh}早于鉴定日期", f"{col} before assessed")
+                f"{zh}早于鉴定日期", f"{col} before assessed", False)
 
 
 def _villages(df: pd.DataFrame, raw: Any, issues: Any, add: Callable[..., None], as_of: Any) -> None:
@@ -37,7 +37,7 @@ def _villages(df: pd.DataFrame, raw: Any, issues: Any, add: Callable[..., None],
         if col in df.columns:
             v = df[col]
             add((v < 0) | (v > 100), "rate_out_of_range", col, v,
-                f"{zh}应在 0–1 或 0–100% 之间", f"{col} must lie in 0–1 or 0–100 %")
+                f"{zh}应在 0–1 或 0–100% 之间", f"{col} must lie in 0–1 or 0–100 %", False)
 
 
 ROW_CHECKS: dict[str, Callable[..., None]] = {"housing": _housing, "villages": _villages}
