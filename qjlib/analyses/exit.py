@@ -110,9 +110,9 @@ def household_ledger(df: pd.DataFrame, items: tuple[str, ...]) -> pd.DataFrame:
     out = df.copy()
     out["failed"] = _zh_list(out, items, NOT_MET, HOUSEHOLD_ITEMS_ZH)
     out["unknown"] = _zh_list(out, items, UNKNOWN, HOUSEHOLD_ITEMS_ZH)
-    inc = np.where(out["income"].eq(NOT_MET),
-                   "人均纯收入" + out["net_per_capita"].round(0).map("{:,.0f}".format, na_action="ignore").fillna("")
-                   + "元低于贫困线" + out["poverty_line"].map("{:,.0f}".format, na_action="ignore").fillna("") + "元；", "")
+    pc = out["net_per_capita"].round(0).map("{:,.0f}".format, na_action="ignore").astype("str").fillna("")
+    line = out["poverty_line"].map("{:,.0f}".format, na_action="ignore").astype("str").fillna("")
+    inc = ("人均纯收入" + pc + "元低于贫困线" + line + "元；").where(out["income"].eq(NOT_MET), "")
     head = np.where(out["failed"].ne(""), "未达标：" + out["failed"] + "；", "")
     tail = np.where(out["unknown"].ne(""), "待核实：" + out["unknown"], "")
     out["reason"] = pd.Series(head, index=out.index) + inc + tail
