@@ -276,9 +276,10 @@ def summary(ctx: Context) -> dict:
                            "without_households": res.villages_without_households}
         cty = {}
         for r in res.county.to_dict("records"):
-            cty[r["item"] if r["item"].endswith("incidence") else f"{r['item']}_rate"] = json_number(r["value"])
-            cty[f"{r['item']}_numerator"] = json_number(r["numerator"])
-            cty[f"{r['item']}_denominator"] = json_number(r["denominator"])
+            if pd.notna(r["value"]):  # an unknown item gives only its state
+                cty[r["item"] if r["item"].endswith("incidence") else f"{r['item']}_rate"] = json_number(r["value"])
+                cty[f"{r['item']}_numerator"] = json_number(r["numerator"])
+                cty[f"{r['item']}_denominator"] = json_number(r["denominator"])
             cty[f"{r['item']}_state"] = r["state"]
         out["county"] = cty
     out["assessment"] = _rate_figures(res)
