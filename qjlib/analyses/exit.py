@@ -89,7 +89,7 @@ class ExitAnalysis:
 
 def _items_frame(ctx: Context, hh: pd.DataFrame) -> pd.DataFrame:
     """``hh``'s household columns with every item and its deciding values, sorted by hh_id."""
-    cols = [c for c in HH_COLUMNS if c in hh.columns]
+    cols = [c for c in (*HH_COLUMNS, "identified_year") if c in hh.columns]
     base = hh[cols].reset_index(drop=True)
     items = household_items(ctx, base)
     return pd.concat([base, items], axis=1).sort_values("hh_id", kind="stable").reset_index(drop=True)
