@@ -42,6 +42,9 @@ def _days(rng: np.random.Generator, n: int, start: str, end: str) -> pd.Series:
 
 def _pick(rng: np.random.Generator, pool: np.ndarray, sizes: dict[str, int]) -> dict[str, np.ndarray]:
     """Disjoint draws from ``pool`` of the given sizes, in dict order."""
+    total = sum(sizes.values())
+    if total > len(pool):  # a small county: fewer cases of each kind
+        sizes = {k: len(pool) * n // total for k, n in sizes.items()}
     take = rng.choice(pool, sum(sizes.values()), replace=False)
     out, i = {}, 0
     for k, n in sizes.items():
@@ -140,17 +143,17 @@ def _villages(rng: np.random.Generator, hh: pd.DataFrame, persons: pd.Series) ->
     v["cooperative"], v["mutual_fund"], v["broadband"] = "是", "否", "是"
     v = v.astype({c: object for c in ("road", "clinic", "clinic_covered", "cooperative")})
     a = np.flatnonzero(assessed)
-    if len(a) < 10:
-        raise ValueError("the demo county needs ten assessed villages")  # pragma: no cover
     sets = {0: ("road", "否"), 1: ("water_rate", 0.98), 2: ("water_rate", 100.0),
             3: ("electricity_rate", 0.995), 4: ("clinic", "否"), 5: ("clinic", "否"), 6: ("clinic", "否"),
             9: ("road", None)}
     for k, (col, val) in sets.items():
-        v.loc[a[k], col] = val
-    v.loc[a[4], "clinic_covered"] = "否"
-    v.loc[a[6], "clinic_covered"] = "是"
-    v.loc[a[7], ["collective_income", "cooperative"]] = [0.0, "否"]
-    v.loc[a[8], ["collective_income", "cooperative"]] = [0.0, "是"]
+        if k < len(a):  # a small county has fewer assessed villages to plant on
+            v.loc[a[k], col] = val
+    for k, cols, vals in ((4, ["clinic_covered"], ["否"]), (6, ["clinic_covered"], ["是"]),
+                          (7, ["collective_income", "cooperative"], [0.0, "否"]),
+                          (8, ["collective_income", "cooperative"], [0.0, "是"])):
+        if k < len(a):
+            v.loc[a[k], cols] = vals
     other = np.flatnonzero(~assessed)[:2]  # not assessed: failures here are not listed
     v.loc[other, "road"] = "否"
     # the village with no households, then Σ rural_population at the county's 3 % edge
@@ -166,7 +169,7 @@ def _villages(rng: np.random.Generator, hh: pd.DataFrame, persons: pd.Series) ->
     v = pd.concat([v, extra], ignore_index=True)
     for col in ("exit_year", "planned_exit_year", "water_rate", "electricity_rate", "collective_income"):
         v[col] = pd.to_numeric(v[col]).astype(float)
-    info = {"plants": {f"v{k}": str(v.loc[a[k], "village_code"]) for k in range(10)},
+    info = {"plants": {f"v{k}": str(v.loc[a[k], "village_code"]) for k in range(min(10, len(a)))},
             "not_assessed_failures": [str(x) for x in v.loc[other, "village_code"]],
             "without_households": [str(extra["village_code"].iloc[0])],
             "poor_persons": poor_p, "rural_population": int(total)}
@@ -182,7 +185,8 @@ def _beta(rng: np.random.Generator, mean: float, icc: float, n: int) -> np.ndarr
 def _assessment(rng: np.random.Generator, hh: pd.DataFrame, persons: pd.Series) -> pd.DataFrame:
     """The third-party sample: 30 villages drawn ∝ households, strata within each."""
     counts = hh.groupby("village_code").size()
-    vil = rng.choice(counts.index.to_numpy(), 30, replace=False, p=(counts / counts.sum()).to_numpy())
+    vil = rng.choice(counts.index.to_numpy(), min(30, len(counts)), replace=False,
+                     p=(counts / counts.sum()).to_numpy())
     vil = np.sort(vil)
     parts = []
     for code in vil:  # 30 villages (not households)

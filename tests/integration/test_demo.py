@@ -126,7 +126,7 @@ def test_same_seed_same_bytes_other_seed_other_county(tmp_path):
     tc = write_demo(c, seed=6, households=300)
     names = _files(a)
     assert names == _files(b) == _files(c)
-    assert len(names) == 15  # 6 workbooks, 6 yearly income workbooks, 2 CSV, truth.json
+    assert len(names) == 19  # 8 workbooks (2 of #18), 6 yearly income workbooks, 4 CSV (2 of #18), truth.json
     match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
     assert mismatch == [] and errors == []
     _, differ, _ = filecmp.cmpfiles(a, c, names, shallow=False)
