@@ -164,6 +164,8 @@ def county_items(ctx: Context, vhh: pd.DataFrame, insured: tuple[float, float] |
     ``insured``: (insured persons, persons) of departments.md's ``health.insured_rate``, or None."""
     p, c = ctx.params, int(ctx.asof.year)
     vil = ctx.pkg["villages"]
+    if ctx.scope is not None:  # a town's report: its own villages
+        vil = vil[vil["town"].eq(ctx.scope).fillna(False).to_numpy()]
     pop = float(vil["rural_population"].astype("float").sum())
     persons = vhh["persons"]
     not_ex = vhh["exit_status"].isin(NOT_EXITED).to_numpy()
