@@ -31,6 +31,7 @@ REGISTRY: Mapping[str, str] = {
     "industry": "qjlib.analyses.industry",
     "helpers": "qjlib.analyses.cadres",
     "monitoring": "qjlib.analyses.monitoring",  # issue #17
+    "exit": "qjlib.analyses.exit",
 }
 
 

@@ -7,7 +7,8 @@
 5. :mod:`.plants` — the planted dividend and income cases;
 6. :mod:`.quality` — the planted data-quality problems;
 7. :mod:`.departments` — the departments' rolls (issue #16, own random stream);
-8. :mod:`.monitoring` — monitored households and edge households (issue #17, its own random stream);
+8. :mod:`.exit` — houses, water, villages and the exit assessment (#18, its own random stream);
+9. :mod:`.monitoring` — monitored households and edge households (issue #17, its own random stream);
 
 then :mod:`.truth` (the expected ledgers) and :mod:`.write` (the files), run by
 :func:`qjlib.demo.write_demo`. Each stage imports only earlier ones (and :mod:`.base`).
@@ -28,6 +29,7 @@ import pandas as pd
 
 from qjlib.core.errors import QjError
 from qjlib.demo import cadres, departments, income, monitoring, people, plants, projects, quality
+from qjlib.demo import exit as exit_stage
 from qjlib.demo.base import MIN_HOUSEHOLDS
 
 
@@ -83,7 +85,9 @@ def simulate(seed: int = 2019, households: int = 12000) -> County:
     }
     tables = quality.plant_quality(tables, planted.quality)
     tables.update(departments.draw_departments(seed, tables))  # issue #16: own random stream
-    county = _county(seed, n, tables, planted, div, inc_plants, cad.plants)
+    exit_tables, exit_plants = exit_stage.exit_tables(seed, tables)  # own rng stream (#18)
+    county = _county(seed, n, tables | exit_tables, planted, div, inc_plants, cad.plants)
+    county.extras["exit"] = exit_plants
     mon = monitoring.plant_monitoring(seed, county.tables, planted.reserved)  # issue #17: own rng stream
     county.tables.update(mon.tables)
     county.plants["monitoring"] = mon.cases

@@ -42,11 +42,13 @@ from qjlib.demo.base import (
     MAX_CHANGES,
     MAX_HOUSEHOLDS,
     N_DECLINES,
+    POVERTY_LINE,
     TRANSFER_DEPENDENT,
     WINDOW_START,
 )
 from qjlib.demo.county import County
 from qjlib.demo.monitoring import monitoring_truth
+from qjlib.demo.exit import exit_truth
 
 LOW_CASES = {"low_op_below", "weak_low_op"}  # share plants listed as low-operating
 DEP_CASES = {"transfer_above", "weak_low_op", "no_labour"}  # share plants listed as transfer-dependent
@@ -267,6 +269,7 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
         "helpers_unreviewed": county.extras["helpers_unreviewed"],
         "monitoring": monitoring_truth(t, county.plants["monitoring"]),  # issue #17
         "departments": departments_truth.truth(t),  # issue #16
+        "exit": exit_truth(county, inc, float(POVERTY_LINE[-1])),  # issue 18 (contract/exit.md)
         "files": sorted(({"table": f["table"], "file": f["file"], "rows": f["rows"]} for f in files),
                         key=lambda f: f["file"]),
     }

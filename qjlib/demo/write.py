@@ -134,6 +134,24 @@ LAYOUT: dict[str, dict] = {
             _h("edge_households", "groups"),
         ],
     },
+    # issue 18 (contract/exit.md): houses and villages as workbooks, water and the sample as CSV
+    "housing": {
+        "file": "住房安全.xlsx", "sheet": "危房鉴定", "title": f"{COUNTY}农村住房安全鉴定及改造台账",
+        "columns": [_h("housing", c) for c in ("hh_id", "assessed", "grade", "works", "rebuild_year",
+                                               "completed", "moved_in")],
+    },
+    "water": {
+        "file": "饮水安全.csv", "encoding": "gb18030",
+        "columns": [_h("water", c) for c in ("hh_id", "safe", "source", "checked")],
+    },
+    "villages": {
+        "file": "行政村.xlsx", "sheet": "行政村", "title": f"{COUNTY}行政村基本情况",
+        "columns": [_h("villages", c.name) for c in schema.TABLES["villages"].columns],
+    },
+    "assessment": {
+        "file": "评估抽样.csv", "encoding": "utf-8-sig",
+        "columns": [_h("assessment", c.name) for c in schema.TABLES["assessment"].columns],
+    },
 }
 
 SORT_KEYS = {
@@ -142,6 +160,8 @@ SORT_KEYS = {
     "helpers": ["helper_id"], "pairings": ["hh_id", "start", "helper_id"],
     "visits": ["date", "helper_id", "hh_id"], "reviews": ["date", "helper_id", "source", "hh_id"],
     "edge_households": ["hh_id"],
+    "housing": ["hh_id", "assessed", "grade"], "water": ["hh_id"], "villages": ["village_code"],
+    "assessment": ["village_code", "hh_id"],
 }
 
 _EXIT_ZH = {"not_exited": "未脱贫", "exited": "已脱贫", "returned": "返贫"}

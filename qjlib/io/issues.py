@@ -63,6 +63,10 @@ KINDS: dict[str, str] = {
     "reimbursed_over_total": "一次住院的报销合计超过住院总费用 (a stay reimbursed more than its total cost)",
     "basic_without_critical": "参加基本医保而大病保险为否 (basic insurance 是 with critical-illness 否)",
     "unparseable_term": "学期无法识别，剔除 (a school term that cannot be read: rejected)",
+    # issue 18 (contract/exit.md): the exit indicators' tables
+    "village_missing": "户所在行政村不在行政村表中 (a household's village has no row in villages)",
+    "rate_out_of_range": "比率不在 0–1（或 0–100%）之间 (a rate outside 0–1 or 0–100 %)",
+    "works_before_assessment": "竣工或入住日期早于鉴定日期 (works finished before the assessment)",
 }
 # Kinds that reject the row. unparseable_number/_date and bad_year reject in a required column;
 # in an optional one they are findings and the cell becomes NA.

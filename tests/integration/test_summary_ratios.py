@@ -54,6 +54,11 @@ RATIOS: dict[str, tuple[str, str]] = {
     "industry.count_share.{d}.{c}": ("industry.count_by.{d}.{c}", "industry.projects"),
     "industry.investment_share.{d}.{c}": ("industry.investment_by.{d}.{c}", "industry.investment"),
     "helpers.reviewed_share": ("helpers.reviewed", "helpers.helpers_linked"),
+    # issue 18 (contract/exit.md): the county's 577 items and the assessment's rates
+    **{f"exit.county.{i}_rate": (f"exit.county.{i}_numerator", f"exit.county.{i}_denominator")
+       for i in ("road", "water", "electricity", "housing")},
+    **{f"exit.assessment.{r}": (f"exit.assessment.{r}_found", f"exit.assessment.{r}_total")
+       for r in ("wrong_exit_rate", "missed_rate", "approval_rate")},
 }
 
 #: floats whose name says share/rate/ratio but which are not ratios of sums, and why.
@@ -65,6 +70,9 @@ NOT_RATIOS: dict[str, str] = {
     "decline.cohorts.{i}.growth_rate": "annualised growth of a cohort's median",
     "decline.cohorts.{i}.line_growth_rate": "annualised growth of the poverty line (params/)",
     "decline.cohorts.{i}.excess_rate": "growth_rate − line_growth_rate",
+    # issue 18: interval bounds and design effects of the assessment's rates (survey.py)
+    **{f"exit.assessment.{r}_{b}": "bound or design effect of a clustered rate's interval"
+       for r in ("wrong_exit_rate", "missed_rate", "approval_rate") for b in ("low", "high", "deff")},
 }
 
 NAMED = re.compile(r"share|rate|ratio", re.IGNORECASE)
