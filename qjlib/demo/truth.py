@@ -47,8 +47,8 @@ from qjlib.demo.base import (
     WINDOW_START,
 )
 from qjlib.demo.county import County
-from qjlib.demo.monitoring import monitoring_truth
 from qjlib.demo.exit import exit_truth
+from qjlib.demo.monitoring import monitoring_truth
 
 LOW_CASES = {"low_op_below", "weak_low_op"}  # share plants listed as low-operating
 DEP_CASES = {"transfer_above", "weak_low_op", "no_labour"}  # share plants listed as transfer-dependent
