@@ -30,6 +30,7 @@ REGISTRY: Mapping[str, str] = {
     "decline": "qjlib.analyses.decline",
     "industry": "qjlib.analyses.industry",
     "helpers": "qjlib.analyses.cadres",
+    "targets": "qjlib.analyses.targets",
 }
 
 
