@@ -102,7 +102,7 @@ def evaluate_target(data: TargetData, target: Target) -> dict:
     out: dict[str, Any] = {
         "id": target.id, "family": target.family, "plan": target.plan, "sentence": target.sentence,
         "measured": target.measured, "unit": target.unit, "direction": target.direction,
-        "missing": missing, "value": None, "numerator": None, "denominator": None,
+        "every_date": target.every_date is not None, "missing": missing, "value": None, "numerator": None, "denominator": None,
     }
     cps = ([(a, target.every_date)] if target.every_date is not None
            else [(checkpoint_day(data.year, c), c.threshold) for c in target.checkpoints])

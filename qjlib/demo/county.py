@@ -6,6 +6,7 @@
 4. :mod:`.cadres` — helper cadres, pairings (with the helper ledgers' planted cases), visits, reviews;
 5. :mod:`.plants` — the planted dividend and income cases;
 6. :mod:`.quality` — the planted data-quality problems;
+7. :mod:`.targets` — the plan's dated targets (visits, funds, loans, relocation; issue #19);
 
 then :mod:`.truth` (the expected ledgers) and :mod:`.write` (the files), run by
 :func:`qjlib.demo.write_demo`. Each stage imports only earlier ones (and :mod:`.base`).
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from qjlib.core.errors import QjError
-from qjlib.demo import cadres, income, people, plants, projects, quality
+from qjlib.demo import cadres, income, people, plants, projects, quality, targets
 from qjlib.demo.base import MIN_HOUSEHOLDS
 
 
@@ -79,7 +80,11 @@ def simulate(seed: int = 2019, households: int = 12000) -> County:
         "benefits": ben, "helpers": cad.helpers, "pairings": cad.pairings, "visits": visits,
         "reviews": reviews,
     }
-    return _county(seed, n, quality.plant_quality(tables, planted.quality), planted, div, inc_plants, cad.plants)
+    tables = quality.plant_quality(tables, planted.quality)
+    tg = targets.draw_targets(seed, tables)  # issue #19: its own random stream, after quality
+    county = _county(seed, n, {**tables, **tg.tables}, planted, div, inc_plants, cad.plants)
+    county.plants["targets"], county.decoys["targets"] = tg.plants, tg.decoys
+    return county
 
 
 def _county(seed: int, n: int, tables: dict[str, pd.DataFrame], planted: people.Planted,

@@ -32,7 +32,8 @@ def test_loader_finds_exactly_the_planted_problems(demo_pkg, demo_truth):
     assert got == want
     assert {r["kind"] for r in demo_truth["findings"]} == {
         "id_checksum", "id_mangled", "net_income_mismatch", "net_per_capita_mismatch",
-        "transfer_items_mismatch", "not_in_list", "orphan_member", "net_income_nonpositive"}
+        "transfer_items_mismatch", "not_in_list", "orphan_member", "net_income_nonpositive",
+        "orphan_payment", "visit_target_unknown"}  # the last two: issue #19
 
 
 def test_findings_ledger_adds_every_income_year_household_with_net_income_at_most_zero(
@@ -126,7 +127,7 @@ def test_same_seed_same_bytes_other_seed_other_county(tmp_path):
     tc = write_demo(c, seed=6, households=300)
     names = _files(a)
     assert names == _files(b) == _files(c)
-    assert len(names) == 15  # 6 workbooks, 6 yearly income workbooks, 2 CSV, truth.json
+    assert len(names) == 20  # 9 workbooks, 6 yearly income workbooks, 4 CSV, truth.json (#19: +5)
     match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
     assert mismatch == [] and errors == []
     _, differ, _ = filecmp.cmpfiles(a, c, names, shallow=False)

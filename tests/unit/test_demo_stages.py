@@ -12,7 +12,7 @@ import pytest
 import qjlib.demo
 
 DEMO = Path(qjlib.demo.__file__).resolve().parent
-ORDER = ["base", "people", "income", "projects", "cadres", "plants", "quality", "county", "truth",
+ORDER = ["base", "people", "income", "projects", "cadres", "plants", "quality", "targets", "county", "truth",
          "write", "figure", "__init__"]
 
 

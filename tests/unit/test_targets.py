@@ -202,7 +202,7 @@ def test_visits_on_31_july_count_last_year_and_wrong_levels_do_not():
         ("household", "E1", False), ("household", "E2", False), ("household", "H2", True),
         ("village", "V2", True)]
     mon = tl.visit_monthly(d)
-    assert mon[["month", "level", "visits", "targets_visited"]].values.tolist() == [
+    assert mon[["month", "level", "visits", "targets_visited"]].to_numpy().tolist() == [
         ["2019-03", "县级", 1, 1], ["2019-07", "县级", 1, 1], ["2019-07", "镇级", 1, 1]]
 
 
@@ -273,7 +273,7 @@ def test_housing_rebuilt_and_moved_in_and_its_ledger():
     assert tm.housing_rebuilt(d, pd.Timestamp("2019-06-30")) == (2, 3)
     assert tm.housing_moved_in(d, pd.Timestamp("2019-09-30")) == (2, 3)
     led = tl.housing_behind(d, tg.targets())
-    assert led[["hh_id", "not_completed", "not_moved_in", "overdue"]].values.tolist() == [["H2", True, True, True]]
+    assert led[["hh_id", "not_completed", "not_moved_in", "overdue"]].to_numpy().tolist() == [["H2", True, True, True]]
 
 
 def _relocation():
@@ -292,10 +292,10 @@ def test_relocation_moved_in_reclaimed_and_the_ledgers():
     assert tm.relocation_moved_in(d, pd.Timestamp("2019-09-30")) == (2, 4)  # blank date with 是 counts
     assert tm.relocation_reclaimed(d, pd.Timestamp("2019-07-31")) == (1, 4)  # a blank date does not
     beh = tl.relocation_behind(d, tg.targets())
-    assert beh[["hh_id", "not_moved_in", "overdue", "house_standing"]].values.tolist() == [
+    assert beh[["hh_id", "not_moved_in", "overdue", "house_standing"]].to_numpy().tolist() == [
         ["H2", False, False, True], ["H3", True, True, False], ["N1", True, True, False]]
     mis = tl.relocation_mismatch(d)
-    assert mis[["hh_id", "in_relocation"]].values.tolist() == [["H3", True], ["H4", False]]
+    assert mis[["hh_id", "in_relocation"]].to_numpy().tolist() == [["H3", True], ["H4", False]]
 
 
 def test_posts_count_distinct_persons_active_on_the_checkpoint():
