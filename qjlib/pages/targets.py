@@ -35,6 +35,9 @@ TARGET_ZH = {
 LEDGERS_BY_FAMILY = {"visits": ("visit_missing", "visit_monthly"), "funds": ("funds_behind",),
                      "loans": ("loan_overdue", "loan_ineligible"),
                      "housing": ("housing_behind",), "relocation": ("relocation_behind", "relocation_mismatch")}
+OTHER_TABLES_ZH = {"villages": "行政村表", "edge_households": "边缘户表", "housing": "住房安全表",
+                   "posts": "公益岗位表"}
+"""Chinese names of the other contracts' tables, until their schemas are merged."""
 RAG = {"green": ("#1a7f37", "达标"), "red": ("#c62828", "未达标"), "amber": ("#e69f00", "未到期"),
        "grey": ("#9e9e9e", "无法衡量")}
 
@@ -58,7 +61,13 @@ def value_text(e: dict, v: float | None) -> str:
     """A target's value as the sheet shows it (a share, or a count of loans / persons)."""
     if v is None:
         return MISSING
-    return fmt_pct(v, 1) if e["unit"] == "ratio" else fmt_int(v)
+    if e["unit"] != "ratio":
+        return fmt_int(v)
+    t = e["threshold"]
+    short = v < t if e["direction"] == "at_least" else v > t
+    if short and fmt_pct(v, 1) == fmt_pct(t, 1):  # 99.99…% is not 100 %: never print it so
+        return ("<" if e["direction"] == "at_least" else ">") + fmt_pct(t, 1)
+    return fmt_pct(v, 1)
 
 
 def _threshold_text(e: dict) -> str:
@@ -76,7 +85,7 @@ def _date_text(e: dict) -> str:
 
 def _status_text(e: dict, colour: str) -> str:
     if colour == "grey":
-        miss = "、".join(TABLES[t].zh if t in TABLES else t for t in e["missing"])
+        miss = "、".join(TABLES[t].zh if t in TABLES else OTHER_TABLES_ZH.get(t, t) for t in e["missing"])
         return f"无法衡量（缺{miss}）" if miss else "无法衡量（无对象）"
     if e["status"] == "due":
         return "已达下一步" if colour == "green" else "未到期"
@@ -100,11 +109,11 @@ def dispatch_html(ev: list[dict], asof: pd.Timestamp, scope_name: str) -> str:
     """The dispatch sheet as one HTML table with inline styles (large type, coloured status
     cells), sized for one A4 landscape page."""
     t = dispatch_table(ev, asof)
-    td = "padding:5px 8px;border-bottom:1px solid #bbb;vertical-align:middle;font-size:16px;text-align:left"
-    th = "padding:6px 8px;background:#1f3b5c;color:white;font-size:16px;text-align:left"
+    td = "padding:3px 6px;border-bottom:1px solid #bbb;vertical-align:middle;font-size:15px;text-align:left"
+    th = "padding:4px 6px;background:#1f3b5c;color:white;font-size:15px;text-align:left"
     head = ["类别", "目标", "方案", "方案原文", f"{asof.month}月{asof.day}日值", "要求", "期限", "状态"]
     out = [f'<div class="qj-dispatch" style="max-width:1100px">'
-           f'<p style="font-size:22px;font-weight:700;margin:4px 0">{html.escape(scope_name)} 脱贫攻坚目标调度表'
+           f'<p style="font-size:20px;font-weight:700;margin:2px 0">{html.escape(scope_name)} 脱贫攻坚目标调度表'
            f'（截至 {asof:%Y年%m月%d日}）</p>'
            f'<table style="border-collapse:collapse;table-layout:auto;margin-left:0;width:100%">'
            "<tr>" + "".join(f'<th style="{th}">{h}</th>' for h in head) + "</tr>"]
@@ -112,10 +121,10 @@ def dispatch_html(ev: list[dict], asof: pd.Timestamp, scope_name: str) -> str:
         c = RAG[r["colour"]][0]
         cells = [
             (r["family"], "font-weight:600;white-space:nowrap"), (r["target"], "white-space:nowrap;font-weight:600"),
-            (r["plan"], "white-space:nowrap"), (r["sentence"], "font-size:13px;color:#333;max-width:380px"),
-            (r["value"], "font-size:20px;font-weight:700;text-align:right;white-space:nowrap"),
+            (r["plan"], "white-space:nowrap"), (r["sentence"], "font-size:12px;color:#333;max-width:430px;line-height:1.3"),
+            (r["value"], "font-size:18px;font-weight:700;text-align:right;white-space:nowrap"),
             (r["threshold"], "white-space:nowrap;text-align:right"), (r["date"], "white-space:nowrap"),
-            (r["status"], f"background:{c};color:white;font-size:18px;font-weight:700;text-align:center;"
+            (r["status"], f"background:{c};color:white;font-size:16px;font-weight:700;text-align:center;"
                           "white-space:nowrap"),
         ]
         out.append("<tr>" + "".join(f'<td style="{td};{s}">{html.escape(str(v))}</td>' for v, s in cells) + "</tr>")
