@@ -32,7 +32,7 @@ from qjlib.core.targets_params import FAMILIES, Target, load_targets
 NAME = "targets"  # its part of summary.json and its key in qjlib.analyses.REGISTRY
 NOTEBOOK_RESULTS: dict[str, tuple[str, ...]] = {"evaluation": ("county", "towns"),
                                                 "progress": ("county", "towns")}
-LEDGERS = tl.LEDGERS
+LEDGERS = tl.SPECS
 STATUSES = ("met", "not_met", "due", "not_measurable")
 TABLES = ("secretary_visits", "funds", "fund_payments", "loans", "relocation", "housing", "posts",
           "edge_households", "villages")
@@ -125,9 +125,10 @@ def evaluate_target(data: TargetData, target: Target) -> dict:
     out["next_due"] = ({"date": later[0]["date"], "threshold": later[0]["threshold"]} if later else None)
     if not missing:
         num, den = m.fn(data, a)
-        out["value"] = _value(num, den)
         out["numerator"] = num / scale
         out["denominator"] = None if den is None else den / scale
+        # the very division of the published figures (yuan for money), so that it can be checked
+        out["value"] = _value(out["numerator"], out["denominator"])
     return out
 
 

@@ -16,7 +16,7 @@ from qjlib.core.ids import isin, positions
 from qjlib.core.ledgers import LedgerSpec
 from qjlib.core.targets_params import Target
 
-LEDGERS = {
+SPECS = {
     "visit_missing": LedgerSpec("visit_missing", "三级书记遍访未覆盖台账", ("target_type", "target"),
                                 {"target": "遍访对象编号", "target_id": "目标", "deadline": "期限",
                                  "overdue": "已逾期"}, plan="R10"),
@@ -336,7 +336,7 @@ def relocation_mismatch(data: TargetData) -> pd.DataFrame:
 
 
 def build(data: TargetData, targets: tuple[Target, ...]) -> dict[str, pd.DataFrame]:
-    """Every ledger of :data:`LEDGERS` for the scope."""
+    """Every ledger of :data:`SPECS` for the scope."""
     return {
         "visit_missing": visit_missing(data, targets), "visit_monthly": visit_monthly(data),
         "funds_behind": funds_behind(data, targets), "loan_overdue": loan_overdue(data, targets),

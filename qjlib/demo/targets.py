@@ -161,7 +161,26 @@ def _funds(rng: np.random.Generator, towns: np.ndarray) -> tuple[pd.DataFrame, p
     assert den % 4 == 0 and 0 <= den * 3 // 4 - paid <= fen[bal]
     pays = pd.concat([pays, pd.DataFrame({"fund_id": [ids[bal]], "date": [np.datetime64("2019-09-30")],
                                           "fen": [den * 3 // 4 - paid]})], ignore_index=True)
-    # 2018 allocations
+    prev, pp = _previous_funds(rng, towns)
+    orphan = pd.DataFrame({"fund_id": ["QJ-2019-999", "QJ-2019-999"],
+                           "date": np.array(["2019-04-01", "2019-08-01"], dtype="datetime64[D]"),
+                           "fen": [5_000_000, 2_000_000]})
+    pays = pd.concat([_q(pays), _q(pp), _q(orphan).assign(_q="orphan_payment", _qtype="finding", _qcol="fund_id")],
+                     ignore_index=True)
+    pays["amount"] = pays["fen"].to_numpy(dtype=float) / 100
+    pays["date"] = pays["date"].astype("datetime64[s]")
+    pays = pays.drop(columns="fen").drop_duplicates(["fund_id", "date", "amount"]).reset_index(drop=True)
+    funds = _q(pd.concat([f, prev], ignore_index=True))
+    funds["issued_date"] = funds["issued_date"].astype("datetime64[s]")
+    plants = {"behind": sorted([*ids[behind].tolist(), ids[eref]]),
+              "previous": [prev["fund_id"][1], prev["fund_id"][2]]}
+    decoys = {"on_0630_50pct": [ids[e50]], "on_0930_75pct": [ids[e75]], "previous_on_0531": [prev["fund_id"][0]]}
+    return funds, pays, plants, decoys
+
+
+def _previous_funds(rng: np.random.Generator, towns: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The 2018 allocations and their payments (fen): all paid by 05-31 of 2019 except the
+    planted (the second completed on 06-01, the third a fen short); the first completed on 05-31."""
     m = 24
     prev = pd.DataFrame({
         "fund_id": [f"QJ-2018-{i:03d}" for i in range(1, m + 1)], "year": C - 1,
@@ -179,20 +198,7 @@ def _funds(rng: np.random.Generator, towns: np.ndarray) -> tuple[pd.DataFrame, p
     pp = pd.DataFrame({"fund_id": np.concatenate([prev["fund_id"], prev["fund_id"]]),
                        "date": np.concatenate([_days(rng, "2018-05-01", "2018-12-20", m), d2]),
                        "fen": np.concatenate([first, rest])})
-    orphan = pd.DataFrame({"fund_id": ["QJ-2019-999", "QJ-2019-999"],
-                           "date": np.array(["2019-04-01", "2019-08-01"], dtype="datetime64[D]"),
-                           "fen": [5_000_000, 2_000_000]})
-    pays = pd.concat([_q(pays), _q(pp), _q(orphan).assign(_q="orphan_payment", _qtype="finding", _qcol="fund_id")],
-                     ignore_index=True)
-    pays["amount"] = pays["fen"].to_numpy(dtype=float) / 100
-    pays["date"] = pays["date"].astype("datetime64[s]")
-    pays = pays.drop(columns="fen").drop_duplicates(["fund_id", "date", "amount"]).reset_index(drop=True)
-    funds = _q(pd.concat([f, prev], ignore_index=True))
-    funds["issued_date"] = funds["issued_date"].astype("datetime64[s]")
-    plants = {"behind": sorted([*ids[behind].tolist(), ids[eref]]),
-              "previous": [prev["fund_id"][1], prev["fund_id"][2]]}
-    decoys = {"on_0630_50pct": [ids[e50]], "on_0930_75pct": [ids[e75]], "previous_on_0531": [prev["fund_id"][0]]}
-    return funds, pays, plants, decoys
+    return prev, pp
 
 
 def _loans(rng: np.random.Generator, hh: pd.DataFrame, members: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:

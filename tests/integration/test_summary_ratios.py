@@ -54,6 +54,10 @@ RATIOS: dict[str, tuple[str, str]] = {
     "industry.count_share.{d}.{c}": ("industry.count_by.{d}.{c}", "industry.projects"),
     "industry.investment_share.{d}.{c}": ("industry.investment_by.{d}.{c}", "industry.investment"),
     "helpers.reviewed_share": ("helpers.reviewed", "helpers.helpers_linked"),
+    # issue #19 (every funds target is a ratio; "integrated" contains "rate")
+    "targets.funds.{t}.value": ("targets.funds.{t}.numerator", "targets.funds.{t}.denominator"),
+    "targets.loans.overdue_rate.value": ("targets.loans.overdue_rate.numerator",
+                                         "targets.loans.overdue_rate.denominator"),
 }
 
 #: floats whose name says share/rate/ratio but which are not ratios of sums, and why.
@@ -65,6 +69,11 @@ NOT_RATIOS: dict[str, str] = {
     "decline.cohorts.{i}.growth_rate": "annualised growth of a cohort's median",
     "decline.cohorts.{i}.line_growth_rate": "annualised growth of the poverty line (params/)",
     "decline.cohorts.{i}.excess_rate": "growth_rate − line_growth_rate",
+    "targets.{f}.{t}.threshold": "a parameter (params/targets.yaml), not computed",
+    "targets.{f}.{t}.checkpoints.{i}.threshold": "a parameter (params/targets.yaml), not computed",
+    "targets.{f}.{t}.next_due.threshold": "a parameter (params/targets.yaml), not computed",
+    "targets.{f}.{t}.checkpoints.{i}.value": "the target's measure on a checkpoint date (null while "
+                                             "due); the same measure as its value on A",
 }
 
 NAMED = re.compile(r"share|rate|ratio", re.IGNORECASE)
