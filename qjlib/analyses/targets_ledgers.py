@@ -18,7 +18,7 @@ from qjlib.core.targets_params import Target
 
 SPECS = {
     "visit_missing": LedgerSpec("visit_missing", "三级书记遍访未覆盖台账", ("target_type", "target"),
-                                {"target": "遍访对象编号", "target_id": "目标", "deadline": "期限",
+                                {"target_id": "目标", "deadline": "期限",
                                  "overdue": "已逾期"}, plan="R10"),
     "visit_monthly": LedgerSpec("visit_monthly", "三级书记遍访月度统计", ("month", "level", "town"),
                                 {"month": "月份", "visits": "遍访次数", "targets_visited": "遍访对象数"},
