@@ -32,6 +32,7 @@ REGISTRY: Mapping[str, str] = {
     "helpers": "qjlib.analyses.cadres",
     "monitoring": "qjlib.analyses.monitoring",  # issue #17
     "exit": "qjlib.analyses.exit",
+    "targets": "qjlib.analyses.targets",
 }
 
 

@@ -9,6 +9,7 @@
 7. :mod:`.departments` — the departments' rolls (issue #16, own random stream);
 8. :mod:`.exit` — houses, water, villages and the exit assessment (#18, its own random stream);
 9. :mod:`.monitoring` — monitored households and edge households (issue #17, its own random stream);
+10. :mod:`.targets` — the plan's dated targets (visits, funds, loans, relocation; issue #19);
 
 then :mod:`.truth` (the expected ledgers) and :mod:`.write` (the files), run by
 :func:`qjlib.demo.write_demo`. Each stage imports only earlier ones (and :mod:`.base`).
@@ -28,7 +29,17 @@ import numpy as np
 import pandas as pd
 
 from qjlib.core.errors import QjError
-from qjlib.demo import cadres, departments, income, monitoring, people, plants, projects, quality
+from qjlib.demo import (
+    cadres,
+    departments,
+    income,
+    monitoring,
+    people,
+    plants,
+    projects,
+    quality,
+    targets,
+)
 from qjlib.demo import exit as exit_stage
 from qjlib.demo.base import MIN_HOUSEHOLDS
 
@@ -91,6 +102,9 @@ def simulate(seed: int = 2019, households: int = 12000) -> County:
     mon = monitoring.plant_monitoring(seed, county.tables, planted.reserved)  # issue #17: own rng stream
     county.tables.update(mon.tables)
     county.plants["monitoring"] = mon.cases
+    tg = targets.draw_targets(seed, county.tables)  # issue #19: its own random stream, last
+    county.tables.update(tg.tables)
+    county.plants["targets"], county.decoys["targets"] = tg.plants, tg.decoys
     return county
 
 

@@ -33,6 +33,7 @@ import pandas as pd
 
 from qjlib.core import schema
 from qjlib.demo import departments_truth
+from qjlib.demo import targets as targets_demo
 from qjlib.demo.base import (
     ASOF,
     DIVIDEND_DEFAULT_DUE,
@@ -218,7 +219,7 @@ def _problems(problems: list[dict]) -> tuple[list[dict], list[dict]]:
                "column": p["column"], "kind": p["kind"]}
         row = p["frame"].iloc[p["index"]]
         rec["key"] = "" if p["kind"] == "total_row" else ",".join(
-            f"{c}={_plain(row[c])}" for c in schema.TABLES[p["table"]].key)
+            f"{c}={_key_value(p['table'], c, row[c])}" for c in schema.TABLES[p["table"]].key)
         (rejects if p["treatment"] == "reject" else findings).append(rec)
     return rejects, findings
 
@@ -270,9 +271,24 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
         "monitoring": monitoring_truth(t, county.plants["monitoring"]),  # issue #17
         "departments": departments_truth.truth(t),  # issue #16
         "exit": exit_truth(county, inc, float(POVERTY_LINE[-1])),  # issue 18 (contract/exit.md)
+        "targets": targets_demo.truth(county.tables, county.plants["targets"], county.decoys["targets"]),
         "files": sorted(({"table": f["table"], "file": f["file"], "rows": f["rows"]} for f in files),
                         key=lambda f: f["file"]),
     }
+
+
+def _key_value(table: str, col: str, v) -> str:
+    """A key cell as the loader's ``key`` shows it: dates as YYYY-MM-DD, money as a float, an
+    enum's written label as its canonical value (issue #19's keys); else :func:`_plain`."""
+    kind = schema.TABLES[table].column(col).kind
+    if kind == "date":
+        return pd.Timestamp(v).strftime("%Y-%m-%d")
+    if kind == "money":
+        return str(float(v))
+    if kind == "enum":
+        spell = schema.VALUE_LISTS.get(schema.value_list_key(table, col), {})
+        return next((k for k, alts in spell.items() if v == k or v in alts), str(v))
+    return _plain(v)
 
 
 def _plain(v) -> str:

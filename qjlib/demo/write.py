@@ -152,6 +152,33 @@ LAYOUT: dict[str, dict] = {
         "file": "评估抽样.csv", "encoding": "utf-8-sig",
         "columns": [_h("assessment", c.name) for c in schema.TABLES["assessment"].columns],
     },
+    # issue #19, the plan's dated targets: xlsx and CSV mixed, as the departments send them
+    "secretary_visits": {
+        "file": "三级书记遍访.csv", "encoding": "utf-8-sig",
+        "columns": [_h("secretary_visits", c) for c in ("visitor_id", "visitor_name", "level", "post",
+                                                         "target_type", "target", "date", "problems")],
+    },
+    "funds": {
+        "file": "扶贫资金.xlsx", "sheet": "资金台账", "title": f"{COUNTY}财政扶贫资金及涉农整合资金台账",
+        "columns": [_h("funds", "fund_id"), _h("funds", "year"), _h("funds", "poverty_fund"),
+                    _h("funds", "integrated"), _h("funds", "level"), _h("funds", "project_id"),
+                    _h("funds", "town", "乡（镇）"), _h("funds", "issued", "下达金额（万元）"),
+                    _h("funds", "issued_date")],
+    },
+    "fund_payments": {
+        "file": "资金支出.csv", "encoding": "gb18030",
+        "columns": [_h("fund_payments", c) for c in ("fund_id", "date", "amount")],
+    },
+    "loans": {
+        "file": "扶贫小额信贷.xlsx", "sheet": "小额信贷", "title": f"{COUNTY}扶贫小额信贷台账（截至2019年9月30日）",
+        "columns": [_h("loans", c) for c in ("loan_id", "hh_id", "id_number", "bank", "amount", "loan_date",
+                                             "due_date", "balance", "overdue_since", "repaid_date")],
+    },
+    "relocation": {
+        "file": "易地搬迁.xlsx", "sheet": "搬迁户", "title": None,
+        "columns": [_h("relocation", c) for c in ("hh_id", "site", "moved_in", "moved_in_date", "old_house",
+                                                  "reclaimed_date")],
+    },
 }
 
 SORT_KEYS = {
@@ -162,6 +189,8 @@ SORT_KEYS = {
     "edge_households": ["hh_id"],
     "housing": ["hh_id", "assessed", "grade"], "water": ["hh_id"], "villages": ["village_code"],
     "assessment": ["village_code", "hh_id"],
+    "secretary_visits": ["date", "visitor_id", "target"], "funds": ["fund_id"],
+    "fund_payments": ["date", "fund_id", "amount"], "loans": ["loan_id"], "relocation": ["hh_id"],
 }
 
 _EXIT_ZH = {"not_exited": "未脱贫", "exited": "已脱贫", "returned": "返贫"}
@@ -177,6 +206,15 @@ def _as_written(name: str, df: pd.DataFrame, rng: np.random.Generator) -> pd.Dat
         zh = np.where((zh == "已脱贫") & (u < 0.05), "已脱贫（享受政策）", zh)
         zh = np.where((zh == "已脱贫") & (u > 0.99), "1", zh)  # the national system's code
         df["exit_status"] = zh
+    for col in ("poverty_fund", "integrated", "moved_in"):  # issue #19: booleans as 是/否
+        if col in df.columns and name in ("funds", "relocation"):
+            df[col] = np.where(df[col].astype(bool), "是", "否")
+    if name == "secretary_visits":
+        df["target_type"] = df["target_type"].map(schema.CODE_LABELS_ZH["target_type"])
+    if name == "relocation":
+        df["old_house"] = df["old_house"].map(schema.CODE_LABELS_ZH["old_house"])
+    if name == "funds":
+        df["issued"] = (df["issued"] / 10_000).round(6)
     if name == "projects":
         df["nature"] = df["nature"].map(_NATURE_ZH)
         df["investment"] = (df["investment"] / 10_000).round(2)

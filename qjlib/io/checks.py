@@ -35,8 +35,8 @@ from qjlib.io import departments, exit, monitoring, readers, targets
 from qjlib.io.convert import DATE_DTYPE, Conv, cell_texts
 from qjlib.io.issues import Issues, Loaded, key_text
 
-# Money columns that may legitimately be negative (a loss year).
-SIGNED_MONEY = ("net_income", "net_per_capita")
+# Money columns that may legitimately be negative (a loss year; ``table.column``: a refund, #19).
+SIGNED_MONEY = ("net_income", "net_per_capita", "fund_payments.amount")
 
 _BAD_KIND = {"money": "unparseable_number", "float": "unparseable_number",
              "int": "unparseable_number", "year": "bad_year", "date": "unparseable_date",
@@ -200,7 +200,8 @@ def row_checks(df: pd.DataFrame, raw: readers.RawTable, table: schema.Table, iss
         add(size < 1, "size_lt_1", "size", size,
             f"「{_label(raw, table, 'size')}」小于 1", "household size < 1", True)
     for col in table.columns:
-        if col.kind == "money" and col.name not in SIGNED_MONEY and col.name in raw.cells:
+        if (col.kind == "money" and col.name not in SIGNED_MONEY
+                and f"{name}.{col.name}" not in SIGNED_MONEY and col.name in raw.cells):
             v = df[col.name]
             add(v < 0, "negative_money", col.name, v,
                 f"「{_label(raw, table, col.name)}」为负数", f"{col.name} is negative", False)

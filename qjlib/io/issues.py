@@ -52,6 +52,10 @@ KINDS: dict[str, str] = {
     "birth_date_future": "出生日期晚于截至日期（未给出时为读取日期） (birth date after the as-of date, or the load date)",
     "end_before_start": "帮扶结束时间早于开始时间 (pairing ends before it starts)",
     "amount_blank": "受益金额为空，分红以外的受益方式 (benefit amount blank, not a dividend)",
+    # issue #19, the plan's dated targets (contract/targets.md):
+    "orphan_payment": "支出的资金编号不在资金台账中 (a payment of an unknown fund_id)",
+    "visit_target_unknown": "遍访对象不是已知的户或村，不计入遍访 (a visit target naming nothing known)",
+    "loan_due_before_start": "贷款到期日期早于放款日期 (a loan due before it was made)",
     # Made by the quality analysis, which knows the run's income year (not by the loader):
     "net_income_nonpositive": "收入年度纯收入为零或负，没有收入占比 (net income ≤ 0 in the income year: no shares)",
     # issue #17 (monitoring.md): edge households

@@ -59,6 +59,10 @@ RATIOS: dict[str, tuple[str, str]] = {
        for i in ("road", "water", "electricity", "housing")},
     **{f"exit.assessment.{r}": (f"exit.assessment.{r}_found", f"exit.assessment.{r}_total")
        for r in ("wrong_exit_rate", "missed_rate", "approval_rate")},
+    # issue #19 (every funds target is a ratio; "integrated" contains "rate")
+    "targets.funds.{t}.value": ("targets.funds.{t}.numerator", "targets.funds.{t}.denominator"),
+    "targets.loans.overdue_rate.value": ("targets.loans.overdue_rate.numerator",
+                                         "targets.loans.overdue_rate.denominator"),
 }
 
 #: floats whose name says share/rate/ratio but which are not ratios of sums, and why.
@@ -73,6 +77,11 @@ NOT_RATIOS: dict[str, str] = {
     # issue 18: interval bounds and design effects of the assessment's rates (survey.py)
     **{f"exit.assessment.{r}_{b}": "bound or design effect of a clustered rate's interval"
        for r in ("wrong_exit_rate", "missed_rate", "approval_rate") for b in ("low", "high", "deff")},
+    "targets.{f}.{t}.threshold": "a parameter (params/targets.yaml), not computed",
+    "targets.{f}.{t}.checkpoints.{i}.threshold": "a parameter (params/targets.yaml), not computed",
+    "targets.{f}.{t}.next_due.threshold": "a parameter (params/targets.yaml), not computed",
+    "targets.{f}.{t}.checkpoints.{i}.value": "the target's measure on a checkpoint date (null while "
+                                             "due); the same measure as its value on A",
 }
 
 NAMED = re.compile(r"share|rate|ratio", re.IGNORECASE)

@@ -12,7 +12,7 @@ import pytest
 import qjlib.demo
 
 DEMO = Path(qjlib.demo.__file__).resolve().parent
-ORDER = ["base", "people", "income", "projects", "cadres", "plants", "quality", "departments", "exit", "monitoring", "county",
+ORDER = ["base", "people", "income", "projects", "cadres", "plants", "quality", "departments", "exit", "monitoring", "targets", "county",
          "departments_truth", "truth",
          "write", "figure", "__init__"]
 

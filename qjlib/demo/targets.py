@@ -1,0 +1,455 @@
+"""Stage 6b (issue #19): the plan's dated targets in the demo county — the secretaries' visits, the
+funds with their payments through the year, the micro-credit loans and the relocated households —
+drawn with their own random stream (``[seed, 610830, 19]``) after the quality stage, so that every
+earlier table stays byte-identical.
+
+Planted (A = 2019-09-30, C = 2019), with decoys at every edge of ``contract/targets.md``:
+
+* visits (五.2): every household planned to exit in 2019 is visited by a town or village secretary
+  from January to July, except the planted misses — no visit at all, only a county secretary's
+  visit (a level that does not count), only a visit of 2018-12-20 — and the late ones, visited
+  only on 2019-08-15 (missing on 07-31, visited by A). Decoys: the only visit exactly on 07-31,
+  exactly on 01-01. Three visits name an unknown household (``visit_target_unknown``).
+* funds (二.8(1)): allocations of 2019 (poverty, integrated, both) paid through the year; planted
+  behind funds; a fund at exactly 50 % by a payment on 06-30 and its twin paid on 07-01; a fund at
+  exactly 75 % on 09-30 by a payment on 09-30; a refund taking a fund below 75 %; the county's
+  poverty spending balanced to exactly 75 % on 09-30 (met). 2018 allocations all paid by 05-31
+  except the planted ones (one completed only on 06-01, one a fen short); one completed exactly on
+  05-31. Two payments of an unknown fund (``orphan_payment``).
+* loans (二.8(2)): loans of registered households; planted overdue (due before 06-30, due in
+  July–September, the bank's own overdue mark); decoys: due exactly on A, due before A but
+  repaid. Ineligible: over 50 000 (decoy exactly 50 000), a borrower 66 on the loan date (decoy:
+  65th birthday on the loan date), a borrower of another household, an unregistered household.
+* relocation (二.2): a row per registered relocated household; planted not moved in, old houses
+  standing, relocated households without a row, a row of a household the register says is not
+  relocated; decoys: moved in with a blank date, moved in exactly on 09-30.
+
+:func:`truth` recomputes every ledger's keys and the targets' values and statuses from these
+tables with plain pandas (the contract's words written again), for any as-of date of 2019.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+T = pd.Timestamp
+C = 2019
+DAY = np.timedelta64(1, "D")
+
+
+@dataclass
+class TargetsDemo:
+    """The stage's tables (canonical values) and its planted cases and decoys per ledger."""
+
+    tables: dict[str, pd.DataFrame]
+    plants: dict[str, list[dict]] = field(default_factory=dict)
+    decoys: dict[str, list[dict]] = field(default_factory=dict)
+
+
+def _q(df: pd.DataFrame) -> pd.DataFrame:
+    return df.assign(_q="", _qtype="", _qcol="")
+
+
+def _days(rng: np.random.Generator, lo: str, hi: str, n: int) -> np.ndarray:
+    a, b = np.datetime64(lo), np.datetime64(hi)
+    return a + rng.integers(0, int((b - a) / DAY) + 1, n) * DAY
+
+
+def _visits(rng: np.random.Generator, hh: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
+    pool = hh[hh["planned_exit_year"] == C]
+    ids = pool["hh_id"].to_numpy()
+    pick = rng.permutation(len(ids))
+    groups = {"none": pick[:12], "county_only": pick[12:16], "last_year": pick[16:20],
+              "late": pick[20:23], "on_0731": pick[23:28], "on_0101": pick[28:31]}
+    special = np.concatenate(list(groups.values()))
+    normal = np.setdiff1d(np.arange(len(ids)), special)
+    n2 = rng.random(len(normal)) < 0.4
+    tgt = np.concatenate([normal, normal[n2]])
+    dates = _days(rng, "2019-01-05", "2019-07-30", len(tgt))
+    rows = [pd.DataFrame({"h": tgt, "level": np.where(rng.random(len(tgt)) < 0.5, "镇级", "村级"),
+                          "date": dates})]
+    for g, date, level in (("county_only", "2019-05-20", "县级"), ("last_year", "2018-12-20", "镇级"),
+                           ("late", "2019-08-15", "村级"), ("on_0731", "2019-07-31", "镇级"),
+                           ("on_0101", "2019-01-01", "村级")):
+        rows.append(pd.DataFrame({"h": groups[g], "level": level, "date": np.datetime64(date)}))
+    v = pd.concat(rows, ignore_index=True)
+    v["target"] = ids[v["h"].to_numpy()]
+    # other registered households, visited through the year (the monthly statistics)
+    other = hh[hh["planned_exit_year"] != C]["hh_id"].to_numpy()
+    k = min(600, len(other) // 2)
+    o = rng.choice(other, k, replace=False)
+    v = pd.concat([v.drop(columns="h"), pd.DataFrame({"target": o, "level": np.where(
+        rng.random(k) < 0.15, "县级", "村级"), "date": _days(rng, "2019-01-02", "2019-09-30", k)})],
+        ignore_index=True)
+    place = hh.set_index("hh_id")
+    town_code = place["town_code"].reindex(v["target"]).to_numpy()
+    vil_code = place["village_code"].reindex(v["target"]).to_numpy()
+    lv = v["level"].to_numpy()
+    v["visitor_id"] = np.where(lv == "县级", "XS6108300",
+                               np.where(lv == "镇级", "ZS" + pd.Series(town_code).astype(str).to_numpy(),
+                                        "CS" + pd.Series(vil_code).astype(str).to_numpy()))
+    v["post"] = np.where(lv == "县级", "县委书记", np.where(lv == "镇级", "镇党委书记", "村党支部书记"))
+    unknown = pd.DataFrame({"target": ["6108309999000000001", "6108309999000000002", "6108309999000000003"],
+                            "level": "镇级", "date": np.array(["2019-04-02", "2019-05-06", "2019-06-03"],
+                                                              dtype="datetime64[D]"),
+                            "visitor_id": "ZS9999", "post": "镇党委书记"})
+    v = pd.concat([_q(v), _q(unknown).assign(_q="visit_target_unknown", _qtype="finding", _qcol="target")],
+                  ignore_index=True)
+    v["target_type"] = "household"
+    v["date"] = v["date"].astype("datetime64[s]")
+    v["visitor_name"] = rng.choice(np.array(list("王李张刘白高惠霍")), len(v)) + "书记"
+    v["problems"] = np.where(rng.random(len(v)) < 0.1, "住房需维修", None)
+    v = v.drop_duplicates(["visitor_id", "target_type", "target", "date"]).reset_index(drop=True)
+    plants = {g: sorted(ids[groups[g]].tolist()) for g in ("none", "county_only", "last_year")}
+    decoys = {g: sorted(ids[groups[g]].tolist()) for g in ("late", "on_0731", "on_0101")}
+    return v, plants, decoys
+
+
+def _funds(rng: np.random.Generator, towns: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, dict, dict]:
+    n = 90
+    kind = rng.choice(["poverty", "integrated", "both"], n, p=[0.4, 0.35, 0.25])
+    issued = rng.integers(20, 400, n) * 10_000.0 + rng.integers(0, 100, n) * 100.0  # whole 百元
+    f = pd.DataFrame({
+        "fund_id": [f"QJ-2019-{i:03d}" for i in range(1, n + 1)], "year": C,
+        "poverty_fund": kind != "integrated", "integrated": kind != "poverty",
+        "level": rng.choice(["中央", "省", "市", "县"], n), "project_id": None,
+        "town": np.where(rng.random(n) < 0.8, rng.choice(towns, n), None), "issued": issued,
+        "issued_date": np.where(rng.random(n) < 0.2, np.datetime64("NaT"),
+                                _days(rng, "2019-01-10", "2019-05-31", n)).astype("datetime64[s]"),
+    })
+    f.loc[n - 5:, "issued_date"] = np.datetime64("2019-07-15")  # issued after the June step
+    r06 = rng.uniform(0.52, 0.7, n)
+    r09 = rng.uniform(0.80, 0.95, n)
+    behind = rng.choice(n - 10, 8, replace=False)
+    r09[behind] = rng.uniform(0.3, 0.6, 8)
+    r06 = np.minimum(r06, r09)
+    fen = np.rint(issued * 100).astype(np.int64)
+    p06 = np.rint(fen * r06).astype(np.int64)
+    p09 = np.rint(fen * r09).astype(np.int64) - p06
+    d06 = _days(rng, "2019-02-01", "2019-06-29", n)
+    d09 = _days(rng, "2019-07-02", "2019-09-29", n)
+    late = f["issued_date"].to_numpy() == np.datetime64("2019-07-15")
+    d06[late] = np.datetime64("2019-07-20")
+    pays = pd.DataFrame({"fund_id": np.concatenate([f["fund_id"], f["fund_id"]]),
+                         "date": np.concatenate([d06, d09]), "fen": np.concatenate([p06, p09])})
+    ids = f["fund_id"].to_numpy()
+    # edges: F(n-10) exactly 50 % by a payment on 06-30, F(n-9) the same on 07-01; F(n-8) exactly
+    # 75 % on 09-30 by a payment on 09-30; F(n-7) at 76 % then a refund of 2 % (74 %)
+    e50, e50l, e75, eref, bal = n - 10, n - 9, n - 8, n - 7, n - 6
+    for i in (e50, e50l, e75, eref):
+        f.loc[i, ["poverty_fund", "integrated", "issued_date"]] = [True, False, np.datetime64("2019-03-01")]
+    f.loc[bal, ["poverty_fund", "integrated", "issued_date"]] = [True, False, np.datetime64("2019-03-01")]
+    f.loc[bal, "issued"] = 30_000_000.0
+    fen = np.rint(f["issued"].to_numpy() * 100).astype(np.int64)
+    pays = pays[~pays["fund_id"].isin(ids[[e50, e50l, e75, eref, bal]])]
+    extra = [(ids[e50], "2019-03-15", fen[e50] * 3 // 10), (ids[e50], "2019-06-30", fen[e50] // 2 - fen[e50] * 3 // 10),
+             (ids[e50], "2019-08-30", fen[e50] // 4),
+             (ids[e50l], "2019-03-15", fen[e50l] * 3 // 10), (ids[e50l], "2019-07-01", fen[e50l] // 2 - fen[e50l] * 3 // 10),
+             (ids[e50l], "2019-08-30", fen[e50l] * 3 // 10),
+             (ids[e75], "2019-04-10", fen[e75] // 2), (ids[e75], "2019-09-30", fen[e75] * 3 // 4 - fen[e75] // 2),
+             (ids[eref], "2019-05-10", fen[eref] * 76 // 100), (ids[eref], "2019-09-10", -(fen[eref] * 2 // 100)),
+             ]
+    pays = pd.concat([pays, pd.DataFrame(extra, columns=["fund_id", "date", "fen"])], ignore_index=True)
+    pays["date"] = pays["date"].astype("datetime64[s]")
+    # the county's poverty spending on 09-30 balanced to exactly 75 % by a payment on 09-30
+    pov = f["poverty_fund"].to_numpy(dtype=bool)
+    den = int(fen[pov].sum())  # every poverty fund was issued by 09-30
+    paid = int(pays.loc[pays["fund_id"].isin(ids[pov]) & (pays["date"] <= np.datetime64("2019-09-30")), "fen"].sum())
+    assert den % 4 == 0 and 0 <= den * 3 // 4 - paid <= fen[bal]
+    pays = pd.concat([pays, pd.DataFrame({"fund_id": [ids[bal]], "date": [np.datetime64("2019-09-30")],
+                                          "fen": [den * 3 // 4 - paid]})], ignore_index=True)
+    prev, pp = _previous_funds(rng, towns)
+    orphan = pd.DataFrame({"fund_id": ["QJ-2019-999", "QJ-2019-999"],
+                           "date": np.array(["2019-04-01", "2019-08-01"], dtype="datetime64[D]"),
+                           "fen": [5_000_000, 2_000_000]})
+    pays = pd.concat([_q(pays), _q(pp), _q(orphan).assign(_q="orphan_payment", _qtype="finding", _qcol="fund_id")],
+                     ignore_index=True)
+    pays["amount"] = pays["fen"].to_numpy(dtype=float) / 100
+    pays["date"] = pays["date"].astype("datetime64[s]")
+    pays = pays.drop(columns="fen").drop_duplicates(["fund_id", "date", "amount"]).reset_index(drop=True)
+    funds = _q(pd.concat([f, prev], ignore_index=True))
+    funds["issued_date"] = funds["issued_date"].astype("datetime64[s]")
+    plants = {"behind": sorted([*ids[behind].tolist(), ids[eref]]),
+              "previous": [prev["fund_id"][1], prev["fund_id"][2]]}
+    decoys = {"on_0630_50pct": [ids[e50]], "on_0930_75pct": [ids[e75]], "previous_on_0531": [prev["fund_id"][0]]}
+    return funds, pays, plants, decoys
+
+
+def _previous_funds(rng: np.random.Generator, towns: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The 2018 allocations and their payments (fen): all paid by 05-31 of 2019 except the
+    planted (the second completed on 06-01, the third a fen short); the first completed on 05-31."""
+    m = 24
+    prev = pd.DataFrame({
+        "fund_id": [f"QJ-2018-{i:03d}" for i in range(1, m + 1)], "year": C - 1,
+        "poverty_fund": rng.random(m) < 0.6, "integrated": True, "level": rng.choice(["中央", "省"], m),
+        "project_id": None, "town": rng.choice(towns, m),
+        "issued": rng.integers(10, 200, m) * 10_000.0,
+        "issued_date": _days(rng, "2018-03-01", "2018-10-31", m).astype("datetime64[s]")})
+    pf = np.rint(prev["issued"].to_numpy() * 100).astype(np.int64)
+    first = pf * 6 // 10
+    rest = pf - first
+    d2 = _days(rng, "2019-01-05", "2019-05-30", m)
+    d2[0] = np.datetime64("2019-05-31")  # decoy: completed exactly on 05-31
+    d2[1] = np.datetime64("2019-06-01")  # planted: completed the day after
+    rest[2] -= 1  # planted: one fen short
+    pp = pd.DataFrame({"fund_id": np.concatenate([prev["fund_id"], prev["fund_id"]]),
+                       "date": np.concatenate([_days(rng, "2018-05-01", "2018-12-20", m), d2]),
+                       "fen": np.concatenate([first, rest])})
+    return prev, pp
+
+
+def _loans(rng: np.random.Generator, hh: pd.DataFrame, members: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
+    n = int(min(700, max(40, len(hh) // 15)))
+    mem = members[members["_q"] == ""]
+    mem = mem[mem["hh_id"].isin(hh["hh_id"])]
+    loan_date = _days(rng, "2016-06-01", "2019-08-31", n)
+    # a borrower aged 25–60 on the loan date (born 1962–1992)
+    by = mem["birth_date"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    cand = mem[(by >= 1962) & (by <= 1992)]
+    b = cand.iloc[rng.choice(len(cand), n, replace=len(cand) < n)]
+    years = rng.choice([1, 3], n, p=[0.3, 0.7])
+    due = (pd.to_datetime(loan_date) + pd.to_timedelta(365 * years, "D")).to_numpy().astype("datetime64[s]")
+    amount = rng.choice([10000.0, 20000.0, 30000.0, 50000.0], n, p=[0.15, 0.25, 0.3, 0.3])
+    ln = pd.DataFrame({"loan_id": [f"JJ{2019000 + i:07d}" for i in range(n)], "hh_id": b["hh_id"].to_numpy(),
+                       "id_number": b["id_number"].to_numpy(), "bank": rng.choice(["清涧农商银行", "邮储银行"], n),
+                       "amount": amount, "loan_date": loan_date, "due_date": due})
+    asof = np.datetime64("2019-09-30")
+    past = due < asof
+    ln["balance"] = np.where(past, 0.0, np.where(rng.random(n) < 0.5, amount, amount / 2))
+    ln["repaid_date"] = np.where(past, due - rng.integers(0, 20, n) * DAY, np.datetime64("NaT"))
+    ln["overdue_since"] = np.datetime64("NaT")
+    fut = np.flatnonzero(~past & (ln["balance"].to_numpy() > 0))
+    pick = rng.choice(fut, 20, replace=False)
+    i_due_early, i_due_summer, i_mark, i_on_a = pick[0:3], pick[3:6], pick[6:9], pick[9]
+    for i, d in zip([*i_due_early, *i_due_summer], ("2019-03-31", "2019-06-29", "2019-01-15", "2019-06-30",
+                                                    "2019-08-20", "2019-09-29"), strict=True):
+        ln.loc[i, ["loan_date", "due_date", "repaid_date"]] = [
+            np.datetime64(d) - 1095 * DAY, np.datetime64(d), np.datetime64("NaT")]
+    for i, d in zip(i_mark, ("2019-05-21", "2019-06-30", "2019-09-30"), strict=True):
+        ln.loc[i, "overdue_since"] = np.datetime64(d)
+    ln.loc[i_on_a, "due_date"] = asof  # decoy: due exactly on A
+    ln.loc[pick[10], "amount"] = 60000.0  # planted over the limit
+    ln.loc[pick[11], "amount"] = 50000.0  # decoy: exactly the limit
+    # a borrower 66 on the loan date; a borrower whose 65th birthday is the loan date
+    old = mem[(mem["birth_date"] >= T("1951-01-01")) & (mem["birth_date"] <= T("1953-12-31"))]
+    o = old.iloc[rng.choice(len(old), 2, replace=len(old) < 2)]
+    bd = o["birth_date"].to_numpy().astype("datetime64[s]")
+    d66 = (pd.to_datetime(bd[0]) + pd.DateOffset(years=66, days=10)).to_datetime64()
+    d65 = (pd.to_datetime(bd[1]) + pd.DateOffset(years=65)).to_datetime64()
+    for i, (_, r), d in zip(pick[12:14], o.iterrows(), (d66, d65), strict=True):
+        ln.loc[i, ["hh_id", "id_number", "loan_date"]] = [r["hh_id"], r["id_number"], d]
+    other = mem[mem["hh_id"] != ln.loc[pick[14], "hh_id"]].iloc[0]
+    ln.loc[pick[14], "id_number"] = other["id_number"]  # a borrower of another household
+    ln.loc[pick[15], ["hh_id", "id_number"]] = ["6108309999000000009", None]  # not registered
+    for c in ("loan_date", "due_date", "repaid_date", "overdue_since"):
+        ln[c] = pd.to_datetime(ln[c]).astype("datetime64[s]")
+    lid = ln["loan_id"].to_numpy()
+    plants = {"overdue": sorted(lid[np.concatenate([i_due_early, i_due_summer[1:], i_mark[:2]])].tolist()),
+              "ineligible": sorted(lid[[pick[10], pick[12], pick[14], pick[15]]].tolist())}
+    decoys = {"overdue": sorted(lid[[i_on_a, i_due_summer[0], i_mark[2]]].tolist()),
+              "ineligible": sorted(lid[[pick[11], pick[13]]].tolist())}
+    decoys["overdue"] = sorted(lid[[i_on_a]].tolist())
+    plants["overdue"] = sorted(lid[np.concatenate([i_due_early, i_due_summer, i_mark])].tolist())
+    return _q(ln), plants, decoys
+
+
+def _relocation(rng: np.random.Generator, hh: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
+    rel = hh[hh["relocated"] == "是"]["hh_id"].to_numpy()
+    notrel = hh[hh["relocated"] == "否"]["hh_id"].to_numpy()
+    perm = rng.permutation(len(rel))
+    no_row = rel[perm[:4]]
+    rows = rel[perm[4:]]
+    extra = rng.choice(notrel, 3, replace=False)
+    ids = np.concatenate([rows, extra])
+    n = len(ids)
+    r = pd.DataFrame({"hh_id": ids, "site": rng.choice(["西城区集中安置点", "工业园区集中安置点", "石咀驿镇安置点"], n),
+                      "moved_in": True, "moved_in_date": _days(rng, "2017-06-01", "2019-08-31", n)})
+    recl = rng.random(n) < 0.55
+    r["old_house"] = np.where(recl, "reclaimed", "standing")
+    r["reclaimed_date"] = np.where(recl, _days(rng, "2019-01-10", "2019-09-20", n), np.datetime64("NaT"))
+    not_in = np.arange(5)
+    r.loc[not_in, ["moved_in", "moved_in_date"]] = [False, np.datetime64("NaT")]
+    r.loc[5, "moved_in_date"] = np.datetime64("NaT")  # decoy: 是 with a blank date counts
+    r.loc[6, "moved_in_date"] = np.datetime64("2019-09-30")  # decoy: moved in on 09-30
+    r.loc[7, "reclaimed_date"] = np.datetime64("2019-07-31")
+    r.loc[7, "old_house"] = "reclaimed"
+    for c in ("moved_in_date", "reclaimed_date"):
+        r[c] = pd.to_datetime(r[c]).astype("datetime64[s]")
+    plants = {"not_moved_in": sorted(ids[not_in].tolist()), "no_row": sorted(no_row.tolist()),
+              "row_not_relocated": sorted(extra.tolist())}
+    decoys = {"blank_date": [ids[5]], "on_0930": [ids[6]]}
+    return _q(r.sort_values("hh_id").reset_index(drop=True)), plants, decoys
+
+
+def draw_targets(seed: int, tables: dict[str, pd.DataFrame]) -> TargetsDemo:
+    """Stage 6b: the targets' tables drawn from the register as written (module text)."""
+    rng = np.random.default_rng([seed, 610830, 19])
+    hh = tables["households"]
+    hh = hh[hh["_qtype"] != "reject"]
+    v, vp, vd = _visits(rng, hh)
+    funds, pays, fp, fd = _funds(rng, np.sort(hh["town"].unique()))
+    ln, lp, ld = _loans(rng, hh, tables["members"])
+    rel, rp, rd = _relocation(rng, hh)
+    return TargetsDemo(
+        {"secretary_visits": v, "funds": funds, "fund_payments": pays, "loans": ln, "relocation": rel},
+        {"visits": [vp], "funds": [fp], "loans": [lp], "relocation": [rp]},
+        {"visits": [vd], "funds": [fd], "loans": [ld], "relocation": [rd]})
+
+
+# ---- truth: the contract's words again, in plain pandas on the generated tables ----------------
+
+LEVELS_HH = ("镇级", "村级")
+STEPS = {  # target → [(month-day, threshold)], as the contract's table states them
+    "visits.exit_households": [("07-31", 1.0)],
+    "funds.poverty": [("06-30", 0.50), ("09-30", 0.75), ("12-31", 0.92)],
+    "funds.integrated": [("06-30", 0.45), ("09-30", 0.65), ("12-31", 0.80)],
+    "funds.previous_year": [("05-31", 1.0)],
+    "loans.overdue_cleared": [("06-30", 0)],
+    "relocation.moved_in": [("09-30", 1.0)],
+    "relocation.reclaimed": [("07-31", 0.20), ("12-31", 0.50)],
+}
+
+
+def _fen(x: pd.Series) -> pd.Series:
+    return (x.astype(float) * 100).round().astype("int64")
+
+
+def _truth_values(t: dict[str, pd.DataFrame], a: pd.Timestamp) -> dict[str, callable]:
+    hh = t["households"]
+    hh = hh[hh["_qtype"] != "reject"]
+    v, f, p, ln, rel = (t[k] for k in ("secretary_visits", "funds", "fund_payments", "loans", "relocation"))
+    pool = set(hh.loc[hh["planned_exit_year"] == C, "hh_id"])
+
+    def visits(d):
+        ok = v[(v["target_type"] == "household") & v["level"].isin(LEVELS_HH)
+               & (v["date"] >= T("2019-01-01")) & (v["date"] <= d)]
+        return len(pool & set(ok["target"])), len(pool)
+
+    def fund(sel, d):
+        ff = f[sel]
+        den = _fen(ff.loc[ff["issued_date"].isna() | (ff["issued_date"] <= d), "issued"]).sum()
+        pp = p[p["fund_id"].isin(ff["fund_id"]) & (p["date"] <= d)]
+        return int(_fen(pp["amount"]).sum()), int(den)
+
+    def overdue(d):
+        return (ln["balance"] > 0) & ((ln["due_date"] < d) | (ln["overdue_since"] <= d))
+
+    return {
+        "visits.exit_households": visits,
+        "funds.poverty": lambda d: fund((f["year"] == C) & (f["poverty_fund"] == True), d),  # noqa: E712
+        "funds.integrated": lambda d: fund((f["year"] == C) & (f["integrated"] == True), d),  # noqa: E712
+        "funds.previous_year": lambda d: fund(f["year"] == C - 1, d),
+        "loans.overdue_rate": lambda d: (int(_fen(ln.loc[overdue(d), "balance"]).sum()),
+                                         int(_fen(ln.loc[ln["balance"] > 0, "balance"]).sum())),
+        "loans.overdue_cleared": lambda d: (int(overdue(d).sum()), None),
+        "relocation.moved_in": lambda d: (int((rel["moved_in"] & (rel["moved_in_date"].isna()
+                                                                  | (rel["moved_in_date"] <= d))).sum()), len(rel)),
+        "relocation.reclaimed": lambda d: (int(((rel["old_house"] == "reclaimed")
+                                                & (rel["reclaimed_date"] <= d)).sum()), len(rel)),
+    }
+
+
+def _status(num: int, den: int | None, thr: float, at_most: bool = False) -> str:
+    if den == 0:
+        return "not_measurable"
+    ratio = num if den is None else num / den
+    if at_most:
+        return "met" if ratio <= thr + 1e-12 else "not_met"
+    return "met" if ratio >= thr - 1e-12 else "not_met"
+
+
+def truth_targets(t: dict[str, pd.DataFrame], asof: str) -> dict[str, dict]:
+    """Each measured target's value on A and status (the contract's rule of the latest passed
+    checkpoint, ``due`` before the first)."""
+    a = T(asof)
+    fns = _truth_values(t, a)
+    out = {}
+    for tid, fn in fns.items():
+        num, den = fn(a)
+        value = float(num) if den is None else (num / den if den else None)
+        if tid == "loans.overdue_rate":
+            out[tid] = {"value": value, "status": _status(num, den, 0.01, True)}
+            continue
+        passed = [(T(f"{C}-{md}"), thr) for md, thr in STEPS[tid] if T(f"{C}-{md}") <= a]
+        if not passed:
+            status = "due"
+        else:
+            n2, d2 = fn(passed[-1][0])
+            status = _status(n2, d2, passed[-1][1], tid == "loans.overdue_cleared")
+        out[tid] = {"value": value, "status": status}
+    return out
+
+
+def truth_ledgers(t: dict[str, pd.DataFrame], asof: str) -> dict[str, list]:
+    """The keys of the ledgers built from this stage's tables, on ``asof``."""
+    a = T(asof)
+    hh = t["households"]
+    hh = hh[hh["_qtype"] != "reject"]
+    v, f, p, ln, rel, mem = (t[k] for k in ("secretary_visits", "funds", "fund_payments", "loans", "relocation",
+                                             "members"))
+    # visits
+    ok = v[(v["target_type"] == "household") & v["level"].isin(LEVELS_HH) & (v["date"] >= T("2019-01-01"))
+           & (v["date"] <= a)]
+    pool = hh.loc[hh["planned_exit_year"] == C, "hh_id"]
+    missing = sorted(set(pool) - set(ok["target"]))
+    known = v[v["target"].isin(hh["hh_id"]) & (v["date"] >= T("2019-01-01")) & (v["date"] <= a)]
+    known = known.merge(hh[["hh_id", "town"]], left_on="target", right_on="hh_id")
+    known = known.assign(month=known["date"].dt.strftime("%Y-%m"))
+    monthly = known.groupby(["month", "level", "town"]).agg(visits=("target", "size"), targets=("target", "nunique"))
+    # funds
+    behind = {}
+    for typ, sel, steps in (("poverty", (f["year"] == C) & (f["poverty_fund"] == True), STEPS["funds.poverty"]),  # noqa: E712
+                            ("integrated", (f["year"] == C) & (f["integrated"] == True), STEPS["funds.integrated"]),  # noqa: E712
+                            ("previous_year", f["year"] == C - 1, STEPS["funds.previous_year"])):
+        passed = [(T(f"{C}-{md}"), thr) for md, thr in steps if T(f"{C}-{md}") <= a]
+        if not passed:
+            continue
+        d, thr = passed[-1]
+        ff = f[sel & (f["issued_date"].isna() | (f["issued_date"] <= d))]
+        paid = p[p["date"] <= d].assign(fen=lambda x: _fen(x["amount"])).groupby("fund_id")["fen"].sum()
+        ratio = paid.reindex(ff["fund_id"]).fillna(0).to_numpy() / _fen(ff["issued"]).to_numpy()
+        for fid in ff["fund_id"][ratio < thr - 1e-12]:
+            behind.setdefault(fid, []).append(typ)
+    # loans
+    over = (ln["balance"] > 0) & ((ln["due_date"] < a) | (ln["overdue_since"] <= a))
+    june = T(f"{C}-06-30")
+    clear = over & ((ln["due_date"] < june) | (ln["overdue_since"] <= june)) & (june <= a)
+    m = mem[mem["_qtype"] != "reject"].drop_duplicates("person_id")
+    m = m.assign(idn=m["id_number"].str.upper())
+    lk = ln.assign(idn=ln["id_number"].str.upper()).merge(m[["hh_id", "idn", "birth_date"]], on=["hh_id", "idn"],
+                                                        how="left", indicator=True)
+    birth = lk["birth_date"].fillna(pd.to_datetime(lk["idn"].str[6:14], format="%Y%m%d", errors="coerce"))
+    age = (lk["loan_date"].dt.year - birth.dt.year
+           - ((lk["loan_date"].dt.month * 100 + lk["loan_date"].dt.day) < (birth.dt.month * 100 + birth.dt.day)))
+    reasons = pd.DataFrame({
+        "not_registered": ~lk["hh_id"].isin(hh["hh_id"]),
+        "not_member": lk["idn"].notna() & (lk["_merge"] == "left_only") & lk["hh_id"].isin(hh["hh_id"]),
+        "too_young": age < 18, "too_old": age > 65, "over_amount": lk["amount"] > 50000}).fillna(False)
+    inel = {lid: ",".join(c for c in reasons.columns if r[c])
+            for lid, r in zip(lk["loan_id"], reasons.to_dict("records"), strict=True) if any(r.values())}
+    # relocation
+    moved = rel["moved_in"] & (rel["moved_in_date"].isna() | (rel["moved_in_date"] <= a))
+    rb = rel[~moved | (rel["old_house"] == "standing")]
+    says = hh.set_index("hh_id")["relocated"]
+    mism = sorted(set(says[says == "是"].index) - set(rel["hh_id"])) + \
+        sorted(set(rel["hh_id"]) & set(says[says == "否"].index))
+    return {
+        "visit_missing": missing,
+        "visit_monthly": [[k[0], k[1], k[2], int(r["visits"]), int(r["targets"])]
+                          for k, r in monthly.sort_index().iterrows()],
+        "funds_behind": {k: sorted(x) for k, x in sorted(behind.items())},
+        "loan_overdue": {lid: bool(c) for lid, c in sorted(zip(ln.loc[over, "loan_id"], clear[over], strict=True))},
+        "loan_ineligible": dict(sorted(inel.items())),
+        "relocation_behind": sorted(rb["hh_id"]),
+        "relocation_mismatch": sorted(mism),
+    }
+
+
+def truth(tables: dict[str, pd.DataFrame], plants: dict, decoys: dict, asof: str = "2019-09-30") -> dict:
+    """``truth.json``'s ``targets`` part: the ledgers' keys and the targets' values and statuses on
+    ``asof`` computed from the tables, with the planted cases and decoys."""
+    return {"as_of": asof, "ledgers": truth_ledgers(tables, asof), "targets": truth_targets(tables, asof),
+            "plants": plants, "decoys": decoys}
