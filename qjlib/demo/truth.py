@@ -280,7 +280,8 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
 def _key_value(table: str, col: str, v) -> str:
     """A key cell as the loader's ``key`` shows it: dates as YYYY-MM-DD, money as a float, an
     enum's written label as its canonical value (issue #19's keys); else :func:`_plain`."""
-    kind = schema.TABLES[table].column(col).kind
+    names = {c.name for c in schema.TABLES[table].columns}
+    kind = schema.TABLES[table].column(col).kind if col in names else "provenance"  # _file, _row
     if kind == "date":
         return pd.Timestamp(v).strftime("%Y-%m-%d")
     if kind == "money":
