@@ -30,6 +30,9 @@ REGISTRY: Mapping[str, str] = {
     "decline": "qjlib.analyses.decline",
     "industry": "qjlib.analyses.industry",
     "helpers": "qjlib.analyses.cadres",
+    "departments": "qjlib.analyses.departments",
+    "health": "qjlib.analyses.departments_health",
+    "education": "qjlib.analyses.departments_education",
 }
 
 
