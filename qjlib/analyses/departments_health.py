@@ -63,10 +63,10 @@ def summary(ctx: Context) -> dict:
     if res.stays is not None:
         st = res.stays
         out["stays"] = len(st)
-        out["reimbursed"] = json_number(round(float(st["reimbursed"].sum()), 2))
-        out["eligible_cost"] = json_number(round(float(st["base"].sum()), 2))
-        base = float(st["base"].sum())
-        out["reimbursement_ratio"] = json_number(float(st["reimbursed"].sum()) / base) if base > 0 else None
+        reimbursed, base = round(float(st["reimbursed"].sum()), 2), round(float(st["base"].sum()), 2)
+        out["reimbursed"] = json_number(reimbursed)
+        out["eligible_cost"] = json_number(base)
+        out["reimbursement_ratio"] = json_number(reimbursed / base) if base > 0 else None
         out["reimbursement_target"] = json_number(float(ctx.params.get("health.reimbursement_target")))
     return out
 

@@ -29,7 +29,7 @@ LEDGER_VIEW: list[str] = ["rule_zh", "dept", "hh_id", "person_id", "person_key",
 def key_figures(sd: dict, sh: dict, se: dict) -> dict[str, object]:
     """The opening figures from the ``departments``, ``health`` and ``education`` summaries."""
     if not sd.get("available"):
-        return {"部门数据 department rolls": "—"}
+        return {"部门名册 department rolls": 0, "开启的规则 rules on": 0, "未开展的规则 rules off": len(RULES)}
     rows = sum(sd["rules"].values())
     out: dict[str, object] = {
         "比对不一致 mismatches": (rows, f"{len(sd['rules'])} 条规则开启，{len(sd['rules_off'])} 条关闭"),

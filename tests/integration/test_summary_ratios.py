@@ -54,6 +54,11 @@ RATIOS: dict[str, tuple[str, str]] = {
     "industry.count_share.{d}.{c}": ("industry.count_by.{d}.{c}", "industry.projects"),
     "industry.investment_share.{d}.{c}": ("industry.investment_by.{d}.{c}", "industry.investment"),
     "helpers.reviewed_share": ("helpers.reviewed", "helpers.helpers_linked"),
+    # issue #16 (contract/departments.md)
+    "health.insured_rate": ("health.insured", "health.persons"),
+    "health.critical_rate": ("health.critical", "health.persons"),
+    "health.family_doctor_rate": ("health.family_doctor", "health.persons"),
+    "health.reimbursement_ratio": ("health.reimbursed", "health.eligible_cost"),
 }
 
 #: floats whose name says share/rate/ratio but which are not ratios of sums, and why.
