@@ -115,17 +115,21 @@ def welfare_pay_mismatch(income: pd.DataFrame, persons: pd.DataFrame, welfare: p
     """低保特困金额不符: households with an income row of ``year`` whose ``dibao_pay + wubao_pay``
     (blank = 0) differs from the roll's payments for ``year`` — Σ over its members' ``dibao`` /
     ``tekun`` spells of ``monthly_amount`` × :func:`qjlib.core.spells.months_active` — by more than ``tolerance`` × the
-    roll's figure **and** more than 100 yuan (compared in whole fen)."""
+    roll's figure **and** more than 100 yuan (compared in whole fen). A household with no spell has
+    a roll figure of 0; one with a paid month of a spell without ``monthly_amount`` is left out."""
     inc = income[(income["year"] == year).fillna(False).to_numpy()].drop_duplicates("hh_id")
     reg = sum((inc[c].astype(float).fillna(0.0) for c in ("dibao_pay", "wubao_pay") if c in inc),
               pd.Series(0.0, index=inc.index))
     spells = welfare_spells(welfare)
     m = match(spells.assign(_i=np.arange(len(spells))), persons)
     m = m.drop_duplicates(["_i", "hh_id"])
-    m["_pay"] = m["monthly_amount"].astype(float).fillna(0.0) * months_active(m["start"], m["end"], year).to_numpy()
+    months = months_active(m["start"], m["end"], year).to_numpy()
+    m["_pay"] = m["monthly_amount"].astype(float) * months
+    unknown = m.loc[(months > 0) & m["_pay"].isna().to_numpy(), "hh_id"].unique()
     rolled = m.groupby("hh_id")["_pay"].sum()
     ref = first_rows(m, ["hh_id"]).set_index("hh_id")[["file", "row"]]
     df = pd.DataFrame({"hh_id": inc["hh_id"].to_numpy(), "_reg": reg.to_numpy()})
+    df = df[~df["hh_id"].isin(unknown).to_numpy()]
     df["_roll"] = df["hh_id"].map(rolled).fillna(0.0).to_numpy()
     diff = np.abs(fen(df["_reg"]) - fen(df["_roll"]))
     p, q = fraction(tolerance)

@@ -142,6 +142,9 @@ def test_welfare_pay_mismatch_months_and_tolerance():
     # roll 0 against more than 100 yuan; exactly 100 is not
     assert len(r.welfare_pay_mismatch(income(0, 1, 100.01), p, NO_WELFARE, 2019, 0.10)) == 1
     assert r.welfare_pay_mismatch(income(0, 1, 100.0), p, NO_WELFARE, 2019, 0.10).empty
+    # a paid month without monthly_amount: the roll's figure is unknown, no finding
+    w3 = frame([{"id_number": pid(1), "programme": "dibao", "start": "2019-03-01", "monthly_amount": np.nan}])
+    assert r.welfare_pay_mismatch(income(0, 1, 5000.0), p, w3, 2019, 0.10).empty
 
 
 def test_welfare_not_registered_keyed_by_id_active_only():
