@@ -57,6 +57,23 @@ RULES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "post_not_registered": ("非建档立卡人员上岗", "林业", ("posts",)),
 }
 
+#: rule → the columns that identify its subject (the contract's "key"; ``person_id or person_key``
+#: rules name both: a registered person by ``person_id``, anyone else by ``person_key``).
+RULE_KEYS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("dibao_eligible_unpaid", "welfare_pay_mismatch", "dibao_dropped_at_exit"), ("hh_id",)),
+    **dict.fromkeys(("dibao_register_mismatch", "deceased_pending", "disability_no_card",
+                     "card_health_mismatch", "uninsured", "dropout", "enrollment_not_found"),
+                    ("person_id",)),
+    "welfare_not_registered": ("person_key",),
+    "deceased_paid": ("person_id", "person_key"),
+    "post_multiple": ("person_id", "person_key"),
+    "reimbursement_low": ("person_id", "admitted"),
+    "aid_repeat": ("person_id", "term", "programme"),
+    "aid_multi_channel": ("person_id", "term"),
+    "post_rotation": ("post_id",),
+    "post_not_registered": ("person_key", "post_id"),
+}
+
 LEDGER_COLUMNS = ("rule", "rule_zh", "dept", "hh_id", "person_id", "person_key", "post_id",
                   "admitted", "term", "programme", "name", "id_number", "file", "row", "town",
                   "village", "detail", "reason")
@@ -198,7 +215,7 @@ def assemble(results: dict[str, pd.DataFrame], persons: pd.DataFrame, households
     for c in ("town", "village"):
         vals = households[c].to_numpy()[np.where(inside, hpos, 0)] if len(households) else None
         led[c] = led[c].where(~inside, pd.Series(vals, index=led.index)) if vals is not None else led[c]
-    outside = led["hh_id"].isna() & led["person_id"].isna() & led["id_key"].notna()
+    outside = led["hh_id"].isna() & led["person_id"].isna() & led["id_number"].notna()
     if scope is not None:
         led = led[~outside | (led["town"] == scope).fillna(False)]
         outside = outside.loc[led.index]

@@ -35,8 +35,9 @@ def _money(x: pd.Series) -> pd.Series:
 def finish(df: pd.DataFrame, detail: pd.Series | str, reason: pd.Series | str) -> pd.DataFrame:
     """A rule's rows with ``detail`` and ``reason`` set and only :data:`OUT_COLUMNS` kept."""
     out = df.reset_index(drop=True)
-    out["detail"] = pd.Series(detail, index=out.index, dtype="str") if len(out) else ""
-    out["reason"] = pd.Series(reason, index=out.index, dtype="str") if len(out) else ""
+    for col, v in (("detail", detail), ("reason", reason)):
+        v = np.asarray(v, dtype=object) if isinstance(v, pd.Series | np.ndarray) else v
+        out[col] = pd.Series(v, index=out.index, dtype="str") if len(out) else ""
     return out[[c for c in OUT_COLUMNS if c in out.columns]]
 
 
@@ -142,12 +143,13 @@ def welfare_pay_mismatch(income: pd.DataFrame, persons: pd.DataFrame, welfare: p
 
 def welfare_not_registered(welfare: pd.DataFrame, persons: pd.DataFrame,
                            asof: pd.Timestamp) -> pd.DataFrame:
-    """在保不在档: persons (valid ID, keyed by ``id_key``) with a ``dibao``/``tekun`` spell active
-    on ``asof`` who match no registered person; the first such spell's row."""
+    """在保不在档: persons with a ``dibao``/``tekun`` spell active on ``asof`` who match no
+    registered person (an ID failing the checksum matches nobody: it is listed too, and is a
+    finding of the load); one row per ID number, the first such spell's."""
     spells = welfare_spells(welfare)
     act = spells[active_on(spells["start"], spells["end"], asof).to_numpy(dtype=bool)]
-    act = act[(act["id_key"] >= 0).to_numpy() & ~is_registered(act, persons)]
-    out = first_rows(act, ["id_key"])
+    act = act[act["id_number"].notna().to_numpy() & ~is_registered(act, persons)]
+    out = first_rows(act, ["id_number"])
     detail = (out["programme"].map(PROGRAMME_ZH).fillna(out["programme"]).astype("str")
               + "自" + dates_text(out["start"]) + "起在保")
     return finish(out, detail, "民政名册在保，但不在建档立卡档案中（请核实是否漏评）")

@@ -173,11 +173,12 @@ def post_rotation(posts: pd.DataFrame, asof: pd.Timestamp, min_months: int) -> p
 def post_not_registered(posts: pd.DataFrame, persons: pd.DataFrame, asof: pd.Timestamp,
                         poor_types: tuple[str, ...]) -> pd.DataFrame:
     """非建档立卡人员上岗: a spell of a post for the poor (``poor_types``) active on ``asof`` whose
-    holder (valid ID) is not a registered person; one row per person and ``post_id``."""
+    holder matches no registered person (an ID failing the checksum matches nobody); one row per
+    ID number and ``post_id``."""
     p = posts[posts["post_type"].isin(poor_types).to_numpy()
               & active_on(posts["start"], posts["end"], asof).to_numpy(dtype=bool)
-              & (posts["id_key"] >= 0).to_numpy()]
-    p = first_rows(p[~is_registered(p, persons)], ["id_key", "post_id"])
+              & posts["id_number"].notna().to_numpy()]
+    p = first_rows(p[~is_registered(p, persons)], ["id_number", "post_id"])
     out = p.assign(dept=post_dept(p["post_type"]))
     detail = out["post_type"].astype("str") + "，自" + dates_text(out["start"]) + "起在岗"
     return finish(out, detail, "扶贫公益岗位由非建档立卡人员在岗")

@@ -38,11 +38,11 @@ def ledger(demo_ctx) -> pd.DataFrame:
 
 
 def as_keys(led: pd.DataFrame) -> Counter:
-    """Each ledger row as (rule, its non-blank key columns) — the form of truth.json."""
+    """Each ledger row as (rule, its subject's non-blank key columns) — the form of truth.json."""
     out = Counter()
     for r in led.to_dict("records"):
         key = {"rule": r["rule"]}
-        for c in KEYS:
+        for c in departments.RULE_KEYS[r["rule"]]:
             v = r[c]
             if v is not None and not pd.isna(v):
                 key[c] = v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else str(v)

@@ -154,7 +154,9 @@ def test_welfare_not_registered_keyed_by_id_active_only():
                {"id_number": pid(1), "programme": "dibao", "start": "2018-01-01"},
                {"id_number": "610830198001010001", "programme": "dibao", "start": "2018-01-01"}])
     out = r.welfare_not_registered(w, persons(HH, M1), A)
-    assert list(out["id_number"]) == [pid(7)] and out.loc[0, "row"] == 3
+    # an ID failing the checksum matches nobody: listed (and a load finding)
+    assert list(out["id_number"]) == [pid(7), "610830198001010001"] and out.loc[0, "row"] == 3
+    assert out["detail"].str.startswith("低保自2018-01-01").all()
 
 
 @pytest.mark.parametrize("end,hit", [
@@ -378,6 +380,7 @@ def test_analysis_ledger_summary_and_rules_off(params):
     led = d.build_ledgers(ctx)["dept_mismatch"]
     assert list(led["rule"]) == ["post_not_registered"]
     assert led.loc[0, "person_key"] and len(led.loc[0, "person_key"]) == 16
+    assert led["detail"].notna().all() and led["reason"].notna().all()
     assert led.loc[0, "file"] == "f.xlsx" and led.loc[0, "row"] == 3 and led.loc[0, "town"] == "甲镇"
     summ = d.summary(ctx)
     assert summ["rules"] == {"post_multiple": 0, "post_rotation": 0, "post_not_registered": 1}
