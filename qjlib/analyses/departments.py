@@ -215,10 +215,10 @@ def assemble(results: dict[str, pd.DataFrame], persons: pd.DataFrame, households
     for c in ("town", "village"):
         vals = households[c].to_numpy()[np.where(inside, hpos, 0)] if len(households) else None
         led[c] = led[c].where(~inside, pd.Series(vals, index=led.index)) if vals is not None else led[c]
-    outside = led["hh_id"].isna() & led["person_id"].isna() & led["id_number"].notna()
+    unhoused = led["hh_id"].isna() & led["person_id"].isna()  # outsiders and posts
     if scope is not None:
-        led = led[~outside | (led["town"] == scope).fillna(False)]
-        outside = outside.loc[led.index]
+        led = led[~unhoused | (led["town"] == scope).fillna(False)]
+    outside = (led["hh_id"].isna() & led["person_id"].isna() & led["id_number"].notna())
     led = led.copy()
     led["person_key"] = pd.Series(pd.NA, index=led.index, dtype="str")
     if key and outside.any():

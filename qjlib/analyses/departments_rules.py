@@ -83,6 +83,8 @@ def dibao_eligible_unpaid(households: pd.DataFrame, persons: pd.DataFrame, incom
     covered = match(act, persons)["hh_id"].unique()
     out = _no_ref(inc[~inc["hh_id"].isin(covered).to_numpy()][["hh_id", "_net", "size"]])
     pc = out["_net"] / out["size"].astype(float)
+    if out.empty:
+        return finish(out, "", "")
     detail = (f"{year}年家庭纯收入（不含低保金、五保金）" + _money(out["_net"]) + "元，"
               + out["size"].astype("str") + "人，人均" + _money(pc) + f"元；低保标准{standard:g}元")
     reason = f"无劳动能力户人均纯收入低于低保标准，截至报告日家庭成员无在保低保或特困供养（{year}年）"
@@ -104,6 +106,8 @@ def dibao_register_mismatch(persons: pd.DataFrame, welfare: pd.DataFrame,
     out = p[yes_none | no_has][["person_id", "hh_id", "name", "id_number"]]
     out = out.merge(act[["person_id", "file", "row", "start"]], on="person_id", how="left")
     flag_yes = out["file"].isna() & out["row"].isna() & out["start"].isna()
+    if out.empty:
+        return finish(out, "", "")
     detail = np.where(flag_yes, "档案：享受低保；民政名册：报告日无在保低保",
                       "档案：未享受低保；民政名册：低保自" + dates_text(out["start"]) + "起在保")
     reason = np.where(flag_yes, "档案标注享受低保，民政名册报告日无在保低保",
@@ -136,6 +140,8 @@ def welfare_pay_mismatch(income: pd.DataFrame, persons: pd.DataFrame, welfare: p
     p, q = fraction(tolerance)
     bad = (diff * q > p * fen(df["_roll"])) & (diff > fen(100))
     out = df[bad].join(ref, on="hh_id")
+    if out.empty:
+        return finish(out, "", "")
     detail = (f"{year}年收入表低保金+五保金" + _money(out["_reg"]) + "元；民政名册按月测算"
               + _money(out["_roll"]) + "元")
     return finish(out, detail, "收入表低保金、五保金与民政名册应发金额不符")
@@ -150,6 +156,8 @@ def welfare_not_registered(welfare: pd.DataFrame, persons: pd.DataFrame,
     act = spells[active_on(spells["start"], spells["end"], asof).to_numpy(dtype=bool)]
     act = act[act["id_number"].notna().to_numpy() & ~is_registered(act, persons)]
     out = first_rows(act, ["id_number"])
+    if out.empty:
+        return finish(out, "", "")
     detail = (out["programme"].map(PROGRAMME_ZH).fillna(out["programme"]).astype("str")
               + "自" + dates_text(out["start"]) + "起在保")
     return finish(out, detail, "民政名册在保，但不在建档立卡档案中（请核实是否漏评）")
@@ -183,6 +191,8 @@ def dibao_dropped_at_exit(households: pd.DataFrame, persons: pd.DataFrame, welfa
     last = s.groupby("hh_id")["end"].max()
     out = first_rows(s, ["hh_id"])[["hh_id", "exit_year", "_deadline", "file", "row"]]
     out = out.join(last.rename("_last"), on="hh_id")
+    if out.empty:
+        return finish(out, "", "")
     detail = (out["exit_year"].astype("Int64").astype("str") + "年脱贫；低保/特困于" + dates_text(out["_last"])
               + "停发，渐退期应至" + dates_text(out["_deadline"]))
     return finish(out, detail, "脱贫后低保、特困供养未经渐退期即停发（脱贫即脱保）")
@@ -215,6 +225,8 @@ def deceased_paid(deaths: pd.DataFrame, spells: pd.DataFrame, persons: pd.DataFr
     reg = is_registered(s, persons)
     regd = _person_out(match(s[reg].drop(columns=["hh_id"], errors="ignore"), persons), persons)
     out = pd.concat([regd, s[~reg]], ignore_index=True)
+    if out.empty:
+        return finish(out, "", "")
     detail = ("死亡日期" + dates_text(out["death_date"]) + "；" + out["dept"].astype("str") + "名册"
               + "终止日期" + dates_text(out["end"]))
     return finish(out, detail, f"死亡超过{int(grace_days)}天仍在享受低保特困或岗位补助")
@@ -226,6 +238,8 @@ def deceased_pending(persons: pd.DataFrame, deaths: pd.DataFrame, asof: pd.Times
     d = d[(d["death_date"] <= asof).to_numpy(dtype=bool)]
     p = persons[persons["counted"].to_numpy(dtype=bool)]
     m = _person_out(match(d, p), persons)
+    if m.empty:
+        return finish(m, "", "")
     return finish(m, "死亡日期" + dates_text(m["death_date"]), "已死亡，档案仍在册，待动态调整减员")
 
 
@@ -255,6 +269,8 @@ def card_health_mismatch(persons: pd.DataFrame, disability: pd.DataFrame) -> pd.
     m = first_rows(match(disability, p), ["person_id"])
     m = m.merge(persons[["person_id", "health"]], on="person_id", how="left", suffixes=("", "_p"))
     out = _person_out(m[~_has_disability(m["health"])], persons)
+    if out.empty:
+        return finish(out, "", "")
     detail = "残联名册：持残疾人证；档案健康状况：" + out["health"].fillna("空").astype("str")
     return finish(out, detail, "持有残疾人证，档案健康状况未标注残疾")
 
@@ -278,6 +294,8 @@ def uninsured(persons: pd.DataFrame, insurance: pd.DataFrame, asof: pd.Timestamp
     p = p[~np.isin(p["id_key"].to_numpy(), good[good >= 0]) | (p["id_key"] < 0).to_numpy()]
     rows = first_rows(match(ins, p), ["person_id"])[["person_id", "file", "row"]]
     out = p.merge(rows, on="person_id", how="left")
+    if out.empty:
+        return finish(out, "", "")
     detail = np.where(out["file"].notna(), f"{year}年参保名单：未参加基本医疗保险，无免缴原因",
                       f"{year}年参保名单：无此人")
     return finish(out, pd.Series(detail, dtype="str"), f"{year}年未参加基本医疗保险")
@@ -314,6 +332,8 @@ def reimbursement_low(reg_stays: pd.DataFrame, persons: pd.DataFrame, target: fl
     low = share_below(reg_stays["reimbursed"], reg_stays["base"], target)
     out = _person_out(reg_stays[low], persons)
     ratio = out["reimbursed"] / out["base"]
+    if out.empty:
+        return finish(out, "", "")
     detail = ("入院" + dates_text(out["admitted"]) + "，出院" + dates_text(out["discharged"]) + "；报销合计"
               + _money(out["reimbursed"]) + "元÷政策范围内费用" + _money(out["base"]) + "元＝"
               + (ratio * 100).map("{:.2f}%".format) + "（结算" + out["n_rows"].astype("str") + "行）")

@@ -55,6 +55,8 @@ def dropout(band: pd.DataFrame, enrollment: pd.DataFrame, asof: pd.Timestamp) ->
                    & (enrollment["status"] == DROPOUT_STATUS).fillna(False).to_numpy()]
     m = first_rows(match(e, band, ("person_id", "hh_id", "age")), ["person_id"])
     out = _person_out(m, band)
+    if out.empty:
+        return finish(out, "", "")
     detail = f"{term}学籍状态：辍学；" + out["age"].astype("str") + "周岁（当学年8月31日）"
     return finish(out, detail, f"义务教育阶段适龄人口辍学（{term}）")
 
@@ -71,6 +73,8 @@ def enrollment_not_found(band: pd.DataFrame, enrollment: pd.DataFrame,
     seen = np.concatenate([now, done])
     k = band["id_key"].to_numpy()
     out = _no_ref(band[~np.isin(k, seen[seen >= 0]) | (k < 0)])
+    if out.empty:
+        return finish(out, "", "")
     detail = f"{term}无学籍记录，亦无初中毕业记录；" + out["age"].astype("str") + "周岁（当学年8月31日）"
     return finish(out, detail, "适龄人口未找到当学期学籍（可能在县外就读，请核实）")
 
@@ -92,6 +96,8 @@ def aid_repeat(aid: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     g = m.groupby(by, as_index=False).agg(n=("amount", "size"), total=("amount", "sum"))
     g = g[g["n"] > 1]
     out = _person_out(g.merge(first_rows(m, by)[[*by, "hh_id", "file", "row"]], on=by), persons)
+    if out.empty:
+        return finish(out, "", "")
     detail = (out["term"] + "：" + out["programme"] + "发放" + out["n"].astype("str") + "次，合计"
               + _money(out["total"]) + "元")
     return finish(out, detail, "同一学期同一资助项目重复发放")
@@ -108,6 +114,8 @@ def aid_multi_channel(aid: pd.DataFrame, persons: pd.DataFrame, max_channels: in
         channels=("channel", lambda x: "、".join(sorted(set(x.dropna())))))
     g = g[g["n"] > int(max_channels)]
     out = _person_out(g.merge(first_rows(m, by)[[*by, "hh_id", "file", "row"]], on=by), persons)
+    if out.empty:
+        return finish(out, "", "")
     detail = (out["term"] + "：经" + out["n"].astype("str") + "个渠道资助（" + out["channels"]
               + "），合计" + _money(out["total"]) + "元")
     return finish(out, detail, "新入学大学生同一学期多渠道重复资助（多头资助）")
@@ -145,6 +153,8 @@ def post_multiple(posts: pd.DataFrame, persons: pd.DataFrame, asof: pd.Timestamp
     first = first_rows(rows, ["id_key"]).drop(columns=["dept"]).join(posts_of, on="id_key")
     out = _key_rows(first, persons, ["id_key"])
     out = out.drop(columns=["post_id"])
+    if out.empty:
+        return finish(out, "", "")
     return finish(out, "近12个月内同时在岗：" + out["_posts"], "同一人近12个月内同时占有两个及以上岗位（一人多岗）")
 
 
@@ -166,6 +176,8 @@ def post_rotation(posts: pd.DataFrame, asof: pd.Timestamp, min_months: int) -> p
     out = out.assign(dept=post_dept(out["post_type"]), _n=out["post_id"].map(g["holders"]),
                      _spells=out["post_id"].map(spells))
     out = out.drop(columns=["id_number", "name", "id_key"], errors="ignore")
+    if out.empty:
+        return finish(out, "", "")
     detail = out["_n"].astype("str") + f"人先后在岗，各段均短于{int(min_months)}个月：" + out["_spells"]
     return finish(out, detail, "同一岗位近12个月由多人轮流短期上岗（轮流上岗）")
 
@@ -180,5 +192,7 @@ def post_not_registered(posts: pd.DataFrame, persons: pd.DataFrame, asof: pd.Tim
               & posts["id_number"].notna().to_numpy()]
     p = first_rows(p[~is_registered(p, persons)], ["id_number", "post_id"])
     out = p.assign(dept=post_dept(p["post_type"]))
+    if out.empty:
+        return finish(out, "", "")
     detail = out["post_type"].astype("str") + "，自" + dates_text(out["start"]) + "起在岗"
     return finish(out, detail, "扶贫公益岗位由非建档立卡人员在岗")

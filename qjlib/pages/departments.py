@@ -137,7 +137,10 @@ def health_targets(sh: dict) -> pd.DataFrame:
         if sh.get(key) is None:
             continue
         met = None if target is None else ("达标" if sh[key] >= target else "未达标")
-        rows.append({"指标": name, "实际": fmt_pct(sh[key]), "分子": sh[num], "分母": sh[den],
+        money = key == "reimbursement_ratio"
+        num_t, den_t = ((f"{sh[num]:,.2f} 元", f"{sh[den]:,.2f} 元") if money
+                        else (f"{fmt_int(sh[num])} 人", f"{fmt_int(sh[den])} 人"))
+        rows.append({"指标": name, "实际": fmt_pct(sh[key], 2), "分子": num_t, "分母": den_t,
                      "目标": MISSING if target is None else f"≥ {fmt_pct(target)}",
                      "是否达标": met or MISSING})
     return pd.DataFrame(rows, columns=["指标", "实际", "分子", "分母", "目标", "是否达标"])
