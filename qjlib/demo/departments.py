@@ -58,8 +58,11 @@ class _Pool:
         self.rng = rng
 
     def take(self, mask: np.ndarray, n: int = 1) -> pd.DataFrame:
-        """``n`` persons among ``mask`` not taken before."""
+        """``n`` persons among ``mask`` not taken before (in a county too small to hold one,
+        any person not taken: the truth is computed from the rows, not from the plan)."""
         idx = np.flatnonzero(mask & ~self.used)
+        if len(idx) < n:
+            idx = np.flatnonzero(~self.used)
         pick = self.rng.choice(idx, size=n, replace=False)
         self.used[pick] = True
         return self.p.iloc[pick]

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from qjlib.core import schema
+from qjlib.demo import departments_truth
 from qjlib.demo.base import (
     ASOF,
     DIVIDEND_DEFAULT_DUE,
@@ -263,6 +264,7 @@ def compute_truth(county: County, problems: list[dict], files: list[dict]) -> di
         "helpers_poor": county.extras["helpers_poor"],
         "helper_single_extreme": county.extras["helper_single_extreme"],
         "helpers_unreviewed": county.extras["helpers_unreviewed"],
+        "departments": departments_truth.truth(t),  # issue #16
         "files": sorted(({"table": f["table"], "file": f["file"], "rows": f["rows"]} for f in files),
                         key=lambda f: f["file"]),
     }

@@ -254,6 +254,68 @@ def write_package(tables: dict[str, pd.DataFrame], out: Path, rng: np.random.Gen
                     problems.append({"table": name, "file": rel, "sheet": sheet, "row": int(first + i),
                                      "index": int(i), "kind": q[i], "treatment": qt[i], "column": qc[i],
                                      "frame": part})
+    if "welfare" in tables:
+        w2, p2 = write_departments(tables, out)
+        written += w2
+        problems += p2
+    return written, problems
+
+
+# issue #16: the departments' rolls, as the departments send them — xlsx with title lines, GB18030
+# and BOM CSVs, and the hospital settlements as one file per town (住院报销/<town>.xlsx).
+DEPT_LAYOUT: dict[str, dict] = {
+    "welfare": {"file": "低保特困名册.xlsx", "title": f"{COUNTY}农村低保、特困供养人员名册"},
+    "disability": {"file": "残疾人名册.csv", "encoding": "gb18030"},
+    "insurance": {"file": "医保参保.xlsx", "title": f"{COUNTY}城乡居民医保参保名单"},
+    "hospital": {"file": "住院报销/{town}.xlsx", "title": f"{COUNTY}{{town}}住院费用报销结算"},
+    "enrollment": {"file": "学籍.csv", "encoding": "utf-8-sig"},
+    "student_aid": {"file": "学生资助.xlsx", "title": None},
+    "posts": {"file": "生态护林员.xlsx", "title": f"{COUNTY}生态护林员及公益岗位人员花名册"},
+    "deaths": {"file": "死亡人员.csv", "encoding": "gb18030"},
+}
+DEPT_SORT = {"welfare": ["id_number", "start"], "disability": ["id_number"],
+             "insurance": ["id_number", "year"], "hospital": ["id_number", "admitted"],
+             "enrollment": ["id_number", "term"], "student_aid": ["id_number", "term"],
+             "posts": ["post_id", "start"], "deaths": ["id_number", "death_date"]}
+
+
+def write_departments(tables: dict[str, pd.DataFrame], out: Path) -> tuple[list[dict], list[dict]]:
+    """Write the department rolls; each table's frame gains ``_file``/``_row`` (where the loader
+    sees the row). Returns (files written, planted problems) as :func:`write_package` does."""
+    written, problems = [], []
+    for name, lay in DEPT_LAYOUT.items():
+        df = tables[name].sort_values(DEPT_SORT[name], kind="stable").reset_index(drop=True)
+        t = schema.TABLES[name]
+        cols = [c.name for c in t.columns if c.name in df.columns]
+        headers = [t.column(c).zh for c in cols]
+        for c in cols:
+            if t.column(c).kind == "date":
+                df[c] = pd.to_datetime(df[c])
+        if name == "hospital":
+            town = df["town"].fillna("其他").astype(str)
+            parts = [(tw, df[town == tw]) for tw in sorted(town.unique())]
+        else:
+            parts = [(None, df)]
+        df["_file"], df["_row"] = "", 0
+        for tw, part in parts:
+            rel = lay["file"].format(town=tw)
+            if rel.endswith(".csv"):
+                first = _write_csv(name, out / rel, part, cols, headers, lay["encoding"])
+                sheet = None
+            else:
+                sheet = "Sheet1"
+                title = lay["title"].format(town=tw) if lay["title"] else None
+                cells, kinds = _cell_lists(name, part.reset_index(drop=True), cols)
+                first = _write_xlsx(out / rel, sheet, title, headers, cells, kinds)
+            df.loc[part.index, "_file"] = rel
+            df.loc[part.index, "_row"] = first + np.arange(len(part))
+            written.append({"table": name, "file": rel, "rows": len(part)})
+        tables[name] = df
+        for i in np.flatnonzero(df["_q"].to_numpy() != ""):
+            problems.append({"table": name, "file": df.loc[i, "_file"], "sheet": None if
+                             df.loc[i, "_file"].endswith(".csv") else "Sheet1",
+                             "row": int(df.loc[i, "_row"]), "index": int(i), "kind": df.loc[i, "_q"],
+                             "treatment": df.loc[i, "_qtype"], "column": df.loc[i, "_qcol"], "frame": df})
     return written, problems
 
 

@@ -1,6 +1,6 @@
 """The demo generator's stages run in order and each imports only earlier ones (read from the
 source, function-level imports included): base → people → income → projects → cadres → plants →
-quality → county (the orchestrator) → truth → write → figure → the package's ``write_demo``."""
+quality → departments → county (the orchestrator) → departments_truth → truth → write → figure → the package's ``write_demo``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 import qjlib.demo
 
 DEMO = Path(qjlib.demo.__file__).resolve().parent
-ORDER = ["base", "people", "income", "projects", "cadres", "plants", "quality", "county", "truth",
+ORDER = ["base", "people", "income", "projects", "cadres", "plants", "quality", "departments", "county",
+         "departments_truth", "truth",
          "write", "figure", "__init__"]
 
 
