@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from qjlib.analyses import departments, departments_education, departments_health
+from qjlib.core.pseudonym import DEMO_KEY, ENV_VAR, KEY_FILE
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +34,13 @@ def expected(truth) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def ledger(demo_ctx) -> pd.DataFrame:
-    return departments.build_ledgers(demo_ctx)["dept_mismatch"]
+def ledger(demo_ctx, demo_dir) -> pd.DataFrame:
+    """The county's ledger under the demo county's fixed key (its ``.qj-key`` when the demo
+    writes one, else :data:`qjlib.core.pseudonym.DEMO_KEY` through the environment)."""
+    with pytest.MonkeyPatch.context() as mp:
+        if not (demo_dir / KEY_FILE).exists():
+            mp.setenv(ENV_VAR, DEMO_KEY)
+        return departments.build_ledgers(demo_ctx)["dept_mismatch"]
 
 
 def as_keys(led: pd.DataFrame) -> Counter:
