@@ -106,14 +106,14 @@ def heatmap_html(table: pd.DataFrame) -> str:
         cells = []
         for c, v in zip(table.columns, vals, strict=True):
             a = 0.0 if c == "合计" or top == 0 else 0.85 * v / top
-            color = "#fff" if a < 0.5 else "#000"
-            css = (f"padding:2px 6px;text-align:right;background:rgba(200,30,30,{a:.2f});"
-                   f"color:{'#000' if a < 0.5 else color}")
+            rgb = (round(255 - a * 55), round(255 - a * 225), round(255 - a * 225))
+            css = (f"padding:2px 6px;text-align:right;background-color:#{rgb[0]:02x}{rgb[1]:02x}"
+                   f"{rgb[2]:02x};color:{'#000' if a < 0.5 else '#fff'}")
             cells.append(f'<td style="{css}">{"" if v == 0 else f"{v:,}"}</td>')
         rows.append(f'<tr><th style="padding:2px 6px;text-align:left;white-space:nowrap">'
                     f"{html.escape(str(label))}</th>{''.join(cells)}</tr>")
     return ('<table class="qj-table" style="border-collapse:collapse;font-size:90%"><thead><tr>'
-            f'<th style="text-align:left">{html.escape(str(table.index.name or ""))}</th>{head}'
+            f'<th style="padding:2px 6px;text-align:left">{html.escape(str(table.index.name or ""))}</th>{head}'
             f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from qjlib.analyses import departments, departments_education, departments_health
+from qjlib.core.context import Context
 from qjlib.core.pseudonym import DEMO_KEY, ENV_VAR, KEY_FILE
 
 pytestmark = pytest.mark.slow
@@ -40,7 +41,8 @@ def ledger(demo_ctx, demo_dir) -> pd.DataFrame:
     with pytest.MonkeyPatch.context() as mp:
         if not (demo_dir / KEY_FILE).exists():
             mp.setenv(ENV_VAR, DEMO_KEY)
-        return departments.build_ledgers(demo_ctx)["dept_mismatch"]
+        fresh = Context(demo_ctx.pkg, demo_ctx.params)  # its own memo: computed under the key
+        return departments.build_ledgers(fresh)["dept_mismatch"]
 
 
 def as_keys(led: pd.DataFrame) -> Counter:
