@@ -33,6 +33,9 @@ REGISTRY: Mapping[str, str] = {
     "monitoring": "qjlib.analyses.monitoring",  # issue #17
     "exit": "qjlib.analyses.exit",
     "targets": "qjlib.analyses.targets",
+    "departments": "qjlib.analyses.departments",
+    "health": "qjlib.analyses.departments_health",
+    "education": "qjlib.analyses.departments_education",
 }
 
 

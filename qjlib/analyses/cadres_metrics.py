@@ -13,6 +13,7 @@ import pandas as pd
 from qjlib.analyses.comparison import residuals
 from qjlib.core.ids import isin
 from qjlib.core.params import ParamError
+from qjlib.core.spells import active_on
 
 # --------------------------------------------------------------------------------------------
 # Compliance metrics (pure functions on canonical frames)
@@ -20,9 +21,9 @@ from qjlib.core.params import ParamError
 
 def active_pairings(pairings: pd.DataFrame, asof: pd.Timestamp) -> pd.Series:
     """Boolean mask: the pairing is active on ``asof`` — ``start ≤ asof`` and (``end`` blank or
-    ``end ≥ asof``), both bounds inclusive."""
-    start, end = pairings["start"], pairings["end"]
-    return (start <= asof) & (end.isna() | (end >= asof))
+    ``end ≥ asof``), both bounds inclusive (:func:`qjlib.core.spells.active_on`, the one
+    definition the departments' spells share)."""
+    return active_on(pairings["start"], pairings["end"], asof)
 
 
 def helper_loads(pairings: pd.DataFrame, asof: pd.Timestamp) -> pd.Series:

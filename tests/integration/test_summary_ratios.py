@@ -63,6 +63,11 @@ RATIOS: dict[str, tuple[str, str]] = {
     "targets.funds.{t}.value": ("targets.funds.{t}.numerator", "targets.funds.{t}.denominator"),
     "targets.loans.overdue_rate.value": ("targets.loans.overdue_rate.numerator",
                                          "targets.loans.overdue_rate.denominator"),
+    # issue #16 (contract/departments.md)
+    "health.insured_rate": ("health.insured", "health.persons"),
+    "health.critical_rate": ("health.critical", "health.persons"),
+    "health.family_doctor_rate": ("health.family_doctor", "health.persons"),
+    "health.reimbursement_ratio": ("health.reimbursed", "health.eligible_cost"),
 }
 
 #: floats whose name says share/rate/ratio but which are not ratios of sums, and why.

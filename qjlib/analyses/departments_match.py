@@ -1,0 +1,120 @@
+"""Matching the departments' rolls to the register (``shared/contract/departments.md``): the
+registered persons, integer keys of ID numbers, the join of a roll on them, ages and the school
+term of the as-of date. Pure functions on canonical frames; the rules that use them are in
+:mod:`qjlib.analyses.departments_rules`.
+
+- **Matching is by ID number only**: a valid (GB 11643) ID number is turned into one integer,
+  ``first 17 digits × 11 + check value`` (``X`` = 10), and rolls are joined to the register on it.
+  A department ID that fails the checksum has key −1 and matches nobody; an ID number held by
+  several registered persons matches each of them.
+- **Counted** members: ``member_status`` blank or 正常 (the subjects of the person rules and rates).
+- **Alive on A**: no ``deaths`` row dated on or before A.
+- Spells, terms and ages: :mod:`qjlib.core.spells` (written once for every rule).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from qjlib.core.definitions import id_checksum_ok
+from qjlib.core.ids import positions
+from qjlib.core.spells import birth_dates
+
+_POW10 = 10 ** np.arange(16, -1, -1, dtype=np.int64)  # weights of the first 17 digits
+
+PERSON_COLUMNS = ("person_id", "hh_id", "name", "id_number", "health", "dibao")
+
+
+def id_keys(ids: pd.Series) -> np.ndarray:
+    """One int64 per resident ID number: ``int(first 17 digits) × 11 + check`` (``X`` = 10), −1 for a
+    value that is not a valid GB 11643 number (missing, malformed or failing the checksum)."""
+    s = pd.Series(ids, copy=False)
+    ok = id_checksum_ok(s).to_numpy(dtype=bool)
+    keys = np.full(len(s), -1, dtype=np.int64)
+    if ok.any():
+        text = "".join(s[ok].astype("str").str.upper().tolist())
+        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        digits = raw[:, :17].astype(np.int64) - ord("0")
+        last = raw[:, 17].astype(np.int64)
+        check = np.where(last == ord("X"), 10, last - ord("0"))
+        keys[ok] = (digits @ _POW10) * 11 + check
+    return keys
+
+
+def registered_persons(households: pd.DataFrame, members: pd.DataFrame,
+                       deaths: pd.DataFrame | None, asof: pd.Timestamp,
+                       counted_statuses: tuple[str, ...]) -> pd.DataFrame:
+    """Every registered person (a row of ``members``) with what the rules read.
+
+    Columns: ``person_id, hh_id, name, id_number, health, dibao`` (those present; ``health``
+    and ``dibao`` NA when absent), ``town, village, exit_status, exit_year`` of the household,
+    ``id_key`` (:func:`id_keys`), ``birth`` (:func:`qjlib.core.spells.birth_dates`), ``counted`` (``member_status``
+    blank or in ``counted_statuses``) and ``alive`` (no ``deaths`` row with a valid ID dated on or
+    before ``asof``)."""
+    p = pd.DataFrame({c: members[c] for c in PERSON_COLUMNS if c in members.columns})
+    for c in ("name", "id_number", "health"):
+        if c not in p.columns:
+            p[c] = pd.Series(pd.NA, index=p.index, dtype="str")
+    if "dibao" not in p.columns:
+        p["dibao"] = pd.Series(pd.NA, index=p.index, dtype="boolean")
+    pos = positions(p["hh_id"], households["hh_id"])
+    found = pos >= 0
+    for c in ("town", "village", "exit_status", "exit_year"):
+        if c not in households.columns or not len(households):
+            p[c] = pd.NA
+            continue
+        taken = households[c].iloc[np.where(found, pos, 0)].reset_index(drop=True)
+        p[c] = taken.set_axis(p.index).where(found)
+    p["id_key"] = id_keys(p["id_number"])
+    bd = members["birth_date"] if "birth_date" in members.columns else pd.Series(
+        pd.NaT, index=members.index, dtype="datetime64[us]")
+    p["birth"] = birth_dates(bd, p["id_number"]).to_numpy()
+    status = members["member_status"] if "member_status" in members.columns else None
+    p["counted"] = True if status is None else (status.isna() | status.isin(counted_statuses)
+                                                ).to_numpy(dtype=bool)
+    p["alive"] = True
+    if deaths is not None and len(deaths):
+        dead = id_keys(deaths["id_number"])[(deaths["death_date"] <= asof).to_numpy(dtype=bool)]
+        p["alive"] = ~np.isin(p["id_key"].to_numpy(), dead[dead >= 0])
+    return p.reset_index(drop=True)
+
+
+def roll(frame: pd.DataFrame) -> pd.DataFrame:
+    """A department roll with its integer key (``id_key``) and provenance as ledger columns
+    (``file`` ← ``_file``, ``row`` ← ``_row``; NA when the frame was built without them)."""
+    out = frame.copy()
+    out["id_key"] = id_keys(frame["id_number"]) if "id_number" in frame.columns else -1
+    out["file"] = frame["_file"] if "_file" in frame.columns else pd.Series(pd.NA, index=frame.index,
+                                                                             dtype="str")
+    out["row"] = (frame["_row"] if "_row" in frame.columns
+                  else pd.Series(pd.NA, index=frame.index)).astype("Int64")
+    return out
+
+
+def match(rows: pd.DataFrame, persons: pd.DataFrame,
+          person_cols: tuple[str, ...] = ("person_id", "hh_id")) -> pd.DataFrame:
+    """The roll's rows joined to the registered persons on ``id_key`` (rows with key −1 and
+    rows matching nobody dropped; a row matching two persons appears twice). The roll's columns
+    keep their names; the persons' ``person_cols`` are added."""
+    right = persons.loc[persons["id_key"] >= 0, ["id_key", *person_cols]]
+    left = rows[rows["id_key"] >= 0]
+    return left.merge(right, on="id_key", how="inner", suffixes=("", "_reg"))
+
+
+def is_registered(rows: pd.DataFrame, persons: pd.DataFrame) -> np.ndarray:
+    """Whether each roll row's ID matches a registered person (False for an invalid ID)."""
+    keys = persons["id_key"].to_numpy()
+    return np.isin(rows["id_key"].to_numpy(), keys[keys >= 0]) & (rows["id_key"].to_numpy() >= 0)
+
+
+def first_rows(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """One row per ``by`` group: the first by (``file``, ``row``) — the department line a ledger
+    row points to when several support it."""
+    order = df.sort_values(["file", "row"], na_position="last", kind="stable")
+    return order.drop_duplicates(by, keep="first")
+
+
+def dates_text(s: pd.Series) -> pd.Series:
+    """Dates as ``YYYY-MM-DD`` text (``空`` for a blank)."""
+    return s.dt.strftime("%Y-%m-%d").fillna("空").astype("str")
