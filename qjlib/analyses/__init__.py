@@ -30,12 +30,12 @@ REGISTRY: Mapping[str, str] = {
     "decline": "qjlib.analyses.decline",
     "industry": "qjlib.analyses.industry",
     "helpers": "qjlib.analyses.cadres",
-    "monitoring": "qjlib.analyses.monitoring",  # issue #17
-    "exit": "qjlib.analyses.exit",
-    "targets": "qjlib.analyses.targets",
     "departments": "qjlib.analyses.departments",
     "health": "qjlib.analyses.departments_health",
     "education": "qjlib.analyses.departments_education",
+    "monitoring": "qjlib.analyses.monitoring",
+    "exit": "qjlib.analyses.exit",
+    "targets": "qjlib.analyses.targets",
 }
 
 
