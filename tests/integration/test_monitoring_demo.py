@@ -60,12 +60,13 @@ def test_income_signals_equal_an_independent_computation(demo_pkg, res):
     assert s["report_due"] == "2019-09-20"
 
 
-def test_ledger_rows_name_their_signals_and_the_helper(res):
+def test_ledger_rows_name_their_signals_and_the_helper(res, demo_truth):
     _, led = res
     mon = led["monitoring"]
     assert (mon["signals"] >= 1).all()
     assert mon["reason"].str.len().gt(0).all()
     assert mon.loc[mon["class"] == "about_to_return", "below_line"].astype(bool).all()
     assert mon["class_zh"].str.endswith("（待核实）").all()
-    assert np.isin(mon["medical_burden"].isna(), [True]).all()  # unavailable: blank
+    for name, want in demo_truth["monitoring"]["signals"].items():  # unavailable: blank; else filled
+        assert np.isin(mon[name].isna(), [want == "unavailable"]).all(), name
     assert isinstance(mon["helper_id"], pd.Series)
