@@ -8,13 +8,20 @@ earlier draw is unchanged. It
   household's 2019 row, and gives a 返贫 household an income below the line;
 * adds the ``edge_households`` table (边缘户): drawn households plus the exact edge cases of
   :data:`EDGE_CASES`, and one row whose 户编号 is a registered household's (the finding
-  ``edge_registered``, planted like the quality problems).
+  ``edge_registered``, planted like the quality problems);
+* appends hospital stays (:data:`STAYS`) to the departments' ``hospital`` roll for two quiet past
+  exited households: out-of-pocket exactly at ``monitoring.oop_threshold`` inside the 12-month
+  window with stays admitted exactly 12 months before A and the day after A (outside), and one
+  fen over it in a stay admitted on A and settled in two rows. They are admitted in 2018 or
+  discharged after A, so that no ``dept_mismatch`` rule sees them.
 
 :func:`monitoring_truth` computes the expected ``monitoring`` and ``monitoring_edge`` keys and the
 ``monitoring.signals.*`` counts from the final tables with plain pandas, independently of
-:mod:`qjlib.analyses.monitoring`.
+:mod:`qjlib.analyses.monitoring`; the department signals from the rolls when present
+(``dropout`` from the departments' oracle :mod:`.departments_truth`), ``unsafe_house`` from
+``exit.md``'s "safe on a date D" (:func:`house_safe_truth`) once ``housing`` exists.
 
-Imports only :mod:`.base`.
+Imports :mod:`.base` and :mod:`.departments_truth`.
 """
 
 from __future__ import annotations
@@ -46,6 +53,18 @@ CASES: dict[str, tuple[tuple[float, float, float, float], int, float, str]] = {
     "transfer": ((8000, 8000, 8000, 8000), 0, 0.6, "consolidate: 转移性收入占60%"),
     "decline": ((9000, 8500, 8000, 7500), 0, 0.1, "consolidate: 连续3年下降（每年不超过30%）"),
 }
+# Hospital stays at the 12-month window (2018-09-30, 2019-09-30] and monitoring.oop_threshold:
+# name: (stays of (admitted, discharged, settlement rows of (total_cost, reimbursed)), expected).
+# Out-of-pocket = total_cost − reimbursed, summed over a stay's rows and the household's stays.
+STAYS: dict[str, tuple[tuple, str]] = {
+    "oop_at_threshold": ((("2018-10-01", "2018-10-10", ((10000.0, 4000.0),)),  # first day in: 6,000
+                          ("2018-09-30", "2018-10-08", ((5000.0, 4000.0),)),  # A − 12 months: out
+                          ("2019-10-01", "2019-10-09", ((5000.0, 4200.0),))),  # after A: out
+                         "not listed: 近12个月住院自付恰为6,000元（窗口外的两次住院不计）"),
+    "oop_over": ((("2019-09-30", "2019-10-06", ((10000.0, 3000.0), (0.0, 999.99))),),  # on A: in
+                 "consolidate: 近12个月住院自付6,000.01元（一次住院两行结算之和）"),
+}
+DEPARTMENT_ROLLS = ("welfare", "disability", "hospital", "enrollment", "student_aid", "posts", "deaths")
 # Edge households at the edges: (net_per_capita, income_year or None, groups, expected class)
 EDGE_CASES = [
     (LINE - 0.01, None, "", "below_line"),
@@ -121,9 +140,53 @@ def plant_monitoring(seed: int, tables: dict[str, pd.DataFrame], reserved: np.nd
     if len(ret):
         _rewrite(inc, hh["hh_id"].iloc[ret[0]], (2000, 2000, 2000, 2000), 0, 0.1)
         cases.append({"h": int(ret[0]), "case": "returned", "why": "not listed: 返贫户不属于监测对象"})
-    t["income"] = inc.reset_index(drop=True)
     t["edge_households"] = _edge_table(rng, hh)
+    if "hospital" in t:  # after every draw of the stream: the earlier plants stay as they were
+        cases += _plant_stays(t, inc, pool[len(names) + 1:])
+    t["income"] = inc.reset_index(drop=True)
     return MonitoringPlants(tables=t, cases=cases)
+
+
+def _quiet(inc: pd.DataFrame) -> set:
+    """Households far from every income signal: 2016–2019 rows, per capita ≥ 6,000 yuan in 2019,
+    no fall of 25 % in 2019, transfers under 40 % of net income, and no fall in 2017–2019."""
+    i = inc[inc["year"].between(2016, 2019) & (inc["_q"] == "")]
+    i = i.assign(**{c: pd.to_numeric(i[c], errors="coerce")
+                    for c in ("wage", "operating", "operating_cost", "property", "transfer", "size")})
+    net = i["wage"] + i["operating"] - i["operating_cost"] + i["property"] + i["transfer"]
+    pc = i.assign(pc=net / i["size"]).pivot_table(index="hh_id", columns="year", values="pc", aggfunc="first")
+    share = (i["transfer"] / net).where(i["year"] == INCOME_YEAR).groupby(i["hh_id"]).max()
+    ok = (pc.notna().all(axis=1) & (pc[2019] >= 6000) & (pc[2019] >= 0.75 * pc[2018])
+          & (share.reindex(pc.index) < 0.4) & ~((pc[2017] < pc[2016]) & (pc[2018] < pc[2017]) & (pc[2019] < pc[2018])))
+    return set(pc.index[ok.to_numpy()])
+
+
+def _plant_stays(t: dict[str, pd.DataFrame], inc: pd.DataFrame, pool: np.ndarray) -> list[dict]:
+    """Hospital stays at the 12-month window's edges (:data:`STAYS`) for past exited households
+    of the ``pool`` that have a labour-capable member, no row in any department roll but insurance
+    and no income signal (:func:`_quiet`), so that the stays alone decide whether they are listed.
+    Appends to ``t["hospital"]``; the income rows are left as they are."""
+    hh, mem = t["households"], t["members"]
+    rolled = set().union(*(set(t[k]["id_number"]) for k in DEPARTMENT_ROLLS if k in t))
+    m = mem[(mem["_q"] == "") & ~mem["id_number"].duplicated(keep=False)]
+    able = m["labor_skill"].isin(["普通劳动力", "技能劳动力"]).groupby(m["hh_id"]).any()
+    clean = (~m["id_number"].isin(rolled)).groupby(m["hh_id"]).all() & (
+        m.groupby("hh_id").size() == mem.groupby("hh_id").size().reindex(able.index))
+    ok = set(able.index[(able & clean).to_numpy()]) & _quiet(inc)
+    picks = [h for h in pool if hh["hh_id"].iloc[h] in ok][: len(STAYS)]
+    rows, cases = [], []
+    for h, (name, (stays, why)) in zip(picks, STAYS.items(), strict=False):
+        hid = hh["hh_id"].iloc[h]
+        p = m[m["hh_id"] == hid].iloc[0]
+        for adm, dis, parts in stays:
+            rows += [{"id_number": p["id_number"], "name": p["name"], "admitted": pd.Timestamp(adm),
+                      "discharged": pd.Timestamp(dis), "total_cost": tot, "eligible_cost": tot * 0.9,
+                      "reimbursed": reimb, "hospital_name": "清涧县医院", "town": hh["town"].iloc[h]}
+                     for tot, reimb in parts]
+        cases.append({"h": int(h), "case": name, "why": why})
+    extra = pd.DataFrame(rows).assign(_case="", _q="", _qtype="", _qcol="")
+    t["hospital"] = pd.concat([t["hospital"], extra], ignore_index=True)
+    return cases
 
 
 def _edge_table(rng: np.random.Generator, hh: pd.DataFrame, n: int = 60) -> pd.DataFrame:
