@@ -192,7 +192,7 @@ def signal_frame(ctx: Context, pop: pd.DataFrame, y: int) -> tuple[pd.DataFrame,
         cap = f["labor_capacity"] if "labor_capacity" in f else pd.Series(pd.NA, index=f.index, dtype="str")
         f["no_safety_net"] = sig.no_safety_net(ids, cap, ctx.pkg["members"], ctx.pkg["welfare"], ctx.asof)
     if available["unsafe_house"]:
-        f["unsafe_house"] = sig.unsafe_house(ids, ctx.pkg["housing"], ctx.asof)
+        f["unsafe_house"] = sig.unsafe_house(ids, ctx.pkg["housing"], ctx.asof, _table(ctx, "relocation"))
     return f, available, notes
 
 

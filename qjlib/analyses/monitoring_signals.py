@@ -130,12 +130,14 @@ def dropout(hh_id: pd.Series, dropout_person_ids: pd.Series, members: pd.DataFra
     return _bool(isin(hh_id, hh_of))
 
 
-def house_safe_on(hh_id: pd.Series, housing: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+def house_safe_on(hh_id: pd.Series, housing: pd.DataFrame, day: pd.Timestamp,
+                  relocation: pd.DataFrame | None = None) -> pd.Series:
     """Whether the household's house is safe on ``day`` (``exit.md``): its latest assessment on
     or before ``day`` (two on one day: the worse grade) grades it A or B; or works following that
     assessment are finished by ``day`` (a repair ``completed``, a rebuild ``moved_in`` on or before
-    it). ``<NA>`` (unknown) without an assessment on or before ``day``. (Relocation, ``targets.md``,
-    is not read here.)"""
+    it); or the household is in ``relocation`` (``targets.md``) with ``moved_in`` 是 on or before
+    ``day`` (``moved_in_date`` ≤ ``day``; a blank date with 是 counts). ``<NA>`` (unknown) with
+    none of these and no assessment on or before ``day``."""
     h = housing[housing["assessed"] <= day].copy()
     h["_rank"] = h["grade"].map(GRADE_RANK)
     h = h.sort_values(["hh_id", "assessed", "_rank"], kind="stable", na_position="first")
@@ -149,13 +151,20 @@ def house_safe_on(hh_id: pd.Series, housing: pd.DataFrame, day: pd.Timestamp) ->
     pos = positions(hh_id, last["hh_id"])
     known = pos >= 0
     vals = safe_last.to_numpy(dtype=bool)[np.maximum(pos, 0)] if len(last) else np.zeros(len(pos), bool)
+    if relocation is not None and len(relocation):
+        r = relocation[relocation["moved_in"].astype(object).isin([True, "是"]).to_numpy()]
+        if "moved_in_date" in r.columns:
+            r = r[(r["moved_in_date"].isna() | (r["moved_in_date"] <= day)).to_numpy()]
+        moved = isin(hh_id, r["hh_id"])
+        vals, known = vals | moved, known | moved
     return _bool(vals, known)
 
 
-def unsafe_house(hh_id: pd.Series, housing: pd.DataFrame, asof: pd.Timestamp) -> pd.Series:
-    """住房不安全: the house is known and not safe on A (:func:`house_safe_on`); an unknown house
-    is no signal (False)."""
-    safe = house_safe_on(hh_id, housing, asof)
+def unsafe_house(hh_id: pd.Series, housing: pd.DataFrame, asof: pd.Timestamp,
+                 relocation: pd.DataFrame | None = None) -> pd.Series:
+    """住房不安全: the house is known and not safe on A (:func:`house_safe_on`, ``relocation``
+    when present); an unknown house is no signal (False)."""
+    safe = house_safe_on(hh_id, housing, asof, relocation)
     return _bool((safe == False).fillna(False).to_numpy(dtype=bool))  # noqa: E712 (nullable)
 
 

@@ -8,13 +8,20 @@ earlier draw is unchanged. It
   household's 2019 row, and gives a 返贫 household an income below the line;
 * adds the ``edge_households`` table (边缘户): drawn households plus the exact edge cases of
   :data:`EDGE_CASES`, and one row whose 户编号 is a registered household's (the finding
-  ``edge_registered``, planted like the quality problems).
+  ``edge_registered``, planted like the quality problems);
+* appends hospital stays (:data:`STAYS`) to the departments' ``hospital`` roll for two quiet past
+  exited households: out-of-pocket exactly at ``monitoring.oop_threshold`` inside the 12-month
+  window with stays admitted exactly 12 months before A and the day after A (outside), and one
+  fen over it in a stay admitted on A and settled in two rows. They are admitted in 2018 or
+  discharged after A, so that no ``dept_mismatch`` rule sees them.
 
 :func:`monitoring_truth` computes the expected ``monitoring`` and ``monitoring_edge`` keys and the
 ``monitoring.signals.*`` counts from the final tables with plain pandas, independently of
-:mod:`qjlib.analyses.monitoring`.
+:mod:`qjlib.analyses.monitoring`; the department signals from the rolls when present
+(``dropout`` from the departments' oracle :mod:`.departments_truth`), ``unsafe_house`` from
+``exit.md``'s "safe on a date D" (:func:`house_safe_truth`) once ``housing`` exists.
 
-Imports only :mod:`.base`.
+Imports :mod:`.base` and :mod:`.departments_truth`.
 """
 
 from __future__ import annotations
@@ -24,9 +31,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from qjlib.demo.base import COUNTY_CODE, INCOME_YEAR, POVERTY_LINE, YEARS
+from qjlib.core.definitions import id_checksum_ok
+from qjlib.demo.base import ASOF, COUNTY_CODE, INCOME_YEAR, POVERTY_LINE, YEARS
+from qjlib.demo.departments_truth import expected_mismatches
 
 LINE, MONITOR = 3218, 5000  # 2019 poverty line and monitoring line (params/standards.yaml)
+A = pd.Timestamp(ASOF)
+OOP_THRESHOLD = 6000  # monitoring.oop_threshold (yuan, 12-month window)
 MAX_FALL = (3, 10)  # monitoring.max_fall = 0.30
 TRANSFER_DEPENDENT = (1, 2)  # income.transfer_dependent_share = 0.50
 # Per-capita targets (yuan) for 2016, 2017, 2018, 2019; "-1" in the last place = one yuan of
@@ -42,6 +53,18 @@ CASES: dict[str, tuple[tuple[float, float, float, float], int, float, str]] = {
     "transfer": ((8000, 8000, 8000, 8000), 0, 0.6, "consolidate: 转移性收入占60%"),
     "decline": ((9000, 8500, 8000, 7500), 0, 0.1, "consolidate: 连续3年下降（每年不超过30%）"),
 }
+# Hospital stays at the 12-month window (2018-09-30, 2019-09-30] and monitoring.oop_threshold:
+# name: (stays of (admitted, discharged, settlement rows of (total_cost, reimbursed)), expected).
+# Out-of-pocket = total_cost − reimbursed, summed over a stay's rows and the household's stays.
+STAYS: dict[str, tuple[tuple, str]] = {
+    "oop_at_threshold": ((("2018-10-01", "2018-10-10", ((10000.0, 4000.0),)),  # first day in: 6,000
+                          ("2018-09-30", "2018-10-08", ((5000.0, 4000.0),)),  # A − 12 months: out
+                          ("2019-10-01", "2019-10-09", ((5000.0, 4200.0),))),  # after A: out
+                         "not listed: 近12个月住院自付恰为6,000元（窗口外的两次住院不计）"),
+    "oop_over": ((("2019-09-30", "2019-10-06", ((10000.0, 3000.0), (0.0, 999.99))),),  # on A: in
+                 "consolidate: 近12个月住院自付6,000.01元（一次住院两行结算之和）"),
+}
+DEPARTMENT_ROLLS = ("welfare", "disability", "hospital", "enrollment", "student_aid", "posts", "deaths")
 # Edge households at the edges: (net_per_capita, income_year or None, groups, expected class)
 EDGE_CASES = [
     (LINE - 0.01, None, "", "below_line"),
@@ -117,9 +140,53 @@ def plant_monitoring(seed: int, tables: dict[str, pd.DataFrame], reserved: np.nd
     if len(ret):
         _rewrite(inc, hh["hh_id"].iloc[ret[0]], (2000, 2000, 2000, 2000), 0, 0.1)
         cases.append({"h": int(ret[0]), "case": "returned", "why": "not listed: 返贫户不属于监测对象"})
-    t["income"] = inc.reset_index(drop=True)
     t["edge_households"] = _edge_table(rng, hh)
+    if "hospital" in t:  # after every draw of the stream: the earlier plants stay as they were
+        cases += _plant_stays(t, inc, pool[len(names) + 1:])
+    t["income"] = inc.reset_index(drop=True)
     return MonitoringPlants(tables=t, cases=cases)
+
+
+def _quiet(inc: pd.DataFrame) -> set:
+    """Households far from every income signal: 2016–2019 rows, per capita ≥ 6,000 yuan in 2019,
+    no fall of 25 % in 2019, transfers under 40 % of net income, and no fall in 2017–2019."""
+    i = inc[inc["year"].between(2016, 2019) & (inc["_q"] == "")]
+    i = i.assign(**{c: pd.to_numeric(i[c], errors="coerce")
+                    for c in ("wage", "operating", "operating_cost", "property", "transfer", "size")})
+    net = i["wage"] + i["operating"] - i["operating_cost"] + i["property"] + i["transfer"]
+    pc = i.assign(pc=net / i["size"]).pivot_table(index="hh_id", columns="year", values="pc", aggfunc="first")
+    share = (i["transfer"] / net).where(i["year"] == INCOME_YEAR).groupby(i["hh_id"]).max()
+    ok = (pc.notna().all(axis=1) & (pc[2019] >= 6000) & (pc[2019] >= 0.75 * pc[2018])
+          & (share.reindex(pc.index) < 0.4) & ~((pc[2017] < pc[2016]) & (pc[2018] < pc[2017]) & (pc[2019] < pc[2018])))
+    return set(pc.index[ok.to_numpy()])
+
+
+def _plant_stays(t: dict[str, pd.DataFrame], inc: pd.DataFrame, pool: np.ndarray) -> list[dict]:
+    """Hospital stays at the 12-month window's edges (:data:`STAYS`) for past exited households
+    of the ``pool`` that have a labour-capable member, no row in any department roll but insurance
+    and no income signal (:func:`_quiet`), so that the stays alone decide whether they are listed.
+    Appends to ``t["hospital"]``; the income rows are left as they are."""
+    hh, mem = t["households"], t["members"]
+    rolled = set().union(*(set(t[k]["id_number"]) for k in DEPARTMENT_ROLLS if k in t))
+    m = mem[(mem["_q"] == "") & ~mem["id_number"].duplicated(keep=False)]
+    able = m["labor_skill"].isin(["普通劳动力", "技能劳动力"]).groupby(m["hh_id"]).any()
+    clean = (~m["id_number"].isin(rolled)).groupby(m["hh_id"]).all() & (
+        m.groupby("hh_id").size() == mem.groupby("hh_id").size().reindex(able.index))
+    ok = set(able.index[(able & clean).to_numpy()]) & _quiet(inc)
+    picks = [h for h in pool if hh["hh_id"].iloc[h] in ok][: len(STAYS)]
+    rows, cases = [], []
+    for h, (name, (stays, why)) in zip(picks, STAYS.items(), strict=False):
+        hid = hh["hh_id"].iloc[h]
+        p = m[m["hh_id"] == hid].iloc[0]
+        for adm, dis, parts in stays:
+            rows += [{"id_number": p["id_number"], "name": p["name"], "admitted": pd.Timestamp(adm),
+                      "discharged": pd.Timestamp(dis), "total_cost": tot, "eligible_cost": tot * 0.9,
+                      "reimbursed": reimb, "hospital_name": "清涧县医院", "town": hh["town"].iloc[h]}
+                     for tot, reimb in parts]
+        cases.append({"h": int(h), "case": name, "why": why})
+    extra = pd.DataFrame(rows).assign(_case="", _q="", _qtype="", _qcol="")
+    t["hospital"] = pd.concat([t["hospital"], extra], ignore_index=True)
+    return cases
 
 
 def _edge_table(rng: np.random.Generator, hh: pd.DataFrame, n: int = 60) -> pd.DataFrame:
@@ -148,15 +215,87 @@ def _edge_table(rng: np.random.Generator, hh: pd.DataFrame, n: int = 60) -> pd.D
 
 
 
+def _ok_ids(df: pd.DataFrame) -> pd.DataFrame:
+    """Department rows whose ID passes GB 11643 (``departments.md``: a failing ID matches nobody)."""
+    return df[id_checksum_ok(df["id_number"]).to_numpy()]
+
+
+def _households_of(rows: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    """Department rows (with a ``_r`` row number) joined to every registered household one of whose
+    members holds the row's ID; a row counts once per household."""
+    reg = members[["id_number", "hh_id"]].dropna().drop_duplicates()
+    return _ok_ids(rows).merge(reg, on="id_number").drop_duplicates(["_r", "hh_id"])
+
+
+def house_safe_truth(hh_ids: pd.Index, housing: pd.DataFrame, relocation: pd.DataFrame | None,
+                     day: pd.Timestamp) -> pd.Series:
+    """``exit.md``'s "safe on a date D", plainly: True / False / <NA> (unknown) per ``hh_ids``.
+    Safe when the latest assessment on or before D (two on one day: the worse grade) is A or B, or
+    works recorded on that assessment are finished by D (a repair ``completed`` ≤ D, a rebuild
+    ``moved_in`` ≤ D), or the household is in ``relocation`` with ``moved_in`` 是 on or before D
+    (a blank date with 是 counts). Unsafe: the latest assessment is C/D and none of these."""
+    h = housing[housing["assessed"] <= day].copy()
+    h["g"] = h["grade"].astype(str).str.strip().str.upper().str.replace("级", "", regex=False)
+    h = h.sort_values(["hh_id", "assessed", "g"]).groupby("hh_id").tail(1).set_index("hh_id")
+    works = h["works"].replace({"重建": "rebuild", "修缮加固": "repair"}) if "works" in h else pd.Series("", index=h.index)
+    done = pd.Series(False, index=h.index)
+    if "completed" in h:
+        done |= (works == "repair") & (h["completed"] <= day)
+    if "moved_in" in h:
+        done |= (works == "rebuild") & (h["moved_in"] <= day)
+    safe = h["g"].isin(["A", "B"]) | done
+    out = safe.reindex(hh_ids).astype("boolean")
+    if relocation is not None and len(relocation):
+        r = relocation[(relocation["moved_in"] == "是")
+                       & (relocation["moved_in_date"].isna() | (relocation["moved_in_date"] <= day))]
+        out[hh_ids.isin(r["hh_id"])] = True
+    return out
+
+
+def _department_signals(tables: dict[str, pd.DataFrame], ids: pd.Index, members: pd.DataFrame) -> dict:
+    """The department signals of ``monitoring.md`` for the population ``ids`` (a boolean Series
+    each), or ``"unavailable"`` when the table is absent; ``oop``: the 12-month out-of-pocket."""
+    out: dict = {}
+    if "hospital" in tables:  # Σ out-of-pocket of the members' stays admitted in (A − 12 months, A]
+        h = _kept(tables["hospital"])
+        h = h[(h["admitted"] > A - pd.DateOffset(months=12)) & (h["admitted"] <= A)].copy()
+        oop = h["total_cost"] - h["reimbursed"]
+        if "out_of_pocket" in h:
+            oop = h["out_of_pocket"].fillna(oop)
+        h["fen"] = (oop * 100).round()
+        j = _households_of(h.reset_index(names="_r"), members)
+        fen = j.groupby("hh_id")["fen"].sum().reindex(ids, fill_value=0)
+        out["medical_burden"] = fen > OOP_THRESHOLD * 100
+    if "enrollment" in tables:  # a member in rule dropout of dept_mismatch (the departments' oracle)
+        drop = {r["person_id"] for r in expected_mismatches(tables) if r["rule"] == "dropout"}
+        out["dropout"] = pd.Series(ids.isin(members.loc[members["person_id"].isin(drop), "hh_id"]), index=ids)
+    if "welfare" in tables:  # 无劳动能力 (inputs.md, from members) and no dibao/tekun spell active on A
+        skill = members["labor_skill"]
+        able = skill.isin(["普通劳动力", "技能劳动力"]).groupby(members["hh_id"]).any()
+        weak = (skill == "弱劳动力或半劳动力").groupby(members["hh_id"]).any()
+        none = (~able & ~weak).reindex(ids, fill_value=False)  # no members rows: capacity unknown
+        w = _kept(tables["welfare"]).reset_index(names="_r")
+        w = w[w["programme"].isin(["低保", "农村低保", "最低生活保障", "特困", "特困供养", "五保", "dibao", "tekun"])]
+        w = w[(w["start"] <= A) & (w["end"].isna() | (w["end"] >= A))]
+        covered = ids.isin(_households_of(w, members)["hh_id"])
+        out["no_safety_net"] = none & ~covered
+    if "housing" in tables:  # known and not safe on A (exit.md); unknown is no signal
+        safe = house_safe_truth(ids, _kept(tables["housing"]), tables.get("relocation"), A)
+        out["unsafe_house"] = (safe == False).fillna(False).astype(bool)  # noqa: E712
+    return {s: out.get(s, "unavailable") for s in ("medical_burden", "dropout", "no_safety_net", "unsafe_house")}
+
+
+def _kept(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows the loader keeps (rejects dropped)."""
+    return df[df["_qtype"].to_numpy() != "reject"] if "_qtype" in df else df
+
+
 def monitoring_truth(tables: dict[str, pd.DataFrame], cases: list[dict]) -> dict:
     """The expected ``monitoring`` / ``monitoring_edge`` keys and signal counts (plain pandas on the
-    final tables, rows the loader rejects dropped). The department signals are ``unavailable``
-    unless their tables are present (none is, in this stage)."""
+    final tables, rows the loader rejects dropped). The department signals
+    (:func:`_department_signals`) are ``unavailable`` when their table is absent."""
     line_by_year = dict(zip(YEARS.tolist(), POVERTY_LINE.tolist(), strict=True))
-
-    def kept(df):
-        return df[df["_qtype"].to_numpy() != "reject"] if "_qtype" in df else df
-
+    kept = _kept
     hh = kept(tables["households"]).drop_duplicates("hh_id")
     inc = kept(tables["income"]).drop_duplicates(["hh_id", "year"]).copy()
     inc["net"] = inc["wage"] + inc["operating"] - inc["operating_cost"] + inc["property"] + inc["transfer"]
@@ -175,8 +314,10 @@ def monitoring_truth(tables: dict[str, pd.DataFrame], cases: list[dict]) -> dict
     size = inc.pivot_table(index="hh_id", columns="year", values="size", aggfunc="first")
     pc = (wide / size).reindex(index=ids, columns=range(INCOME_YEAR - 3, INCOME_YEAR + 1))
     run = pd.Series(np.all(pc.to_numpy()[:, 1:] < pc.to_numpy()[:, :-1], axis=1), index=ids)
+    dept = _department_signals(tables, ids, kept(tables["members"]))
     sig = pd.DataFrame({"below_line": below, "below_monitor_line": below_m, "income_fall": fall,
-                        "decline_run": run, "transfer_dependent": dep, "no_income_row": ~has})
+                        "decline_run": run, "transfer_dependent": dep, "no_income_row": ~has,
+                        **{k: v for k, v in dept.items() if not isinstance(v, str)}})
     other = sig.drop(columns="below_line").any(axis=1)
     cls = pd.Series(np.where(below, "about_to_return", np.where(other, "consolidate", "")), index=ids)
     h2id = tables["households"]["hh_id"].to_numpy()
@@ -197,7 +338,7 @@ def monitoring_truth(tables: dict[str, pd.DataFrame], cases: list[dict]) -> dict
     return {
         "ledgers": {"monitoring": ledger, "monitoring_edge": edge_rows},
         "signals": {**{s: int(sig[s].sum()) for s in sig.columns},
-                    **{s: "unavailable" for s in ("medical_burden", "dropout", "no_safety_net", "unsafe_house")}},
+                    **{k: v for k, v in dept.items() if isinstance(v, str)}},
         "past_exited": len(ids),
         "about_to_return": int((cls == "about_to_return").sum()),
         "consolidate": int((cls == "consolidate").sum()),

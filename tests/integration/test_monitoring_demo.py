@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -60,12 +59,27 @@ def test_income_signals_equal_an_independent_computation(demo_pkg, res):
     assert s["report_due"] == "2019-09-20"
 
 
-def test_ledger_rows_name_their_signals_and_the_helper(res):
+def test_ledger_rows_name_their_signals_and_the_helper(res, demo_truth):
     _, led = res
     mon = led["monitoring"]
     assert (mon["signals"] >= 1).all()
     assert mon["reason"].str.len().gt(0).all()
     assert mon.loc[mon["class"] == "about_to_return", "below_line"].astype(bool).all()
     assert mon["class_zh"].str.endswith("（待核实）").all()
-    assert np.isin(mon["medical_burden"].isna(), [True]).all()  # unavailable: blank
+    for name, want in demo_truth["monitoring"]["signals"].items():  # unavailable: blank column
+        assert mon[name].isna().all() == (want == "unavailable"), name
     assert isinstance(mon["helper_id"], pd.Series)
+
+
+def test_medical_burden_equals_an_independent_computation(demo_pkg, res):
+    s, led = res
+    hh, mem, hos = demo_pkg["households"], demo_pkg["members"], demo_pkg["hospital"]
+    pop = hh[(hh["exit_status"] == "exited") & (hh["exit_year"].astype("Float64") < 2019).fillna(False)]
+    a = pd.Timestamp("2019-09-30")
+    win = hos[(hos["admitted"] > pd.Timestamp("2018-09-30")) & (hos["admitted"] <= a)].reset_index(names="r")
+    oop = ((win["total_cost"] - win["reimbursed"]) * 100).round()
+    j = win.assign(fen=oop).merge(mem[["id_number", "hh_id"]].drop_duplicates(), on="id_number")
+    fen = j.drop_duplicates(["r", "hh_id"]).groupby("hh_id")["fen"].sum()
+    assert s["signals"]["medical_burden"] == int((fen[fen.index.isin(pop["hh_id"])] > 600000).sum())
+    listed = led["monitoring"].set_index("hh_id")
+    assert (listed.loc[listed["medical_burden"].astype(bool), "out_of_pocket_12m"] > 6000).all()
