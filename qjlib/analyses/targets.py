@@ -27,7 +27,8 @@ from qjlib.core.context import Context, per_context
 from qjlib.core.exact import fraction
 from qjlib.core.fmt import json_number
 from qjlib.core.ids import isin
-from qjlib.core.targets_params import FAMILIES, Target, load_targets
+from qjlib.core.params import Params
+from qjlib.core.targets_params import FAMILIES, Target, load_targets, parse_targets
 
 NAME = "targets"  # its part of summary.json and its key in qjlib.analyses.REGISTRY
 NOTEBOOK_RESULTS: dict[str, tuple[str, ...]] = {"evaluation": ("county", "towns"),
@@ -41,8 +42,12 @@ other contracts' (``exit.md``, ``departments.md``, ``monitoring.md``)."""
 MONEY_MEASURES = ("funds_poverty", "funds_integrated", "funds_previous_year", "loans_overdue_rate")
 
 
-def targets() -> tuple[Target, ...]:
-    """``params/targets.yaml``, validated against the measures this code defines."""
+def targets(params: Params | None = None) -> tuple[Target, ...]:
+    """The run's targets validated against the measures this code defines: those its parameters
+    carry (``params/targets.yaml`` as read for the run, and as its manifest records it), else
+    the file."""
+    if params is not None and params.targets.get("tree") is not None:
+        return parse_targets(params.targets["tree"], UNITS)
     return load_targets(UNITS)
 
 
@@ -140,7 +145,7 @@ def evaluate(data: TargetData, targets_: tuple[Target, ...]) -> list[dict]:
 @per_context
 def evaluation(ctx: Context) -> list[dict]:
     """The dispatch sheet of the scope: :func:`evaluate` of ``params/targets.yaml``."""
-    return evaluate(data(ctx), targets())
+    return evaluate(data(ctx), targets(ctx.params))
 
 
 @per_context
@@ -152,7 +157,7 @@ def progress(ctx: Context) -> pd.DataFrame:
     days = [pd.Timestamp(year=d.year, month=mo, day=1) + pd.offsets.MonthEnd(0) for mo in range(1, a.month + 1)]
     days = sorted({x.normalize() for x in days if x <= a} | {a})
     rows = []
-    for t in targets():
+    for t in targets(ctx.params):
         m = MEASURES[t.measure]
         if any(not d.has(n) for n in m.tables):
             continue
@@ -165,7 +170,7 @@ def progress(ctx: Context) -> pd.DataFrame:
 def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
     """The eight ledgers of the contract for the scope (empty, with their columns, when a table
     they need is absent)."""
-    return tl.build(data(ctx), targets())
+    return tl.build(data(ctx), targets(ctx.params))
 
 
 def summary(ctx: Context) -> dict:

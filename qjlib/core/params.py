@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from qjlib.core.errors import QjError
 
 PARAMS_DIR = Path(__file__).resolve().parents[2] / "params"
 STANDARDS_FILE = "standards.yaml"
+TARGETS_FILE = "targets.yaml"
 PERIOD_RE = re.compile(r"^(\d{4})Q([1-4])$")
 PERIOD_KEYS = {"period", "income_year", "overrides", "as_of", "note"}
 LEAF_KEYS = {"value", "source", "unit", "min", "max", "note"}
@@ -137,6 +139,10 @@ class Params:
     values: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     files: tuple[str, ...] = ()
+    targets: dict[str, Any] = field(default_factory=dict)
+    """``params/targets.yaml`` as read for the run (issue #19): ``file``, ``sha256`` and ``tree``
+    (the parsed YAML, validated by :mod:`qjlib.core.targets_params` where it is used), so that the
+    manifest records the very targets and ``qj verify`` re-reads them; empty = read the file."""
 
     def get(self, name: str) -> Any:
         """The parameter's value by dotted name (a copy); an unknown name is a ``ParamError``."""
@@ -186,6 +192,7 @@ class Params:
                 values=values,
                 sources=dict(record.get("sources", {})),
                 files=tuple(record.get("files", ())),
+                targets=dict(record.get("targets") or {}),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ParamError(f"清单中的参数记录不完整：{e} / incomplete parameter record") from e
@@ -199,6 +206,7 @@ class Params:
             "files": list(self.files),
             "values": {k: _jsonable(v) for k, v in sorted(self.values.items())},
             "sources": dict(sorted(self.sources.items())),
+            "targets": copy.deepcopy(self.targets),
         }
 
 
@@ -232,6 +240,20 @@ def load_standards(path: Path | None = None) -> dict[str, dict]:
     return _flatten(tree)
 
 
+def read_targets_file(path: str | Path | None = None) -> dict[str, Any]:
+    """``params/targets.yaml`` (or ``path``) as the run records it: its display path, sha256 and
+    parsed tree; ``{}`` when the default file does not exist (validated where it is used)."""
+    p = Path(path) if path else PARAMS_DIR / TARGETS_FILE
+    if path is None and not p.exists():
+        return {}
+    try:
+        raw = p.read_bytes()
+        tree = _yaml(raw.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise ParamError(f"无法读取目标文件 {p}: {e} / cannot read the targets file") from e
+    return {"file": _display_path(p), "sha256": hashlib.sha256(raw).hexdigest(), "tree": tree}
+
+
 def _as_of_in_period(as_of: str | _dt.date, period: str) -> pd.Timestamp:
     """``as_of`` as a day, refused (naming both) unless it lies inside ``period``."""
     try:
@@ -253,13 +275,15 @@ def load_params(
     overrides: dict[str, Any] | None = None,
     standards_file: str | Path | None = None,
     as_of: str | _dt.date | None = None,
+    targets_file: str | Path | None = None,
 ) -> Params:
     """Read the standards and the period file, apply overrides, and validate everything.
 
     ``params_file`` defaults to ``params/<period>.yaml`` when it exists; without any period file
     the standards apply unchanged. ``overrides`` (dotted names) win over the file's. ``as_of``
     (``qj report --as-of``) wins over the file's ``as_of`` and the period's last day; it must lie
-    inside the period (a report due on the 20th, a two-weekly dispatch).
+    inside the period (a report due on the 20th, a two-weekly dispatch). ``targets_file``
+    (default ``params/targets.yaml``) is read into :attr:`Params.targets`.
     """
     std = load_standards(Path(standards_file) if standards_file else None)
     files = [str(Path(standards_file)) if standards_file else f"params/{STANDARDS_FILE}"]
@@ -327,7 +351,10 @@ def load_params(
     iy = spec.get("income_year")
     if iy is not None and (not isinstance(iy, int) or isinstance(iy, bool)):
         raise ParamError(f"income_year 应为整数年份，得到 {iy!r} / income_year must be an int")
-    return Params(period, asof, iy, values, sources, tuple(files))
+    targets = read_targets_file(targets_file)
+    if targets:
+        files.append(targets["file"])
+    return Params(period, asof, iy, values, sources, tuple(files), targets)
 
 
 def _display_path(p: Path) -> str:

@@ -24,7 +24,7 @@ Planted (A = 2019-09-30, C = 2019), with decoys at every edge of ``contract/targ
   standing, relocated households without a row, a row of a household the register says is not
   relocated; decoys: moved in with a blank date, moved in exactly on 09-30.
 
-:func:`truth` recomputes every ledger's keys and the targets' values and statuses from these
+:func:`qjlib.demo.targets_truth.truth` recomputes every ledger's keys and the targets' values and statuses from these
 tables with plain pandas (the contract's words written again), for any as-of date of 2019.
 """
 
@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from qjlib.demo.targets_truth import truth  # noqa: F401 - truth.json's ``targets`` part
 
 T = pd.Timestamp
 C = 2019
@@ -105,6 +107,50 @@ def _visits(rng: np.random.Generator, hh: pd.DataFrame) -> tuple[pd.DataFrame, d
     v = v.drop_duplicates(["visitor_id", "target_type", "target", "date"]).reset_index(drop=True)
     plants = {g: sorted(ids[groups[g]].tolist()) for g in ("none", "county_only", "last_year")}
     decoys = {g: sorted(ids[groups[g]].tolist()) for g in ("late", "on_0731", "on_0101")}
+    return v, plants, decoys
+
+
+def _area_visits(rng: np.random.Generator, hh: pd.DataFrame, vil: pd.DataFrame,
+                 edge: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
+    """Visits of the villages planned to exit in C (by the county secretary, 县级) and of the edge
+    households (by town or village secretaries), with their planted misses and edge decoys."""
+    vp = np.sort(vil.loc[vil["planned_exit_year"] == C, "village_code"].astype(str).to_numpy())
+    vp = vp[rng.permutation(len(vp))]
+    vg = {"none": vp[:2], "town_only": vp[2:3], "late": vp[3:4], "on_0731": vp[4:5]}
+    vn = vp[5:]
+    ep = edge.loc[(edge["_q"] == "") & ~edge["hh_id"].isin(hh["hh_id"]), "hh_id"].to_numpy()
+    ep = np.sort(ep)[rng.permutation(len(ep))]
+    eg = {"none": ep[:3], "county_only": ep[3:4], "last_year": ep[4:5], "on_0930": ep[5:7]}
+    en = ep[7:]
+    others = np.sort(vil.loc[vil["planned_exit_year"] != C, "village_code"].astype(str).to_numpy())
+    others = rng.choice(others, min(10, len(others)), replace=False)
+    parts = [
+        ("village", vn, "县级", _days(rng, "2019-01-05", "2019-07-30", len(vn))),
+        ("village", others, "县级", _days(rng, "2019-01-05", "2019-09-30", len(others))),
+        ("village", vg["town_only"], "镇级", np.array(["2019-05-10"], dtype="datetime64[D]")),
+        ("village", vg["late"], "县级", np.array(["2019-08-20"], dtype="datetime64[D]")),
+        ("village", vg["on_0731"], "县级", np.array(["2019-07-31"], dtype="datetime64[D]")),
+        ("household", en, None, _days(rng, "2019-01-05", "2019-09-29", len(en))),
+        ("household", eg["county_only"], "县级", np.array(["2019-06-10"], dtype="datetime64[D]")),
+        ("household", eg["last_year"], "村级", np.array(["2018-11-20"], dtype="datetime64[D]")),
+        ("household", eg["on_0930"], "镇级", np.full(2, np.datetime64("2019-09-30"))),
+    ]
+    rows = [pd.DataFrame({"target_type": tt, "target": ids, "level": lv if lv else np.where(
+        rng.random(len(ids)) < 0.5, "镇级", "村级"), "date": d}) for tt, ids, lv, d in parts]
+    v = pd.concat(rows, ignore_index=True)
+    v["date"] = v["date"].astype("datetime64[s]")
+    towns = hh.drop_duplicates("town").set_index("town")["town_code"]
+    etown = edge.set_index("hh_id")["town"]
+    town = np.where(v["target_type"] == "village", v["target"].str[:9],
+                    towns.reindex(etown.reindex(v["target"]).to_numpy()).astype(str).to_numpy())
+    lv = v["level"].to_numpy()
+    v["visitor_id"] = np.where(lv == "县级", "XS6108300", np.where(lv == "镇级", "ZS" + town, "CS" + town))
+    v["post"] = np.where(lv == "县级", "县委书记", np.where(lv == "镇级", "镇党委书记", "村党支部书记"))
+    plants = {"villages_" + g: sorted(vg[g].tolist()) for g in ("none", "town_only")}
+    plants |= {"edge_" + g: sorted(eg[g].tolist()) for g in ("none", "county_only", "last_year")}
+    decoys = {"villages_late": sorted(vg["late"].tolist()), "villages_on_0731": sorted(vg["on_0731"].tolist()),
+              "edge_on_0930": sorted(eg["on_0930"].tolist()),
+              "edge_registered": sorted(edge.loc[edge["_q"] == "edge_registered", "hh_id"].tolist())}
     return v, plants, decoys
 
 
@@ -256,13 +302,19 @@ def _loans(rng: np.random.Generator, hh: pd.DataFrame, members: pd.DataFrame) ->
     return _q(ln), plants, decoys
 
 
-def _relocation(rng: np.random.Generator, hh: pd.DataFrame) -> tuple[pd.DataFrame, dict, dict]:
+def _relocation(rng: np.random.Generator, hh: pd.DataFrame,
+                exclude: frozenset[str] = frozenset()) -> tuple[pd.DataFrame, dict, dict]:
+    """Relocation rows; the households of ``exclude`` (the exit stage's planted houses) get a row
+    not moved in (first rows), so that no row of this stage makes their house safe."""
     rel = hh[hh["relocated"] == "是"]["hh_id"].to_numpy()
     notrel = hh[hh["relocated"] == "否"]["hh_id"].to_numpy()
     perm = rng.permutation(len(rel))
-    no_row = rel[perm[:4]]
-    rows = rel[perm[4:]]
-    extra = rng.choice(notrel, 3, replace=False)
+    rows = rel[perm]
+    ex = np.isin(rows, list(exclude))
+    no_row = rows[~ex][:4]
+    rows = np.concatenate([rows[ex], rows[~ex][4:]])
+    extra = rng.choice(notrel, 3 + len(exclude), replace=False)
+    extra = extra[~np.isin(extra, list(exclude))][:3]
     ids = np.concatenate([rows, extra])
     n = len(ids)
     r = pd.DataFrame({"hh_id": ids, "site": rng.choice(["西城区集中安置点", "工业园区集中安置点", "石咀驿镇安置点"], n),
@@ -270,186 +322,87 @@ def _relocation(rng: np.random.Generator, hh: pd.DataFrame) -> tuple[pd.DataFram
     recl = rng.random(n) < 0.55
     r["old_house"] = np.where(recl, "reclaimed", "standing")
     r["reclaimed_date"] = np.where(recl, _days(rng, "2019-01-10", "2019-09-20", n), np.datetime64("NaT"))
-    not_in = np.arange(5)
+    k = max(5, int(ex.sum()))
+    not_in = np.arange(k)
     r.loc[not_in, ["moved_in", "moved_in_date"]] = [False, np.datetime64("NaT")]
-    r.loc[5, "moved_in_date"] = np.datetime64("NaT")  # decoy: 是 with a blank date counts
-    r.loc[6, "moved_in_date"] = np.datetime64("2019-09-30")  # decoy: moved in on 09-30
-    r.loc[7, "reclaimed_date"] = np.datetime64("2019-07-31")
-    r.loc[7, "old_house"] = "reclaimed"
+    r.loc[k, "moved_in_date"] = np.datetime64("NaT")  # decoy: 是 with a blank date counts
+    r.loc[k + 1, "moved_in_date"] = np.datetime64("2019-09-30")  # decoy: moved in on 09-30
+    r.loc[k + 2, "reclaimed_date"] = np.datetime64("2019-07-31")
+    r.loc[k + 2, "old_house"] = "reclaimed"
     for c in ("moved_in_date", "reclaimed_date"):
         r[c] = pd.to_datetime(r[c]).astype("datetime64[s]")
     plants = {"not_moved_in": sorted(ids[not_in].tolist()), "no_row": sorted(no_row.tolist()),
               "row_not_relocated": sorted(extra.tolist())}
-    decoys = {"blank_date": [ids[5]], "on_0930": [ids[6]]}
+    decoys = {"blank_date": [ids[k]], "on_0930": [ids[k + 1]]}
     return _q(r.sort_values("hh_id").reset_index(drop=True)), plants, decoys
 
 
-def draw_targets(seed: int, tables: dict[str, pd.DataFrame]) -> TargetsDemo:
-    """Stage 6b: the targets' tables drawn from the register as written (module text)."""
+def _more(v: pd.DataFrame, av: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """The visits with those of :func:`_area_visits` appended (names and problems drawn)."""
+    av = _q(av).assign(visitor_name=rng.choice(np.array(list("王李张刘白高惠霍")), len(av)) + "书记",
+                       problems=np.where(rng.random(len(av)) < 0.1, "道路需硬化", None))
+    return pd.concat([v, av[v.columns]], ignore_index=True).drop_duplicates(
+        ["visitor_id", "target_type", "target", "date"]).reset_index(drop=True)
+
+
+def _posts(rng: np.random.Generator, t: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict, dict]:
+    """Spells of 公益特岗 and 公益专岗 appended to the departments' ``posts`` (plan 一.5): 公益特岗
+    topped up to exactly 240 persons active on 06-30 (met), 公益专岗 to 35 (one short: planted).
+    Each spell its own post and a registered living person holding no other post (so that no rule
+    of the departments fires). Decoys: a spell starting on 06-30 and one ending on 06-30 (both
+    count), one ending on 06-29 and one starting on 07-01 (neither counts)."""
+    posts, mem = t["posts"], t["members"]
+    day = T(f"{C}-06-30")
+    kept = posts[posts["_qtype"] != "reject"]
+    act = kept[(kept["start"] <= day) & (kept["end"].isna() | (kept["end"] >= day))]
+    have = {k: act.loc[act["post_type"] == k, "id_number"].str.upper().nunique() for k in ("公益特岗", "公益专岗")}
+    busy = set(posts["id_number"].str.upper()) | set(t["deaths"]["id_number"].str.upper())
+    m = mem[(mem["_q"] == "") & mem["hh_id"].isin(t["households"]["hh_id"])]
+    m = m[~m["id_number"].str.upper().isin(busy) & ~m["id_number"].duplicated(keep=False)
+          & (m["birth_date"] >= T("1964-01-01")) & (m["birth_date"] <= T("1996-12-31"))]
+    n_sp, n_in = 240 - have["公益特岗"], 35 - have["公益专岗"]
+    who = m.iloc[rng.choice(len(m), n_sp + n_in + 4, replace=False)]
+    who = who[["hh_id", "id_number", "name"]].merge(t["households"][["hh_id", "town", "village"]]
+                                                    .drop_duplicates("hh_id"), on="hh_id", how="left")
+    kind = np.array(["公益特岗"] * (n_sp + 2) + ["公益专岗"] * (n_in + 2))
+    start = _days(rng, "2018-03-01", "2019-06-29", len(kind)).astype("datetime64[s]")
+    end = np.full(len(kind), np.datetime64("NaT"), dtype="datetime64[s]")
+    # edges: the last two counted 公益特岗 start on / end on 06-30; two decoys not counted
+    start[n_sp - 2] = np.datetime64("2019-06-30")
+    start[n_sp - 1], end[n_sp - 1] = np.datetime64("2019-01-01"), np.datetime64("2019-06-30")
+    start[n_sp], end[n_sp] = np.datetime64("2019-01-01"), np.datetime64("2019-06-29")
+    start[n_sp + 1] = np.datetime64("2019-07-01")
+    start[-1] = np.datetime64("2019-07-01")
+    start[-2], end[-2] = np.datetime64("2018-01-01"), np.datetime64("2019-06-29")
+    out = pd.DataFrame({"post_id": [f"{'TG' if k == '公益特岗' else 'ZG'}{i:04d}" for i, k in enumerate(kind, 9501)],
+                        "post_type": kind, "id_number": who["id_number"].to_numpy(), "name": who["name"].to_numpy(),
+                        "start": start, "end": end, "monthly_pay": np.where(kind == "公益特岗", 500.0, 1500.0),
+                        "town": who["town"].to_numpy(), "village": who["village"].to_numpy(),
+                        "_case": ""})
+    ids = out["id_number"].to_numpy()
+    decoys = {"posts_counted_on_0630": sorted(ids[[n_sp - 2, n_sp - 1]].tolist()),
+              "posts_not_counted": sorted(ids[[n_sp, n_sp + 1, -2, -1]].tolist())}
+    return _q(out), {"posts_institutional_short": [1]}, decoys
+
+
+def draw_targets(seed: int, tables: dict[str, pd.DataFrame], exclude: frozenset[str] = frozenset()) -> TargetsDemo:
+    """Stage 6b: the targets' tables drawn from the register as written (module text);
+    ``exclude``: households that the exit stage planted (their relocation rows are not moved in)."""
     rng = np.random.default_rng([seed, 610830, 19])
     hh = tables["households"]
     hh = hh[hh["_qtype"] != "reject"]
     v, vp, vd = _visits(rng, hh)
     funds, pays, fp, fd = _funds(rng, np.sort(hh["town"].unique()))
     ln, lp, ld = _loans(rng, hh, tables["members"])
-    rel, rp, rd = _relocation(rng, hh)
+    rel, rp, rd = _relocation(rng, hh, exclude)
+    av, ap, ad = _area_visits(rng, hh, tables["villages"], tables["edge_households"])
+    v = _more(v, av, rng)
+    vp |= ap
+    vd |= ad
+    po, pp, pd_ = _posts(rng, tables)
+    posts = pd.concat([tables["posts"], po[tables["posts"].columns]], ignore_index=True)
     return TargetsDemo(
-        {"secretary_visits": v, "funds": funds, "fund_payments": pays, "loans": ln, "relocation": rel},
-        {"visits": [vp], "funds": [fp], "loans": [lp], "relocation": [rp]},
-        {"visits": [vd], "funds": [fd], "loans": [ld], "relocation": [rd]})
-
-
-# ---- truth: the contract's words again, in plain pandas on the generated tables ----------------
-
-LEVELS_HH = ("镇级", "村级")
-STEPS = {  # target → [(month-day, threshold)], as the contract's table states them
-    "visits.exit_households": [("07-31", 1.0)],
-    "funds.poverty": [("06-30", 0.50), ("09-30", 0.75), ("12-31", 0.92)],
-    "funds.integrated": [("06-30", 0.45), ("09-30", 0.65), ("12-31", 0.80)],
-    "funds.previous_year": [("05-31", 1.0)],
-    "loans.overdue_cleared": [("06-30", 0)],
-    "relocation.moved_in": [("09-30", 1.0)],
-    "relocation.reclaimed": [("07-31", 0.20), ("12-31", 0.50)],
-}
-
-
-def _fen(x: pd.Series) -> pd.Series:
-    return (x.astype(float) * 100).round().astype("int64")
-
-
-def _truth_values(t: dict[str, pd.DataFrame], a: pd.Timestamp) -> dict[str, callable]:
-    hh = t["households"]
-    hh = hh[hh["_qtype"] != "reject"]
-    v, f, p, ln, rel = (t[k] for k in ("secretary_visits", "funds", "fund_payments", "loans", "relocation"))
-    pool = set(hh.loc[hh["planned_exit_year"] == C, "hh_id"])
-
-    def visits(d):
-        ok = v[(v["target_type"] == "household") & v["level"].isin(LEVELS_HH)
-               & (v["date"] >= T("2019-01-01")) & (v["date"] <= d)]
-        return len(pool & set(ok["target"])), len(pool)
-
-    def fund(sel, d):
-        ff = f[sel]
-        den = _fen(ff.loc[ff["issued_date"].isna() | (ff["issued_date"] <= d), "issued"]).sum()
-        pp = p[p["fund_id"].isin(ff["fund_id"]) & (p["date"] <= d)]
-        return int(_fen(pp["amount"]).sum()), int(den)
-
-    def overdue(d):
-        return (ln["balance"] > 0) & ((ln["due_date"] < d) | (ln["overdue_since"] <= d))
-
-    return {
-        "visits.exit_households": visits,
-        "funds.poverty": lambda d: fund((f["year"] == C) & (f["poverty_fund"] == True), d),  # noqa: E712
-        "funds.integrated": lambda d: fund((f["year"] == C) & (f["integrated"] == True), d),  # noqa: E712
-        "funds.previous_year": lambda d: fund(f["year"] == C - 1, d),
-        "loans.overdue_rate": lambda d: (int(_fen(ln.loc[overdue(d), "balance"]).sum()),
-                                         int(_fen(ln.loc[ln["balance"] > 0, "balance"]).sum())),
-        "loans.overdue_cleared": lambda d: (int(overdue(d).sum()), None),
-        "relocation.moved_in": lambda d: (int((rel["moved_in"] & (rel["moved_in_date"].isna()
-                                                                  | (rel["moved_in_date"] <= d))).sum()), len(rel)),
-        "relocation.reclaimed": lambda d: (int(((rel["old_house"] == "reclaimed")
-                                                & (rel["reclaimed_date"] <= d)).sum()), len(rel)),
-    }
-
-
-def _status(num: int, den: int | None, thr: float, at_most: bool = False) -> str:
-    if den == 0:
-        return "not_measurable"
-    ratio = num if den is None else num / den
-    if at_most:
-        return "met" if ratio <= thr + 1e-12 else "not_met"
-    return "met" if ratio >= thr - 1e-12 else "not_met"
-
-
-def truth_targets(t: dict[str, pd.DataFrame], asof: str) -> dict[str, dict]:
-    """Each measured target's value on A and status (the contract's rule of the latest passed
-    checkpoint, ``due`` before the first)."""
-    a = T(asof)
-    fns = _truth_values(t, a)
-    out = {}
-    for tid, fn in fns.items():
-        num, den = fn(a)
-        value = float(num) if den is None else (num / den if den else None)
-        if tid == "loans.overdue_rate":
-            out[tid] = {"value": value, "status": _status(num, den, 0.01, True)}
-            continue
-        passed = [(T(f"{C}-{md}"), thr) for md, thr in STEPS[tid] if T(f"{C}-{md}") <= a]
-        if not passed:
-            status = "due"
-        else:
-            n2, d2 = fn(passed[-1][0])
-            status = _status(n2, d2, passed[-1][1], tid == "loans.overdue_cleared")
-        out[tid] = {"value": value, "status": status}
-    return out
-
-
-def truth_ledgers(t: dict[str, pd.DataFrame], asof: str) -> dict[str, list]:
-    """The keys of the ledgers built from this stage's tables, on ``asof``."""
-    a = T(asof)
-    hh = t["households"]
-    hh = hh[hh["_qtype"] != "reject"]
-    v, f, p, ln, rel, mem = (t[k] for k in ("secretary_visits", "funds", "fund_payments", "loans", "relocation",
-                                             "members"))
-    # visits
-    ok = v[(v["target_type"] == "household") & v["level"].isin(LEVELS_HH) & (v["date"] >= T("2019-01-01"))
-           & (v["date"] <= a)]
-    pool = hh.loc[hh["planned_exit_year"] == C, "hh_id"]
-    missing = sorted(set(pool) - set(ok["target"]))
-    known = v[v["target"].isin(hh["hh_id"]) & (v["date"] >= T("2019-01-01")) & (v["date"] <= a)]
-    known = known.merge(hh[["hh_id", "town"]], left_on="target", right_on="hh_id")
-    known = known.assign(month=known["date"].dt.strftime("%Y-%m"))
-    monthly = known.groupby(["month", "level", "town"]).agg(visits=("target", "size"), targets=("target", "nunique"))
-    # funds
-    behind = {}
-    for typ, sel, steps in (("poverty", (f["year"] == C) & (f["poverty_fund"] == True), STEPS["funds.poverty"]),  # noqa: E712
-                            ("integrated", (f["year"] == C) & (f["integrated"] == True), STEPS["funds.integrated"]),  # noqa: E712
-                            ("previous_year", f["year"] == C - 1, STEPS["funds.previous_year"])):
-        passed = [(T(f"{C}-{md}"), thr) for md, thr in steps if T(f"{C}-{md}") <= a]
-        if not passed:
-            continue
-        d, thr = passed[-1]
-        ff = f[sel & (f["issued_date"].isna() | (f["issued_date"] <= d))]
-        paid = p[p["date"] <= d].assign(fen=lambda x: _fen(x["amount"])).groupby("fund_id")["fen"].sum()
-        ratio = paid.reindex(ff["fund_id"]).fillna(0).to_numpy() / _fen(ff["issued"]).to_numpy()
-        for fid in ff["fund_id"][ratio < thr - 1e-12]:
-            behind.setdefault(fid, []).append(typ)
-    # loans
-    over = (ln["balance"] > 0) & ((ln["due_date"] < a) | (ln["overdue_since"] <= a))
-    june = T(f"{C}-06-30")
-    clear = over & ((ln["due_date"] < june) | (ln["overdue_since"] <= june)) & (june <= a)
-    m = mem[mem["_qtype"] != "reject"].drop_duplicates("person_id")
-    m = m.assign(idn=m["id_number"].str.upper())
-    lk = ln.assign(idn=ln["id_number"].str.upper()).merge(m[["hh_id", "idn", "birth_date"]], on=["hh_id", "idn"],
-                                                        how="left", indicator=True)
-    birth = lk["birth_date"].fillna(pd.to_datetime(lk["idn"].str[6:14], format="%Y%m%d", errors="coerce"))
-    age = (lk["loan_date"].dt.year - birth.dt.year
-           - ((lk["loan_date"].dt.month * 100 + lk["loan_date"].dt.day) < (birth.dt.month * 100 + birth.dt.day)))
-    reasons = pd.DataFrame({
-        "not_registered": ~lk["hh_id"].isin(hh["hh_id"]),
-        "not_member": lk["idn"].notna() & (lk["_merge"] == "left_only") & lk["hh_id"].isin(hh["hh_id"]),
-        "too_young": age < 18, "too_old": age > 65, "over_amount": lk["amount"] > 50000}).fillna(False)
-    inel = {lid: ",".join(c for c in reasons.columns if r[c])
-            for lid, r in zip(lk["loan_id"], reasons.to_dict("records"), strict=True) if any(r.values())}
-    # relocation
-    moved = rel["moved_in"] & (rel["moved_in_date"].isna() | (rel["moved_in_date"] <= a))
-    rb = rel[~moved | (rel["old_house"] == "standing")]
-    says = hh.set_index("hh_id")["relocated"]
-    mism = sorted(set(says[says == "是"].index) - set(rel["hh_id"])) + \
-        sorted(set(rel["hh_id"]) & set(says[says == "否"].index))
-    return {
-        "visit_missing": missing,
-        "visit_monthly": [[k[0], k[1], k[2], int(r["visits"]), int(r["targets"])]
-                          for k, r in monthly.sort_index().iterrows()],
-        "funds_behind": {k: sorted(x) for k, x in sorted(behind.items())},
-        "loan_overdue": {lid: bool(c) for lid, c in sorted(zip(ln.loc[over, "loan_id"], clear[over], strict=True))},
-        "loan_ineligible": dict(sorted(inel.items())),
-        "relocation_behind": sorted(rb["hh_id"]),
-        "relocation_mismatch": sorted(mism),
-    }
-
-
-def truth(tables: dict[str, pd.DataFrame], plants: dict, decoys: dict, asof: str = "2019-09-30") -> dict:
-    """``truth.json``'s ``targets`` part: the ledgers' keys and the targets' values and statuses on
-    ``asof`` computed from the tables, with the planted cases and decoys."""
-    return {"as_of": asof, "ledgers": truth_ledgers(tables, asof), "targets": truth_targets(tables, asof),
-            "plants": plants, "decoys": decoys}
+        {"secretary_visits": v, "funds": funds, "fund_payments": pays, "loans": ln, "relocation": rel,
+         "posts": posts},
+        {"visits": [vp], "funds": [fp], "loans": [lp], "relocation": [rp], "posts": [pp]},
+        {"visits": [vd], "funds": [fd], "loans": [ld], "relocation": [rd], "posts": [pd_]})

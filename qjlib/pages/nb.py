@@ -245,14 +245,24 @@ def open_run(
     params_file: str | Path | None = None,
     pii: str = "masked",
     results_dir: str | Path | None = None,
+    as_of: str | None = None,
 ) -> Run:
     """Open a notebook's run: parameters, the (cached) package, the scope's context, chart style.
 
     ``scope`` is ``"county"`` or a town code (a town name works too); ``results_dir`` is where
-    ``qj report`` left the precomputed figures and ledgers of every scope.
+    ``qj report`` left the precomputed figures and ledgers of every scope; ``as_of`` (``YYYY-MM-DD``
+    inside the period, like ``qj report --as-of``; None = the one of ``qj report``'s results, else
+    the period's) the as-of date.
     """
     check_pii_mode(pii)
-    params = load_params(period, params_file)
+    results, work = None, None
+    if results_dir is not None and (Path(results_dir) / "meta.pkl").exists():
+        work = Path(results_dir)
+        with open(work / "meta.pkl", "rb") as fh:
+            results = pickle.load(fh)  # noqa: S301 - written by qj report for this run
+    if as_of is None and results is not None:
+        as_of = results["summary"].get("as_of")
+    params = load_params(period, params_file, as_of=as_of)
     pkg = _package(Path(data_dir), params)
     county_ctx = Context(pkg, params)
     scopes = all_scopes(pkg)
@@ -261,11 +271,6 @@ def open_run(
         avail = "、".join(f"{s.name}({s.code})" for s in scopes)
         raise QjError(f"未知范围 {scope!r}，可选：{avail} / unknown scope {scope!r}")
     s = hit[0]
-    results, work = None, None
-    if results_dir is not None and (Path(results_dir) / "meta.pkl").exists():
-        work = Path(results_dir)
-        with open(work / "meta.pkl", "rb") as fh:
-            results = pickle.load(fh)  # noqa: S301 - written by qj report for this run
     _CURRENT.clear()
     _CURRENT["results"] = results
     plotting.use_style()

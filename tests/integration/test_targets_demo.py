@@ -32,6 +32,7 @@ def _keys(led: dict) -> dict:
         "funds_behind": {k: sorted(x.split("、")) for k, x in zip(f["fund_id"], f["type"], strict=True)},
         "loan_overdue": dict(zip(lo["loan_id"], map(bool, lo["should_be_cleared"]), strict=True)),
         "loan_ineligible": dict(zip(li["loan_id"], li["reasons"], strict=True)),
+        "housing_behind": sorted(led["housing_behind"]["hh_id"]),
         "relocation_behind": sorted(led["relocation_behind"]["hh_id"]),
         "relocation_mismatch": sorted(led["relocation_mismatch"]["hh_id"]),
     }
@@ -54,9 +55,12 @@ def test_ledgers_and_targets_equal_truth_json_on_the_as_of_date(demo_ctx, demo_t
     s = tg.summary(demo_ctx)
     assert s["funds"]["poverty"]["status"] == "met" and s["funds"]["poverty"]["value"] == 0.75  # exactly
     assert s["visit_missing"] == len(want["ledgers"]["visit_missing"])
-    for fam in ("housing", "posts"):  # their tables belong to other contracts: absent here
-        assert {x["status"] for x in s[fam].values()} == {"not_measurable"}
-    assert s["housing"]["rebuilt"]["missing"] == ["housing"]
+    # housing, posts, villages and edge households (other contracts' tables) are measured too
+    assert set(want["targets"]) == {e["id"] for e in tg.evaluation(demo_ctx)}
+    assert s["statuses"]["not_measurable"] == 0
+    sp = s["posts"]["special"]  # exactly 240 persons on 06-30 (one of them left that day)
+    assert sp["checkpoints"][0]["value"] == 240 and sp["status"] == "met" and sp["value"] == 239
+    assert s["posts"]["institutional"]["status"] == "not_met"
 
 
 def test_the_planted_cases_are_listed_and_the_decoys_are_not(demo_ctx, demo_truth):
@@ -65,6 +69,11 @@ def test_the_planted_cases_are_listed_and_the_decoys_are_not(demo_ctx, demo_trut
     miss = set(led["visit_missing"]["target"])
     assert {h for g in ("none", "county_only", "last_year") for h in p["visits"][0][g]} <= miss
     assert not {h for g in ("late", "on_0731", "on_0101") for h in d["visits"][0][g]} & miss
+    vp, vd = p["visits"][0], d["visits"][0]
+    assert {h for g in ("villages_none", "villages_town_only", "edge_none", "edge_county_only",
+                        "edge_last_year") for h in vp[g]} <= miss
+    assert not {h for g in ("villages_late", "villages_on_0731", "edge_on_0930", "edge_registered")
+                for h in vd[g]} & miss
     behind = set(led["funds_behind"]["fund_id"])
     assert set(p["funds"][0]["behind"]) | set(p["funds"][0]["previous"]) <= behind
     assert not {x for g in d["funds"][0].values() for x in g} & behind

@@ -316,3 +316,29 @@ def test_town_scope_keeps_the_towns_rows():
     c = ctx("2019-09-30", funds=_funds(), fund_payments=_payments(), loans=_loans())
     sub = tg.scoped_data(Context(c.pkg, c.params, scope="乙镇"))
     assert sub["funds"]["fund_id"].tolist() == ["F3"] and len(sub["loans"]) == 5  # not X9
+
+
+def test_the_run_records_targets_yaml_and_a_recorded_run_reads_its_own_targets(tmp_path):
+    import copy
+    import hashlib
+    import json
+
+    from qjlib.core.params import Params
+
+    p = load_params("2019Q3")
+    raw = (PARAMS_DIR / "targets.yaml").read_bytes()
+    assert p.targets["file"] == "params/targets.yaml" and "params/targets.yaml" in p.files
+    assert p.targets["sha256"] == hashlib.sha256(raw).hexdigest()
+    rec = json.loads(json.dumps(p.record(), ensure_ascii=False))  # as the manifest holds it
+    back = Params.from_record(rec)
+    assert [t.checkpoints for t in tg.targets(back)] == [t.checkpoints for t in tg.targets()]
+    # a record whose targets.yaml said 07-15 / 0.55 is evaluated with those, not today's file
+    tree = copy.deepcopy(rec["targets"]["tree"])
+    tree["targets"]["funds.poverty"]["checkpoints"][0] = {"by": "07-15", "threshold": 0.55}
+    edited = Params.from_record({**rec, "targets": {**rec["targets"], "tree": tree}})
+    fp = next(t for t in tg.targets(edited) if t.id == "funds.poverty")
+    assert (fp.checkpoints[0].by, fp.checkpoints[0].threshold) == ("07-15", 0.55)
+    assert tg.targets(Params.from_record({k: v for k, v in rec.items() if k != "targets"})) == tg.targets()
+    f = tmp_path / "t.yaml"
+    f.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    assert load_params("2019Q3", targets_file=f).targets["tree"] == tree
