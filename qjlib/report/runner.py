@@ -42,6 +42,7 @@ from qjlib.core.context import Context
 from qjlib.core.errors import QjError
 from qjlib.core.params import load_params
 from qjlib.core.privacy import check_pii_mode
+from qjlib.core.pseudonym import prepare_key
 from qjlib.core.scopes import Scope, all_scopes, select_scopes
 from qjlib.io.load import load_for
 from qjlib.report.compute import Results, compute, write_work_cache
@@ -100,6 +101,8 @@ def run_report(
         raise QjError(f"数据包目录不存在：{data} / data package folder not found")
     _say(f"读取数据包 loading {data}")
     pkg = load_for(data, params)
+    if key_note := prepare_key(pkg):  # issue #16: the county's pseudonymisation key, first use
+        _say(key_note)
     county_ctx = Context(pkg, params)
     analyses = load_analyses()
     for name, why in analyses.skipped.items():
