@@ -69,9 +69,19 @@ def reading(sd: dict, sh: dict, se: dict, scope_name: str) -> str:
                  f"学籍未找到 {fmt_int(se['not_found'])} 人（可能在县外就读，须逐一核实）。")
     if sd["rules_off"]:
         text += f"缺少相应部门数据的 {len(sd['rules_off'])} 条规则未开展（见文末），不能视为没有问题。"
-    if not sd.get("dibao_standard_set", True):
-        text += "县未设定本县农村低保标准，应保未保暂按当年扶贫标准测算。"
     return text
+
+
+def standard_line(sd: dict) -> str:
+    """The notebook's line when the county has not set its own 低保 standard (``""`` when it has):
+    应保未保 is then measured against the year's poverty line, only a floor under "两线合一"."""
+    if sd.get("dibao_standard_set", True):
+        return ""
+    v = sd.get("dibao_standard")
+    value = MISSING if v is None else fmt_int(v)
+    return (f"> **提示**：县未设定本县农村低保标准（参数 `dept.dibao_standard`），应保未保暂按 "
+            f"{sd.get('income_year', '')} 年扶贫标准 {value} 元/人·年测算——这只是“两线合一”的下限，"
+            "本县标准更高时应保未保会更多。请在参数文件中设定本县标准。")
 
 
 def match_table(sd: dict) -> pd.DataFrame:

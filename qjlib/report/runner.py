@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qjlib.analyses import Analyses, load_analyses
+from qjlib.analyses import Analyses, departments, load_analyses
 from qjlib.core.context import Context
 from qjlib.core.errors import QjError
 from qjlib.core.params import load_params
@@ -104,6 +104,8 @@ def run_report(
     if key_note := prepare_key(pkg):  # issue #16: the county's pseudonymisation key, first use
         _say(key_note)
     county_ctx = Context(pkg, params)
+    if standard_note := departments.standard_warning(county_ctx):  # issue #16
+        _say(standard_note)
     analyses = load_analyses()
     for name, why in analyses.skipped.items():
         _say(f"跳过分析 {name}：{why}")
