@@ -289,11 +289,31 @@ def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
     return {"dept_mismatch": empty_ledger() if res is None else res.ledger}
 
 
+def standard_warning(ctx: Context) -> str | None:
+    """The run's warning when 应保未保 is computed and the county has not set its own
+    ``dept.dibao_standard`` (the default, the year's poverty line, is only a floor under "两线合一");
+    None when it has set it or the rule is off (no welfare or income table)."""
+    pkg = ctx.pkg
+    if not (pkg.has("welfare") and pkg.has("income")) or standard_set(ctx.params):
+        return None
+    value = ctx.params.get("dept.dibao_standard").get(int(ctx.income_year))
+    shown = "未知 unknown" if value is None else f"{float(value):,.0f}"
+    return (f"警告：县未设定本县农村低保标准（参数 dept.dibao_standard），应保未保按 {ctx.income_year} 年扶贫标准 "
+            f"{shown} 元/人·年测算（两线合一的下限）/ warning: the county has not set dept.dibao_standard; "
+            "应保未保 uses the year's poverty line (a floor)")
+
+
+def standard_set(params) -> bool:
+    """Whether the run's ``dept.dibao_standard`` is the county's own (overridden in its parameter
+    file or on the command line) rather than the default poverty line."""
+    return params.sources.get("dept.dibao_standard", "").startswith("覆盖")
+
+
 def summary(ctx: Context) -> dict:
     """``departments.*``: ``rules.<rule>`` (rows in ``dept_mismatch``; switched-off rules are not
     counted but listed in ``rules_off`` with why), ``matched.<table>`` / ``unmatched.<table>``,
-    ``dibao_standard_set`` (False: the county has not set its own 低保 standard and the default —
-    the poverty line — is used)."""
+    ``dibao_standard`` (yuan per person, year Y) and ``dibao_standard_set`` (False: the county has
+    not set its own 低保 standard and the default — the poverty line — is used)."""
     res = analyse(ctx)
     if res is None:
         return {"available": False, "reason": "未提供部门数据 / no department table"}
@@ -306,6 +326,7 @@ def summary(ctx: Context) -> dict:
         "rules_off": dict(res.rules_off),
         "matched": dict(res.matched),
         "unmatched": dict(res.unmatched),
-        "dibao_standard_set": ctx.params.sources.get("dept.dibao_standard", "").startswith("覆盖"),
+        "dibao_standard": ctx.params.get("dept.dibao_standard").get(int(res.income_year)),
+        "dibao_standard_set": standard_set(ctx.params),
         "notes": list(res.notes),
     }

@@ -68,3 +68,44 @@ def county_key(package: str | Path, *, create: bool = False) -> tuple[str, str |
     path.write_text(key + "\n", encoding="utf-8")
     return key, (f"已在 {path} 新建假名化密钥（请妥善保管，勿提交到 git）/ created the pseudonymisation "
                  f"key {path} (keep it; never commit it)")
+
+
+def needs_key(pkg) -> bool:
+    """Whether the package ``pkg`` holds a department table (the rows that may name persons
+    outside the register, keyed by ``person_key``)."""
+    from qjlib.core.tables_departments import TABLES
+
+    return any(pkg.has(t.name) for t in TABLES)
+
+
+def prepare_key(pkg) -> str | None:
+    """Before a run on ``pkg`` (``qj report``): when it needs a key (:func:`needs_key`) and none is
+    set — no ``QJ_PSEUDONYM_KEY``, no ``.qj-key`` beside the data — create ``.qj-key`` with a new
+    random key (first use) and return the note saying so; else None."""
+    if not needs_key(pkg):
+        return None
+    return county_key(pkg.root, create=True)[1]
+
+
+def key_record(package: str | Path) -> dict[str, str] | None:
+    """What the manifest records of the county key: ``{"source": "env" | ".qj-key",
+    "fingerprint": …}`` (:func:`key_fingerprint`; never the key), None when there is none."""
+    try:
+        key, _ = county_key(package)
+    except QjError:
+        return None
+    return {"source": "env" if os.environ.get(ENV_VAR) else KEY_FILE, "fingerprint": key_fingerprint(key)}
+
+
+def check_same_key(recorded: dict[str, str] | None, package: str | Path) -> None:
+    """``qj verify``: refuse (:class:`QjError`) when the report recorded a key fingerprint and the
+    key now found for ``package`` is missing or has another fingerprint (``person_key`` would
+    differ on every row of a person outside the register)."""
+    if not recorded or not recorded.get("fingerprint"):
+        return
+    now = key_record(package)
+    if now is None or now["fingerprint"] != recorded["fingerprint"]:
+        found = "无密钥 none" if now is None else now["fingerprint"]
+        raise QjError(f"假名化密钥与报告生成时不同（记录指纹 {recorded['fingerprint']}，现为 {found}）：请使用同一"
+                      f"密钥（{ENV_VAR} 或 {KEY_FILE}）/ the pseudonymisation key differs from the report's "
+                      f"(fingerprint {recorded['fingerprint']} recorded, {found} now): use the same key")

@@ -14,8 +14,8 @@ contract, and decoys at the contract's edges (``decoy_*``): a spell ending exact
 date, a death exactly ``death_grace_days`` before it, ages exactly at the band's ends, a stay
 reimbursed exactly 90 % in two rows, an allowance ending exactly when the 渐退期 does, one aid
 programme paid in two terms, a pupil enrolled outside the county, an outsider on a post not for
-the poor, a rotation spell of exactly 12 months, two post spells touching without overlap. The
-findings of the loader's checks are planted too (``_q``/``_qtype``/``_qcol`` as in
+the poor, a rotation spell of exactly 12 months, two post spells touching without overlap, a newborn exactly 90 days old on it, a child exactly 6 on 31 August
+(born on that day). The findings of the loader's checks are planted too (``_q``/``_qtype``/``_qcol`` as in
 :mod:`qjlib.demo.quality`). Every row keeps its provenance (``_file``/``_row`` are added by the
 writer). :mod:`qjlib.demo.departments_truth` computes the expected ledger from these tables.
 """
@@ -56,6 +56,12 @@ class _Pool:
         self.p = people
         self.used = np.zeros(len(people), dtype=bool)
         self.rng = rng
+
+    def born(self, day: str, otherwise: np.ndarray) -> pd.DataFrame:
+        """One person born on ``day`` (an edge of a rule's dates) when the register holds one not
+        taken yet, else one of ``otherwise``."""
+        exact = (self.p["birth_date"] == T(day)).to_numpy() & ~self.used
+        return self.take(exact if exact.any() else otherwise)
 
     def take(self, mask: np.ndarray, n: int = 1) -> pd.DataFrame:
         """``n`` persons among ``mask`` not taken before (in a county too small to hold one,
@@ -291,6 +297,14 @@ def _plant_people(rng, pool: _Pool, pe: pd.DataFrame, rows, base) -> None:
         ins.append(_row(p, year=2018, basic="是", critical="是", family_doctor="否", _case=case))
         if basic is not None:
             ins.append(_row(p, year=2019, basic=basic, critical="否", exempt=exempt, _case=case))
+    # older than 90 days on A is a subject: a newborn of A − 91 days (listed) and one of exactly
+    # A − 90 days (not), each with a 2019 row 否 without reason (when the register holds them)
+    for days, case in ((91, "uninsured"), (90, "decoy_exactly_90_days_old")):
+        exact = (pe["birth_date"] == A - pd.Timedelta(days=days)).to_numpy() & ~pool.used
+        if exact.any():
+            p = pool.take(exact).iloc[0]
+            _drop(base, "insurance", [p["id_number"]])
+            ins.append(_row(p, year=2019, basic="否", critical="否", family_doctor="否", _case=case))
     p = pool.take(np.ones(len(pe), dtype=bool)).iloc[0]  # basic 是, critical 否: a finding
     base["insurance"].loc[(base["insurance"]["id_number"] == p["id_number"])
                           & (base["insurance"]["year"] == 2019), ["critical", "_case", "_q", "_qtype", "_qcol"]] = [
@@ -328,15 +342,18 @@ def _plant_school(pool: _Pool, pe: pd.DataFrame, rows, base) -> None:
     age = _age(pe, T("2019-08-31"))
     en, aid = rows["enrollment"], rows["student_aid"]
 
-    def kid(a: int):
-        p = pool.take(age == a).iloc[0]
+    def kid(a: int, born: str | None = None):
+        p = (pool.born(born, age == a) if born else pool.take(age == a)).iloc[0]
         _drop(base, "enrollment", [p["id_number"]])
         _drop(base, "student_aid", [p["id_number"]])
         return p
 
-    for a, case in ((15, "dropout"), (6, "dropout"), (16, "decoy_age_above_band"),
-                    (5, "decoy_age_below_band")):
-        p = kid(a)
+    # the band's ends on 31 August: 6 exactly on that day (born 2013-08-31, when the register holds
+    # such a child) and 15; 16 and 5 are outside
+    for a, case, born in ((15, "dropout", "2003-09-01"), (6, "dropout", "2013-08-31"),
+                          (16, "decoy_age_above_band", "2003-08-31"),
+                          (5, "decoy_age_below_band", "2013-09-01")):
+        p = kid(a, born)
         en.append(_row(p, term="2019春", stage="初中" if a > 11 else "学前", status="在校", _case=case))
         en.append(_row(p, term="2019年秋季", stage="初中" if a > 11 else "小学", status="辍学", _case=case))
     p = kid(10)  # enrolled outside the county: no row for 2019秋

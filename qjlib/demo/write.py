@@ -24,6 +24,7 @@ import pandas as pd
 import xlsxwriter
 
 from qjlib.core import schema
+from qjlib.core.pseudonym import DEMO_KEY, KEY_FILE
 from qjlib.demo.base import COUNTY, INCOME_YEAR, YEARS
 
 EXCEL_EPOCH = np.datetime64("1899-12-30")
@@ -350,8 +351,11 @@ DEPT_SORT = {"welfare": ["id_number", "start"], "disability": ["id_number"],
 
 def write_departments(tables: dict[str, pd.DataFrame], out: Path) -> tuple[list[dict], list[dict]]:
     """Write the department rolls; each table's frame gains ``_file``/``_row`` (where the loader
-    sees the row). Returns (files written, planted problems) as :func:`write_package` does."""
+    sees the row). Returns (files written, planted problems) as :func:`write_package` does. The
+    demo county's fixed pseudonymisation key goes beside them as its ``.qj-key`` (contract: "the
+    demo county ships its own fixed demo key"), so the ``person_key`` of its outsiders are filled and reproducible."""
     written, problems = [], []
+    (out / KEY_FILE).write_text(DEMO_KEY + "\n", encoding="utf-8")
     for name, lay in DEPT_LAYOUT.items():
         df = tables[name].sort_values(DEPT_SORT[name], kind="stable").reset_index(drop=True)
         t = schema.TABLES[name]

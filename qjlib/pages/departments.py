@@ -21,9 +21,17 @@ from qjlib.core.ledgers import LedgerSpec
 TABLE_ZH: dict[str, str] = {t: schema.TABLES[t].zh for t in DEPT_TABLES}
 """Department tables' Chinese names."""
 
-LEDGER_VIEW: list[str] = ["rule_zh", "dept", "hh_id", "person_id", "person_key", "post_id", "name",
-                          "id_number", "town", "village", "file", "row", "detail"]
-"""The ledger's columns a notebook shows (the full row is in ``ledgers.xlsx``)."""
+LEDGER_VIEW: list[str] = ["rule_zh", "person_id", "person_key", "post_id", "name", "id_number", "town",
+                          "file", "row", "detail"]
+"""The ledger's columns a notebook shows (the full row, with department, household and village,
+is in ``ledgers.xlsx``): few enough that the 比对依据 column keeps its width on a page."""
+
+
+def target_pct(x: float) -> str:
+    """A rate whose target is 100 %: one decimal, but two when one would round a shortfall up to
+    ``100.0%`` (99.98 % is not the target met)."""
+    shown = fmt_pct(x)
+    return fmt_pct(x, 2) if shown == "100.0%" and float(x) < 1 else shown
 
 
 def key_figures(sd: dict, sh: dict, se: dict) -> dict[str, object]:
@@ -37,7 +45,7 @@ def key_figures(sd: dict, sh: dict, se: dict) -> dict[str, object]:
         "未匹配的部门记录 unmatched rows": sum(sd["unmatched"].values()),
     }
     if sh.get("insured_rate") is not None:
-        out["参合率 insured"] = (fmt_pct(sh["insured_rate"]), f"{fmt_int(sh['insured'])}/{fmt_int(sh['persons'])}")
+        out["参合率 insured"] = (target_pct(sh["insured_rate"]), f"{fmt_int(sh['insured'])}/{fmt_int(sh['persons'])}")
     if sh.get("reimbursement_ratio") is not None:
         out["实际补助比例 reimbursed"] = (fmt_pct(sh["reimbursement_ratio"]), "目标 ≥ 90%")
     if "dropouts" in se:
@@ -57,8 +65,8 @@ def reading(sd: dict, sh: dict, se: dict, scope_name: str) -> str:
         parts.append("，最多的是" + "、".join(f"{RULES[k][0]}（{fmt_int(v)} 条）" for k, v in top))
     text = "".join(parts) + "。"
     if sh.get("insured_rate") is not None:
-        text += (f"参合率 {fmt_pct(sh['insured_rate'])}、大病保险覆盖率 "
-                 f"{fmt_pct(sh.get('critical_rate')) if sh.get('critical_rate') is not None else MISSING}"
+        text += (f"参合率 {target_pct(sh['insured_rate'])}、大病保险覆盖率 "
+                 f"{target_pct(sh['critical_rate']) if sh.get('critical_rate') is not None else MISSING}"
                  f"（目标均为 100%）")
     if sh.get("reimbursement_ratio") is not None:
         text += f"，住院费用实际补助比例 {fmt_pct(sh['reimbursement_ratio'])}（目标 ≥ 90%）"
@@ -69,9 +77,19 @@ def reading(sd: dict, sh: dict, se: dict, scope_name: str) -> str:
                  f"学籍未找到 {fmt_int(se['not_found'])} 人（可能在县外就读，须逐一核实）。")
     if sd["rules_off"]:
         text += f"缺少相应部门数据的 {len(sd['rules_off'])} 条规则未开展（见文末），不能视为没有问题。"
-    if not sd.get("dibao_standard_set", True):
-        text += "县未设定本县农村低保标准，应保未保暂按当年扶贫标准测算。"
     return text
+
+
+def standard_line(sd: dict) -> str:
+    """The notebook's line when the county has not set its own 低保 standard (``""`` when it has):
+    应保未保 is then measured against the year's poverty line, only a floor under "两线合一"."""
+    if sd.get("dibao_standard_set", True):
+        return ""
+    v = sd.get("dibao_standard")
+    value = MISSING if v is None else fmt_int(v)
+    return (f"> **提示**：县未设定本县农村低保标准（参数 `dept.dibao_standard`），应保未保暂按 "
+            f"{sd.get('income_year', '')} 年扶贫标准 {value} 元/人·年测算——这只是“两线合一”的下限，"
+            "本县标准更高时应保未保会更多。请在参数文件中设定本县标准。")
 
 
 def match_table(sd: dict) -> pd.DataFrame:

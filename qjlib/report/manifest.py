@@ -15,6 +15,7 @@ from typing import Any
 
 from qjlib.analyses import Analyses
 from qjlib.core.context import Context
+from qjlib.core.pseudonym import key_record
 from qjlib.core.scopes import Scope
 from qjlib.core.version import __version__
 from qjlib.report.compute import jsonable
@@ -94,6 +95,7 @@ def manifest_record(*, command: Sequence[str], county_ctx: Context, data: Path, 
         "accounting": jsonable(pkg.accounting.to_dict("records")),
         "notes": list(pkg.notes),
         "parameters": params.record(),
+        "pseudonym_key": key_record(data),  # issue #16: the key's fingerprint, never the key
         "pii": pii,
         "python": sys.version.split()[0],
         "packages": package_versions(),

@@ -37,11 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qjlib.analyses import Analyses, load_analyses
+from qjlib.analyses import Analyses, departments, load_analyses
 from qjlib.core.context import Context
 from qjlib.core.errors import QjError
 from qjlib.core.params import load_params
 from qjlib.core.privacy import check_pii_mode
+from qjlib.core.pseudonym import prepare_key
 from qjlib.core.scopes import Scope, all_scopes, select_scopes
 from qjlib.io.load import load_for
 from qjlib.report.compute import Results, compute, write_work_cache
@@ -100,7 +101,11 @@ def run_report(
         raise QjError(f"数据包目录不存在：{data} / data package folder not found")
     _say(f"读取数据包 loading {data}")
     pkg = load_for(data, params)
+    if key_note := prepare_key(pkg):  # issue #16: the county's pseudonymisation key, first use
+        _say(key_note)
     county_ctx = Context(pkg, params)
+    if standard_note := departments.standard_warning(county_ctx):  # issue #16
+        _say(standard_note)
     analyses = load_analyses()
     for name, why in analyses.skipped.items():
         _say(f"跳过分析 {name}：{why}")

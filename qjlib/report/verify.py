@@ -20,6 +20,7 @@ from qjlib.core.context import Context
 from qjlib.core.errors import QjError
 from qjlib.core.files import sha256_file
 from qjlib.core.params import Params, load_standards
+from qjlib.core.pseudonym import check_same_key
 from qjlib.core.scopes import all_scopes
 from qjlib.io.load import load_for
 from qjlib.report.compute import Results, compute
@@ -74,6 +75,7 @@ def verify(manifest_path: str | Path, out: TextIO | None = None, show_all: bool 
     folder = manifest_path.parent
     root = _data_root(manifest, manifest_path)
     check_inputs(manifest, root)
+    check_same_key(manifest.get("pseudonym_key"), root)  # issue #16: same county key
     print(f"输入文件 {len(manifest['inputs'])} 个，sha256 全部一致 / all inputs unchanged", file=out)
     _warn_version(manifest, out)
     params = _recorded_params(manifest, out)

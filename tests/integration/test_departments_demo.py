@@ -46,11 +46,12 @@ def ledger(demo_ctx, demo_dir) -> pd.DataFrame:
 
 
 def as_keys(led: pd.DataFrame) -> Counter:
-    """Each ledger row as (rule, its subject's non-blank key columns) — the form of truth.json."""
+    """Each ledger row as (rule, its subject's non-blank key columns, and the department ``file``
+    and ``row`` it rests on when it names one) — the form of truth.json."""
     out = Counter()
     for r in led.to_dict("records"):
         key = {"rule": r["rule"]}
-        for c in departments.RULE_KEYS[r["rule"]]:
+        for c in (*departments.RULE_KEYS[r["rule"]], "file", "row"):
             v = r[c]
             if v is not None and not pd.isna(v):
                 key[c] = v.strftime("%Y-%m-%d") if isinstance(v, pd.Timestamp) else str(v)
@@ -59,8 +60,10 @@ def as_keys(led: pd.DataFrame) -> Counter:
 
 
 def test_ledger_equals_truth(ledger, expected):
+    """Every rule's rows, keys and the department line each rests on (``file``, ``row``: the first
+    when several; none when the row rests on an absence) equal truth.json's."""
     got = as_keys(ledger)
-    want = Counter(tuple(sorted((k, str(v)) for k, v in r.items() if k in ("rule", *KEYS)))
+    want = Counter(tuple(sorted((k, str(v)) for k, v in r.items() if k in ("rule", *KEYS, "file", "row")))
                    for r in expected)
     missing, extra = want - got, got - want
     assert not missing and not extra, (

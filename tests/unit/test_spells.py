@@ -114,3 +114,46 @@ def test_county_key_env_then_file_then_created(tmp_path, monkeypatch):
     monkeypatch.setenv(pseudonym.ENV_VAR, "from-env")
     assert pseudonym.county_key(tmp_path) == ("from-env", None)
     assert pseudonym.key_fingerprint(key) != key[:16] and len(pseudonym.key_fingerprint(key)) == 16
+
+
+class _Pkg:
+    """A package stand-in: its folder and which tables it holds."""
+
+    def __init__(self, root, tables):
+        self.root, self.tables = root, set(tables)
+
+    def has(self, name):
+        return name in self.tables
+
+
+def test_report_creates_the_key_on_first_use_only_when_departments_are_there(tmp_path, monkeypatch):
+    monkeypatch.delenv(pseudonym.ENV_VAR, raising=False)
+    assert pseudonym.prepare_key(_Pkg(tmp_path, ["members"])) is None  # no roll: no key needed
+    assert not (tmp_path / ".qj-key").exists()
+    assert pseudonym.key_record(tmp_path) is None
+    note = pseudonym.prepare_key(_Pkg(tmp_path, ["members", "welfare"]))
+    assert note and ".qj-key" in note and (tmp_path / ".qj-key").is_file()
+    assert pseudonym.prepare_key(_Pkg(tmp_path, ["members", "welfare"])) is None  # second run: silent
+    key = (tmp_path / ".qj-key").read_text(encoding="utf-8").strip()
+    rec = pseudonym.key_record(tmp_path)
+    assert rec == {"source": ".qj-key", "fingerprint": pseudonym.key_fingerprint(key)}
+    assert key not in str(rec)  # the manifest never holds the key
+
+
+def test_verify_refuses_another_key(tmp_path, monkeypatch):
+    monkeypatch.setenv(pseudonym.ENV_VAR, "county-key-1")
+    rec = pseudonym.key_record(tmp_path)
+    assert rec["source"] == "env"
+    pseudonym.check_same_key(rec, tmp_path)  # same key: fine
+    pseudonym.check_same_key(None, tmp_path)  # an older manifest without a record: fine
+    monkeypatch.setenv(pseudonym.ENV_VAR, "county-key-2")
+    with pytest.raises(QjError, match="指纹"):
+        pseudonym.check_same_key(rec, tmp_path)
+    monkeypatch.delenv(pseudonym.ENV_VAR)
+    with pytest.raises(QjError):
+        pseudonym.check_same_key(rec, tmp_path)  # no key at all
+
+
+def test_demo_key_is_fixed():
+    assert pseudonym.person_key(pd.Series(["110101199003074511"]), pseudonym.DEMO_KEY)[0] == (
+        hmac.new(pseudonym.DEMO_KEY.encode(), b"110101199003074511", hashlib.sha256).hexdigest()[:16])
