@@ -264,13 +264,16 @@ def summary(ctx: Context) -> dict:
     ``villages.assessed`` / ``not_ready`` / ``without_households``; ``county.<item>`` with
     numerator, denominator and state (``county.incidence`` and ``projected_incidence`` as
     numbers); ``assessment.*`` (each rate with ``_low``, ``_high``, ``_deff``, found and total,
-    verdict), ``assessment.design_effect`` (the wrong-exit rate's), ``comprehensive_incidence``."""
+    verdict), ``assessment.design_effect`` (the wrong-exit rate's), ``comprehensive_incidence``;
+    ``rural_income_set`` (False: ``exit.county_rural_income`` still holds its placeholder default,
+    not the county's statistics-bureau figure)."""
     res = analyse(ctx)
     hh = {"exiting": len(res.exiting), "not_ready": len(res.not_ready), "past_exited": len(res.past),
           "quality_risk": len(res.quality),
           "items": {it: {"not_met": int(res.exiting[it].eq(NOT_MET).sum()),
                          "unknown": int(res.exiting[it].eq(UNKNOWN).sum())} for it in HOUSEHOLD_ITEMS}}
-    out: dict = {"calendar_year": res.calendar_year, "income_year": res.income_year, "households": hh}
+    out: dict = {"calendar_year": res.calendar_year, "income_year": res.income_year, "households": hh,
+                 "rural_income_set": ctx.params.sources.get("exit.county_rural_income", "").startswith("覆盖")}
     if res.villages is not None:
         out["villages"] = {"assessed": len(res.villages), "not_ready": len(res.village_ledger),
                            "without_households": res.villages_without_households}

@@ -70,6 +70,9 @@ def reading(s: dict, scope_name: str) -> str:
     if unknown:
         text += f"{unknown}对全部户待核实：未提供或未比对教育、医保部门数据（学籍、参保表），不作推定。"
     text += (f"历年脱贫户中 {fmt_int(h['quality_risk'])} 户至少一项指标现未达标，是错退隐患，应逐户核实销号。")
+    if not s.get("rural_income_set", True):
+        text += ("**注意**：县农村居民人均可支配收入仍是占位默认值，贫困村“收入增幅”一项要等县里填入本县统计局数字"
+                 "（参数 `exit.county_rural_income`）后才可作准。")
     return text
 
 

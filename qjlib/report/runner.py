@@ -100,6 +100,9 @@ def run_report(
         raise QjError(f"数据包目录不存在：{data} / data package folder not found")
     _say(f"读取数据包 loading {data}")
     pkg = load_for(data, params)
+    for name in sorted(k for k, v in params.sources.items() if "占位" in v):  # placeholder defaults (#18)
+        _say(f"警告 warning: 参数 {name} 仍为占位默认值，须设定本县数值 / still the placeholder default: "
+             "set the county's own figure")
     county_ctx = Context(pkg, params)
     analyses = load_analyses()
     for name, why in analyses.skipped.items():
