@@ -214,19 +214,17 @@ def analyse(ctx: Context) -> ExitAnalysis:
 
 
 def _insured(ctx: Context) -> tuple[float, float] | None:
-    """(numerator, denominator) of departments.md's ``health.insured_rate``, from the registered
-    analysis that defines it (a module function ``insured_counts(ctx) -> (insured, persons)``);
-    None when ``insurance`` is absent or no analysis provides it (the item is then unknown)."""
+    """(numerator, denominator) of departments.md's ``health.insured_rate``: the ``insured`` and
+    ``persons`` figures of the registered analysis named ``health`` (the department comparison's);
+    None when ``insurance`` is absent or no such analysis gives them (the item is then unknown)."""
     from qjlib import analyses
 
-    if not ctx.pkg.has("insurance"):
+    if not ctx.pkg.has("insurance") or "health" not in analyses.names():
         return None
-    for name in analyses.names():
-        mod = analyses.get(name) if name != NAME else None
-        if mod is not None and hasattr(mod, "insured_counts"):
-            got = mod.insured_counts(ctx)
-            return None if got is None else (float(got[0]), float(got[1]))
-    return None
+    got = analyses.get("health").summary(ctx)
+    if got.get("insured") is None or not got.get("persons"):
+        return None
+    return float(got["insured"]), float(got["persons"])
 
 
 def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:

@@ -271,13 +271,15 @@ def _id_ok(ids: pd.Series) -> pd.Series:
     return shaped & (total.mod(11).map(dict(enumerate("10X98765432"))) == s.str[17])
 
 
-def _truth_departments(t: dict, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _truth_departments(t: dict, ids: pd.Series) -> tuple[np.ndarray, np.ndarray, float]:
     """The ``education`` and ``medical`` items of each household of ``ids`` from the department
     rolls, in departments.md's words: registered persons (kept members, counted status) alive on
     A (no ``deaths`` row with a valid ID dated ≤ A); matching by valid ID number only.
     ``dropout``: aged 6–15 on 31 Aug 2019 with a 2019秋 row of status 辍学; ``enrollment_not_found``:
     the same band, no 2019秋 row and no 初中 毕业 row in any term (→ unknown unless a drop-out);
-    ``uninsured``: older than 90 days on A with no 2019 row with ``basic`` 是 or an ``exempt`` reason."""
+    ``uninsured``: older than 90 days on A with no 2019 row with ``basic`` 是 or an ``exempt`` reason.
+    Third: the county's insured rate (health.insured_rate: every kept member alive on A — of a
+    registered household or not — with such a row ÷ those members)."""
     def kept(df: pd.DataFrame) -> pd.DataFrame:
         df = df[df["_qtype"] != "reject"] if "_qtype" in df.columns else df
         return df.assign(id=df["id_number"].astype(str).str.strip().str.upper())[_id_ok(df["id_number"]).to_numpy()]
@@ -285,10 +287,11 @@ def _truth_departments(t: dict, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]
     m = t["members"][t["members"]["_qtype"] != "reject"]
     if "member_status" in m.columns:
         m = m[m["member_status"].isna() | (m["member_status"] == "正常")]
-    m = m[m["hh_id"].isin(set(ids))]
     m = m.assign(id=m["id_number"].astype(str).str.strip().str.upper())
     d = kept(t["deaths"])
     m = m[~m["id"].isin(set(d.loc[d["death_date"] <= ASOF, "id"]))]
+    every = m  # the insured rate's persons: every kept member (a member of no household too)
+    m = m[m["hh_id"].isin(set(ids))]
     birth = m["birth_date"].fillna(pd.to_datetime(m["id"].str[6:14], format="%Y%m%d", errors="coerce"))
     on = pd.Timestamp("2019-08-31")
     age = on.year - birth.dt.year - ((birth.dt.month * 100 + birth.dt.day) > 831)
@@ -305,7 +308,7 @@ def _truth_departments(t: dict, ids: pd.Series) -> tuple[np.ndarray, np.ndarray]
     bare = set(old.loc[~old["id"].isin(set(ok["id"])), "hh_id"])
     edu = np.where(ids.isin(drop), "not_met", np.where(ids.isin(lost), "unknown", "met"))
     med = np.where(ids.isin(bare), "not_met", "met")
-    return edu, med
+    return edu, med, float(every["id"].isin(set(ok["id"])).sum() / len(every))
 
 
 def exit_truth(county, inc: pd.DataFrame, line: float) -> dict:
@@ -324,7 +327,7 @@ def exit_truth(county, inc: pd.DataFrame, line: float) -> dict:
     st["not_new"] = np.where(hh["identified_year"].to_numpy() == C_YEAR, "not_met", "met")
     safe = _truth_houses(t["housing"], t.get("relocation")).reindex(st["hh_id"])
     st["housing"] = np.where(safe.isna(), "unknown", np.where(safe.fillna(False).astype(bool), "met", "not_met"))
-    st["education"], st["medical"] = _truth_departments(t, st["hh_id"])
+    st["education"], st["medical"], insured = _truth_departments(t, st["hh_id"])
     w = t["water"].set_index("hh_id")["safe"].reindex(st["hh_id"])
     st["water"] = np.where(w.isna(), "unknown", np.where(w == "是", "met", "not_met"))
     ey, py = hh["exit_year"].to_numpy(), hh["planned_exit_year"].to_numpy()
@@ -346,7 +349,7 @@ def exit_truth(county, inc: pd.DataFrame, line: float) -> dict:
                     "village_not_ready": villages},
         "figures": {"households.exiting": int(exiting.sum()), "households.not_ready": len(not_ready),
                     "households.past_exited": int(past.sum()), "households.quality_risk": int(risk.sum()),
-                    **vfig, **_truth_assessment(t["assessment"], hh, persons, vfig)},
+                    "county.insured_rate": insured, **vfig, **_truth_assessment(t["assessment"], hh, persons, vfig)},
         "plants": county.extras["exit"],
     }
 
