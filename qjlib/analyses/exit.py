@@ -214,19 +214,17 @@ def analyse(ctx: Context) -> ExitAnalysis:
 
 
 def _insured(ctx: Context) -> tuple[float, float] | None:
-    """(numerator, denominator) of departments.md's ``health.insured_rate``, from the registered
-    analysis that defines it (a module function ``insured_counts(ctx) -> (insured, persons)``);
-    None when ``insurance`` is absent or no analysis provides it (the item is then unknown)."""
+    """(numerator, denominator) of departments.md's ``health.insured_rate``: the ``insured`` and
+    ``persons`` figures of the registered analysis named ``health`` (the department comparison's);
+    None when ``insurance`` is absent or no such analysis gives them (the item is then unknown)."""
     from qjlib import analyses
 
-    if not ctx.pkg.has("insurance"):
+    if not ctx.pkg.has("insurance") or "health" not in analyses.names():
         return None
-    for name in analyses.names():
-        mod = analyses.get(name) if name != NAME else None
-        if mod is not None and hasattr(mod, "insured_counts"):
-            got = mod.insured_counts(ctx)
-            return None if got is None else (float(got[0]), float(got[1]))
-    return None
+    got = analyses.get("health").summary(ctx)
+    if got.get("insured") is None or not got.get("persons"):
+        return None
+    return float(got["insured"]), float(got["persons"])
 
 
 def build_ledgers(ctx: Context) -> dict[str, pd.DataFrame]:
@@ -264,13 +262,16 @@ def summary(ctx: Context) -> dict:
     ``villages.assessed`` / ``not_ready`` / ``without_households``; ``county.<item>`` with
     numerator, denominator and state (``county.incidence`` and ``projected_incidence`` as
     numbers); ``assessment.*`` (each rate with ``_low``, ``_high``, ``_deff``, found and total,
-    verdict), ``assessment.design_effect`` (the wrong-exit rate's), ``comprehensive_incidence``."""
+    verdict), ``assessment.design_effect`` (the wrong-exit rate's), ``comprehensive_incidence``;
+    ``rural_income_set`` (False: ``exit.county_rural_income`` still holds its placeholder default,
+    not the county's statistics-bureau figure)."""
     res = analyse(ctx)
     hh = {"exiting": len(res.exiting), "not_ready": len(res.not_ready), "past_exited": len(res.past),
           "quality_risk": len(res.quality),
           "items": {it: {"not_met": int(res.exiting[it].eq(NOT_MET).sum()),
                          "unknown": int(res.exiting[it].eq(UNKNOWN).sum())} for it in HOUSEHOLD_ITEMS}}
-    out: dict = {"calendar_year": res.calendar_year, "income_year": res.income_year, "households": hh}
+    out: dict = {"calendar_year": res.calendar_year, "income_year": res.income_year, "households": hh,
+                 "rural_income_set": ctx.params.sources.get("exit.county_rural_income", "").startswith("覆盖")}
     if res.villages is not None:
         out["villages"] = {"assessed": len(res.villages), "not_ready": len(res.village_ledger),
                            "without_households": res.villages_without_households}

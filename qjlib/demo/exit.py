@@ -7,6 +7,8 @@ earlier table stays byte-identical. Reads only the finished households and membe
 | case (truth key) | households / villages | expected |
 |---|---|---|
 | ``house_unknown`` | 12 exiting households with no ``housing`` row | housing unknown |
+| (all house and water plants) | drawn among households the register does not mark ``relocated``; the targets stage writes no ``relocation`` row for them | no move-in covers their edge |
+| ``relocated_unsafe`` | 4 exiting households the register marks ``relocated``: old house graded D in 2016, no works | met when the targets stage's ``relocation`` row has them moved in by A (decoy), else not met |
 | ``house_unsafe`` | 6 exiting: latest assessment D, no works | not met |
 | ``rebuild_moved_in`` | 6 exiting: D in 2018, rebuilt in 2019, moved in on or before A (one exactly on A) | met (decoy) |
 | ``rebuild_not_moved_in`` | 4 exiting: rebuilt 2019, completed, no move-in date | not met |
@@ -22,7 +24,8 @@ earlier table stays byte-identical. Reads only the finished households and membe
 | ``assessment`` | 30 villages (∝ households), ~30 exited + 5 not-exited registered + 15 non-registered households each; wrong exits clustered by village (village rates Beta, ICC 0.004, mean 1.2 %; whole households of persons: deff ≈ 2–4); **no missed household** (0 found: Clopper–Pearson, assumed deff); approval clustered (mean 95 %, ICC 0.01) | rates of truth |
 
 Every income failure comes from the incomes the earlier stages drew; the education and medical
-items are unknown (no department tables in this stage).
+items from the departments stage's ``enrollment`` and ``insurance`` rolls (its planted drop-outs,
+students not found and uninsured persons), computed again here from departments.md's words.
 """
 
 from __future__ import annotations
@@ -57,14 +60,18 @@ def _housing(rng: np.random.Generator, hh: pd.DataFrame) -> tuple[pd.DataFrame, 
     """One A/B assessment per registered household, then the planted rows."""
     ids = hh["hh_id"].to_numpy(dtype=object)
     ey, py = hh["exit_year"].to_numpy(), hh["planned_exit_year"].to_numpy()
-    exiting = ids[(ey == C_YEAR) | (py == C_YEAR)]
-    past = ids[(hh["exit_status"].to_numpy() == "exited") & (ey < C_YEAR)]
+    # not the relocated households: a move-in makes a house safe (exit.md), which would cover the
+    # edge each plant stands on (the targets stage writes their relocation rows later)
+    free = (hh["relocated"] != "是").to_numpy() if "relocated" in hh.columns else np.ones(len(hh), bool)
+    exiting = ids[free & ((ey == C_YEAR) | (py == C_YEAR))]
+    past = ids[free & (hh["exit_status"].to_numpy() == "exited") & (ey < C_YEAR)]
     e = _pick(rng, exiting, {"house_unknown": 12, "house_unsafe": 6, "rebuild_moved_in": 6,
                              "rebuild_not_moved_in": 4, "repair_done": 3, "repair_pending": 3,
                              "same_day": 3, "later_assessment": 3, "reassessed": 3,
                              "water_unknown": 10, "water_unsafe": 8})
     p = _pick(rng, past, {"past_unsafe": 8, "past_water_unsafe": 6})
-    plants = {**e, **p}
+    moved = ids[~free & ((ey == C_YEAR) | (py == C_YEAR))]  # relocated: the move-in edge
+    plants = {**e, **p, **_pick(rng, moved, {"relocated_unsafe": 4})}
     n = len(ids)
     base = pd.DataFrame({"hh_id": ids, "assessed": _days(rng, n, "2016-03-01", "2019-06-30"),
                          "grade": np.where(rng.random(n) < 0.6, "A", "B").astype(object),
@@ -95,6 +102,7 @@ def _housing(rng: np.random.Generator, hh: pd.DataFrame) -> tuple[pd.DataFrame, 
     add(plants["reassessed"], "2017-06-01", "D")
     add(plants["reassessed"], "2019-05-08", "B级")
     add(plants["past_unsafe"], "2019-03-03", "C")
+    add(plants["relocated_unsafe"], "2016-05-17", "D")  # the old house; safe once moved in (relocation)
     nonreg = np.array([f"61083099{k:011d}" for k in range(1, 9)], dtype=object)
     add(nonreg, "2018-11-20", "D", works="重建", rebuild_year=2019, completed=pd.Timestamp("2019-07-01"),
         moved_in=pd.Timestamp("2019-08-01"))
@@ -235,15 +243,72 @@ _GRADES = {"A": 1, "A级": 1, "B": 2, "B级": 2, "C": 3, "C级": 3, "D": 4, "D�
 _ITEMS = ("income", "not_new", "housing", "education", "medical", "water")
 
 
-def _truth_houses(housing: pd.DataFrame) -> pd.Series:
-    """hh_id → safe on A (True/False); households without an assessment on or before A absent."""
+def _truth_houses(housing: pd.DataFrame, relocation: pd.DataFrame | None) -> pd.Series:
+    """hh_id → safe on A (True/False); households with neither an assessment on or before A nor a
+    move-in absent. Relocated with ``moved_in`` 是 and a date ≤ A (a blank date with 是 counts, as
+    targets.md counts a move-in) = safe, whatever the assessment."""
     h = housing[housing["assessed"] <= ASOF].copy()
     h["rank"] = h["grade"].map(_GRADES)
     last = h[h["assessed"] == h.groupby("hh_id")["assessed"].transform("max")]
     done = ((last["works"] == "修缮加固") & (last["completed"] <= ASOF)) | \
         ((last["works"] == "重建") & (last["moved_in"] <= ASOF))
     g = last.assign(done=done).groupby("hh_id")
-    return (g["rank"].max() <= 2) | g["done"].any()
+    safe = (g["rank"].max() <= 2) | g["done"].any()
+    if relocation is None:
+        return safe
+    r = relocation[relocation["_qtype"] != "reject"] if "_qtype" in relocation.columns else relocation
+    moved = r.loc[r["moved_in"].isin([True, "是"]) & (r["moved_in_date"].isna() | (r["moved_in_date"] <= ASOF)),
+                  "hh_id"]
+    return pd.concat([safe, pd.Series(True, index=pd.Index(moved.unique()))]).groupby(level=0).max()
+
+
+def _id_ok(ids: pd.Series) -> pd.Series:
+    """GB 11643 written again: 17 digits and the check character of Σ digit × weight mod 11."""
+    s = ids.astype(str).str.strip().str.upper()
+    shaped = s.str.fullmatch(r"[0-9]{17}[0-9X]").fillna(False)
+    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    total = sum(s.str[i].where(shaped, "0").astype(int) * w[i] for i in range(17))
+    return shaped & (total.mod(11).map(dict(enumerate("10X98765432"))) == s.str[17])
+
+
+def _truth_departments(t: dict, ids: pd.Series) -> tuple[np.ndarray, np.ndarray, float]:
+    """The ``education`` and ``medical`` items of each household of ``ids`` from the department
+    rolls, in departments.md's words: registered persons (kept members, counted status) alive on
+    A (no ``deaths`` row with a valid ID dated ≤ A); matching by valid ID number only.
+    ``dropout``: aged 6–15 on 31 Aug 2019 with a 2019秋 row of status 辍学; ``enrollment_not_found``:
+    the same band, no 2019秋 row and no 初中 毕业 row in any term (→ unknown unless a drop-out);
+    ``uninsured``: older than 90 days on A with no 2019 row with ``basic`` 是 or an ``exempt`` reason.
+    Third: the county's insured rate (health.insured_rate: every kept member alive on A — of a
+    registered household or not — with such a row ÷ those members)."""
+    def kept(df: pd.DataFrame) -> pd.DataFrame:
+        df = df[df["_qtype"] != "reject"] if "_qtype" in df.columns else df
+        return df.assign(id=df["id_number"].astype(str).str.strip().str.upper())[_id_ok(df["id_number"]).to_numpy()]
+
+    m = t["members"][t["members"]["_qtype"] != "reject"]
+    if "member_status" in m.columns:
+        m = m[m["member_status"].isna() | (m["member_status"] == "正常")]
+    m = m.assign(id=m["id_number"].astype(str).str.strip().str.upper())
+    d = kept(t["deaths"])
+    m = m[~m["id"].isin(set(d.loc[d["death_date"] <= ASOF, "id"]))]
+    every = m  # the insured rate's persons: every kept member (a member of no household too)
+    m = m[m["hh_id"].isin(set(ids))]
+    birth = m["birth_date"].fillna(pd.to_datetime(m["id"].str[6:14], format="%Y%m%d", errors="coerce"))
+    on = pd.Timestamp("2019-08-31")
+    age = on.year - birth.dt.year - ((birth.dt.month * 100 + birth.dt.day) > 831)
+    band = m[(age >= 6) & (age <= 15)]
+    en = kept(t["enrollment"])
+    term = en["term"].replace({"2019年秋季": "2019秋", "2018-2019学年第二学期": "2019春"})
+    cur = en[term == "2019秋"]
+    grad = set(en.loc[(en["stage"] == "初中") & (en["status"] == "毕业"), "id"])
+    drop = set(band.loc[band["id"].isin(set(cur.loc[cur["status"] == "辍学", "id"])), "hh_id"])
+    lost = set(band.loc[~band["id"].isin(set(cur["id"]) | grad), "hh_id"])
+    ins = kept(t["insurance"])
+    ok = ins[(ins["year"] == C_YEAR) & ((ins["basic"] == "是") | ins["exempt"].notna())]
+    old = m[birth.isna() | (birth + pd.Timedelta(days=90) < ASOF)]
+    bare = set(old.loc[~old["id"].isin(set(ok["id"])), "hh_id"])
+    edu = np.where(ids.isin(drop), "not_met", np.where(ids.isin(lost), "unknown", "met"))
+    med = np.where(ids.isin(bare), "not_met", "met")
+    return edu, med, float(every["id"].isin(set(ok["id"])).sum() / len(every))
 
 
 def exit_truth(county, inc: pd.DataFrame, line: float) -> dict:
@@ -260,9 +325,9 @@ def exit_truth(county, inc: pd.DataFrame, line: float) -> dict:
     st["income"] = np.where(np.isnan(net), "unknown",
                             np.where(np.rint(net * 100) >= np.rint(line * 100) * size, "met", "not_met"))
     st["not_new"] = np.where(hh["identified_year"].to_numpy() == C_YEAR, "not_met", "met")
-    safe = _truth_houses(t["housing"]).reindex(st["hh_id"])
+    safe = _truth_houses(t["housing"], t.get("relocation")).reindex(st["hh_id"])
     st["housing"] = np.where(safe.isna(), "unknown", np.where(safe.fillna(False).astype(bool), "met", "not_met"))
-    st["education"] = st["medical"] = "unknown"
+    st["education"], st["medical"], insured = _truth_departments(t, st["hh_id"])
     w = t["water"].set_index("hh_id")["safe"].reindex(st["hh_id"])
     st["water"] = np.where(w.isna(), "unknown", np.where(w == "是", "met", "not_met"))
     ey, py = hh["exit_year"].to_numpy(), hh["planned_exit_year"].to_numpy()
@@ -284,7 +349,7 @@ def exit_truth(county, inc: pd.DataFrame, line: float) -> dict:
                     "village_not_ready": villages},
         "figures": {"households.exiting": int(exiting.sum()), "households.not_ready": len(not_ready),
                     "households.past_exited": int(past.sum()), "households.quality_risk": int(risk.sum()),
-                    **vfig, **_truth_assessment(t["assessment"], hh, persons, vfig)},
+                    "county.insured_rate": insured, **vfig, **_truth_assessment(t["assessment"], hh, persons, vfig)},
         "plants": county.extras["exit"],
     }
 

@@ -70,29 +70,51 @@ def reading(s: dict, scope_name: str) -> str:
     if unknown:
         text += f"{unknown}对全部户待核实：未提供或未比对教育、医保部门数据（学籍、参保表），不作推定。"
     text += (f"历年脱贫户中 {fmt_int(h['quality_risk'])} 户至少一项指标现未达标，是错退隐患，应逐户核实销号。")
+    if not s.get("rural_income_set", True):
+        text += ("**注意**：县农村居民人均可支配收入仍是占位默认值，贫困村“收入增幅”一项要等县里填入本县统计局数字"
+                 "（参数 `exit.county_rural_income`）后才可作准。")
     return text
 
 
-def item_grid_chart(res: ExitAnalysis, title: str) -> Figure:
-    """This year's exiting households × items, coloured met / not met / unknown; households
-    sorted by items not met, then unknown (the worst at the top), one thin row each."""
+GRID_ROWS = 40  # households drawn in the grid: a meeting reads names, not hairlines
+
+
+def item_grid_chart(res: ExitAnalysis, title: str, max_rows: int = GRID_ROWS) -> Figure:
+    """This year's exiting households that are not ready × items, coloured met / not met /
+    unknown, one labelled row each (village and the id's last four digits): most items off first,
+    then those off the rarer items (housing, water… before the common income item), at
+    most ``max_rows``; the ready households and the rows left out are counted in the title."""
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
     g = res.exiting[list(HOUSEHOLD_ITEMS)]
     code = g.replace({MET: 0, UNKNOWN: 1, NOT_MET: 2}).astype(int).to_numpy()
-    order = np.lexsort((-(code == 1).sum(axis=1), -(code == 2).sum(axis=1)))
-    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    bad = (code > 0).any(axis=1)
+    rare = (code > 0).astype(float) / np.maximum((code > 0).sum(axis=0), 1)  # 1 ÷ households off the item
+    order = np.lexsort((-(code == 2).sum(axis=1), -rare.sum(axis=1), -(code > 0).sum(axis=1)))
+    order = order[bad[order]][:max_rows]
+    n_bad, n = int(bad.sum()), len(order)
+    fig, ax = plt.subplots(figsize=(8.5, 1.6 + 0.24 * max(n, 1)))
     cmap = ListedColormap([STATE_COLOURS[MET], STATE_COLOURS[UNKNOWN], STATE_COLOURS[NOT_MET]])
-    ax.imshow(code[order], aspect="auto", interpolation="nearest", cmap=cmap, vmin=0, vmax=2)
-    ax.set_xticks(range(len(HOUSEHOLD_ITEMS)), [HOUSEHOLD_ITEMS_ZH[k] for k in HOUSEHOLD_ITEMS], rotation=20)
-    ax.set_ylabel(f"户（共 {len(g):,} 户，未达标项多的在上）")
-    ax.set_yticks([])
-    ax.grid(False)
+    if n:
+        ax.imshow(code[order], aspect="auto", interpolation="nearest", cmap=cmap, vmin=0, vmax=2)
+        ax.set_xticks(np.arange(-0.5, len(HOUSEHOLD_ITEMS)), minor=True)
+        ax.set_yticks(np.arange(-0.5, n), minor=True)
+        ax.grid(which="minor", color="white", linewidth=1)
+        ax.tick_params(which="minor", length=0)
+        ex = res.exiting.iloc[order]
+        ax.set_yticks(range(n), [f"{v} …{h[-4:]}" for v, h in zip(ex["village"], ex["hh_id"].astype(str), strict=True)],
+                      fontsize=8)
+    else:
+        ax.set_yticks([])
+    ax.grid(which="major", visible=False)
+    ax.xaxis.tick_top()
+    ax.set_xticks(range(len(HOUSEHOLD_ITEMS)), [HOUSEHOLD_ITEMS_ZH[k] for k in HOUSEHOLD_ITEMS], fontsize=9)
+    shown = f"前 {n} 户" if n < n_bad else f"{n} 户"
+    ax.set_title(f"{title}\n未达标或待核实 {n_bad:,} 户（图示{shown}），另 {len(g) - n_bad:,} 户六项全部达标", fontsize=11)
     ax.legend(handles=[Patch(color=STATE_COLOURS[k], label=STATE_ZH[k]) for k in (MET, NOT_MET, UNKNOWN)],
-              loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False)
-    ax.set_title(title)
+              loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=3, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -114,11 +136,21 @@ def village_table(res: ExitAnalysis) -> pd.DataFrame:
     return out
 
 
+def _pct_beside(x: float, threshold: float) -> str:
+    """``x`` as a percentage with 2 decimals, or more when 2 would print it equal to a threshold
+    it differs from (2.99997 % beside "<3 %" is not "3.00 %")."""
+    d = 2
+    while pd.notna(x) and x != threshold and d < 6 and round(x * 100, d) == round(threshold * 100, d):
+        d += 1
+    return fmt_pct(x, d)
+
+
 def county_table(res: ExitAnalysis) -> pd.DataFrame:
     """The county's 577 items beside their thresholds."""
     c = res.county
     return pd.DataFrame({
-        "指标": c["item"].map(COUNTY_ITEMS_ZH), "数值": c["value"].map(lambda x: fmt_pct(x, 2)),
+        "指标": c["item"].map(COUNTY_ITEMS_ZH),
+        "数值": [_pct_beside(x, t) for x, t in zip(c["value"], c["threshold"], strict=True)],
         "分子": c["numerator"].map(fmt_int), "分母": c["denominator"].map(fmt_int),
         "标准": c["direction"] + c["threshold"].map(lambda x: fmt_pct(x, 0)), "判定": c["state"].map(STATE_ZH)})
 

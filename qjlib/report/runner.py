@@ -103,6 +103,9 @@ def run_report(
     pkg = load_for(data, params)
     if key_note := prepare_key(pkg):  # issue #16: the county's pseudonymisation key, first use
         _say(key_note)
+    for name in sorted(k for k, v in params.sources.items() if "占位" in v):  # placeholder defaults (#18)
+        _say(f"警告 warning: 参数 {name} 仍为占位默认值，须设定本县数值 / still the placeholder default: "
+             "set the county's own figure")
     county_ctx = Context(pkg, params)
     if standard_note := departments.standard_warning(county_ctx):  # issue #16
         _say(standard_note)

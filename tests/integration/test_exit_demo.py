@@ -52,9 +52,19 @@ def test_village_ledger_equals_truth(demo_ctx, demo_truth):
     assert not listed & set(plants["not_assessed_failures"])
 
 
-def test_planted_houses_get_the_state_their_edge_gives(res, demo_truth):
+def test_planted_houses_get_the_state_their_edge_gives(res, demo_pkg, demo_truth):
     p = demo_truth["exit"]["plants"]["households"]
+    # a move-in makes a house safe (exit.md): no relocation row may cover a planted edge
+    planted = {h for k, v in p.items() if k.startswith(("house_", "rebuild_", "repair_", "same_day",
+                                                        "later_", "reassessed", "past_unsafe")) for h in v}
+    rel = demo_pkg["relocation"] if demo_pkg.has("relocation") else pd.DataFrame(columns=["hh_id"])
+    assert not planted & set(rel["hh_id"])
+    # decoy: a relocated household's old house graded D is safe once moved in by A (blank date with 是)
+    moved = rel.loc[rel["moved_in"].eq(True) & ~(rel["moved_in_date"] > pd.Timestamp("2019-09-30")), "hh_id"]
     state = res.exiting.set_index("hh_id")["housing"]
+    assert set(moved) & set(p["relocated_unsafe"])  # the decoy's edge is on the demo
+    for h in p["relocated_unsafe"]:
+        assert state[h] == ("met" if h in set(moved) else "not_met"), h
     want = {"house_unknown": "unknown", "house_unsafe": "not_met", "rebuild_moved_in": "met",
             "rebuild_not_moved_in": "not_met", "repair_done": "met", "repair_pending": "not_met",
             "same_day": "not_met", "later_assessment": "not_met", "reassessed": "met"}

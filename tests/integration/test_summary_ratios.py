@@ -56,7 +56,7 @@ RATIOS: dict[str, tuple[str, str]] = {
     "helpers.reviewed_share": ("helpers.reviewed", "helpers.helpers_linked"),
     # issue 18 (contract/exit.md): the county's 577 items and the assessment's rates
     **{f"exit.county.{i}_rate": (f"exit.county.{i}_numerator", f"exit.county.{i}_denominator")
-       for i in ("road", "water", "electricity", "housing")},
+       for i in ("road", "water", "electricity", "housing", "insured")},
     **{f"exit.assessment.{r}": (f"exit.assessment.{r}_found", f"exit.assessment.{r}_total")
        for r in ("wrong_exit_rate", "missed_rate", "approval_rate")},
     # issue #19 (every funds target is a ratio; "integrated" contains "rate")
