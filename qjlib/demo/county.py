@@ -102,8 +102,7 @@ def simulate(seed: int = 2019, households: int = 12000) -> County:
     mon = monitoring.plant_monitoring(seed, county.tables, planted.reserved)  # issue #17: own rng stream
     county.tables.update(mon.tables)
     county.plants["monitoring"] = mon.cases
-    planted_exit = frozenset(h for ids in exit_plants["households"].values() for h in ids)
-    tg = targets.draw_targets(seed, county.tables, planted_exit)  # issue #19: own random stream, last
+    tg = targets.draw_targets(seed, county.tables)  # issue #19: own random stream, last
     county.tables.update(tg.tables)
     county.plants["targets"], county.decoys["targets"] = tg.plants, tg.decoys
     return county

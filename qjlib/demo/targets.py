@@ -394,7 +394,9 @@ def draw_targets(seed: int, tables: dict[str, pd.DataFrame], exclude: frozenset[
     v, vp, vd = _visits(rng, hh)
     funds, pays, fp, fd = _funds(rng, np.sort(hh["town"].unique()))
     ln, lp, ld = _loans(rng, hh, tables["members"])
-    rel, rp, rd = _relocation(rng, hh, exclude)
+    hs = tables.get("housing")  # no row of a not-relocated household on the exit stage's planted houses (#18)
+    rel, rp, rd = _relocation(rng, hh if hs is None else hh[hh["relocated"].eq("是") | hh["hh_id"].isin(
+        set(hs["hh_id"]) - set(hs.loc[~hs["grade"].isin(["A", "B"]), "hh_id"]))], exclude)
     av, ap, ad = _area_visits(rng, hh, tables["villages"], tables["edge_households"])
     v = _more(v, av, rng)
     vp |= ap

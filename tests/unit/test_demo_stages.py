@@ -12,8 +12,8 @@ import pytest
 import qjlib.demo
 
 DEMO = Path(qjlib.demo.__file__).resolve().parent
-ORDER = ["base", "people", "income", "projects", "cadres", "plants", "quality", "departments", "exit", "monitoring", "targets", "county",
-         "departments_truth", "truth",
+ORDER = ["base", "people", "income", "projects", "cadres", "plants", "quality", "departments",
+         "departments_truth", "exit", "monitoring", "targets_truth", "targets", "county", "truth",
          "write", "figure", "__init__"]
 
 
