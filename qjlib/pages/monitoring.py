@@ -83,11 +83,12 @@ OVERLAP_ZH = {"combination": "信号组合", "households": "户数"}
 def signal_table(s: dict) -> pd.DataFrame:
     """Households with each signal (listed or not); an unavailable one says so and why."""
     off = s["unavailable"]
-    return pd.DataFrame({
+    out = pd.DataFrame({
         "signal": [SIGNALS_ZH[k] for k in SIGNALS],
         "households": ["未能判断" if s["signals"][k] is None else f"{s['signals'][k]:,}" for k in SIGNALS],
         "note": [f"关闭：{off[k]}" if k in off else "" for k in SIGNALS],
     })
+    return out if off else out.drop(columns="note")
 
 
 SIGNAL_ZH = {"signal": "信号", "households": "户数", "note": "说明"}
