@@ -23,10 +23,12 @@ import numpy as np
 import pandas as pd
 
 from qjlib.analyses import monitoring_signals as sig
+from qjlib.analyses.exit_items import department_rule_households
 from qjlib.core import exact
 from qjlib.core.context import Context, per_context
 from qjlib.core.ledgers import LedgerSpec
-from qjlib.core.params import ParamError, Params, parse_period
+from qjlib.core.params import Params, parse_period
+from qjlib.core.schema import TABLES
 from qjlib.core.tables_monitoring import EDGE_GROUP_SEPARATORS
 
 #: The signals, in the contract's order, with their Chinese names.
@@ -130,42 +132,47 @@ def past_exited_exited(households: pd.DataFrame, year: int) -> pd.DataFrame:
     return households.loc[m.to_numpy(), cols].sort_values("hh_id", kind="stable").reset_index(drop=True)
 
 
-def _dropout_ids(ctx: Context) -> pd.Series | None:
-    """``person_id`` of rule ``dropout``: from the departments analysis when it is registered,
-    else :func:`monitoring_signals.dropout_persons` (None when its parameters are not defined)."""
-    from qjlib.analyses import REGISTRY, get
-
-    if "departments" in REGISTRY:
-        led = get("departments").build_ledgers(ctx).get("dept_mismatch")
-        if led is not None:
-            return led.loc[led["rule"] == "dropout", "person_id"]
-    try:  # the parameters belong to departments.md (branch of #11/#16)
-        lo, hi = int(ctx.params.get("education.age_min")), int(ctx.params.get("education.age_max"))
-    except ParamError:
-        return None
-    return sig.dropout_persons(ctx.pkg["members"], ctx.pkg["enrollment"], _table(ctx, "deaths"),
-                               ctx.asof, lo, hi)
-
-
 def signal_frame(ctx: Context, pop: pd.DataFrame, y: int) -> tuple[pd.DataFrame, dict[str, bool], dict[str, str]]:
-    """The population's signals and figures (columns of :data:`LEDGER_COLUMNS` but class and
-    reason), which signals are available, and the notes on those that are not."""
+    """The population's signals and figures (:func:`signals_of` on the context's tables, with the
+    ``income_decline``, ``income_transfer_dependent`` and ``dept_mismatch`` rule ``dropout``
+    ledgers of the registered analyses)."""
     from qjlib.analyses import decline, income
 
+    tables = {t: _table(ctx, t) for t in ("income", "members", "hospital", "enrollment", "welfare",
+                                          "housing", "relocation")}
+    ledger_ids: dict[str, pd.Series | None] = {"decline_run": None, "transfer_dependent": None, "dropout": None}
+    if tables["income"] is not None:
+        ledger_ids["decline_run"] = decline.build_ledgers(ctx)["income_decline"]["hh_id"]
+        ledger_ids["transfer_dependent"] = income.build_ledgers(ctx)["income_transfer_dependent"]["hh_id"]
+    if tables["enrollment"] is not None:
+        drop = department_rule_households(ctx, "enrollment", ("dropout",))
+        ledger_ids["dropout"] = None if drop is None else pd.Series(sorted(drop["dropout"]), dtype="str")
+    return signals_of(pop, y, ctx.params, ctx.asof, tables, ledger_ids)
+
+
+def signals_of(pop: pd.DataFrame, y: int, params: Params, asof: pd.Timestamp,
+               tables: dict[str, pd.DataFrame | None], ledger_ids: dict[str, pd.Series | None]
+               ) -> tuple[pd.DataFrame, dict[str, bool], dict[str, str]]:
+    """The population's signals and figures (columns of :data:`LEDGER_COLUMNS` but class and
+    reason), which signals are available, and the notes on those that are not. ``tables``: the
+    canonical tables by name (None = absent); ``ledger_ids``: the ``hh_id`` of ``decline_run``,
+    ``transfer_dependent`` and ``dropout`` (None = the ledger was not built: ``dropout`` is
+    then unavailable)."""
     ids = pop["hh_id"]
     n = len(pop)
-    available = {s: all(ctx.pkg.has(t) for t in SIGNAL_TABLES[s]) for s in SIGNALS}
-    notes = {s: "需要" + "、".join(SIGNAL_TABLES[s]) + "表，未提供" for s in SIGNALS if not available[s]}
+    available = {s: all(tables.get(t) is not None for t in SIGNAL_TABLES[s]) for s in SIGNALS}
+    notes = {s: "缺少" + "、".join(f"{TABLES[t].zh}（{t}）" for t in SIGNAL_TABLES[s] if tables.get(t) is None)
+             + "表" for s in SIGNALS if not available[s]}
     f = pop.copy()
     na_bool = pd.Series(pd.NA, index=range(n), dtype="boolean")
     for s in SIGNALS:
         f[s] = na_bool.copy()
-    line, mline = ctx.params.poverty_line(y), monitor_line(ctx.params, y)
+    line, mline = params.poverty_line(y), monitor_line(params, y)
     f["poverty_line"], f["monitor_line"] = line, mline
     f["pc_before"] = f["pc_now"] = np.nan
     f["out_of_pocket_12m"] = np.nan
     if available["below_line"]:
-        inc = ctx.pkg["income"]
+        inc = tables["income"]
         has, now = sig.year_rows(ids, inc, y)
         had, before = sig.year_rows(ids, inc, y - 1)
         f["pc_now"] = now["net_income"] / now["size"]
@@ -173,26 +180,24 @@ def signal_frame(ctx: Context, pop: pd.DataFrame, y: int) -> tuple[pd.DataFrame,
         f["below_line"] = sig.below_line(now["net_income"], now["size"], line, has)
         f["below_monitor_line"] = sig.below_monitor_line(now["net_income"], now["size"], line, mline, has)
         f["income_fall"] = sig.income_fall(now["net_income"], now["size"], before["net_income"],
-                                           before["size"], ctx.params.get("monitoring.max_fall"), has, had)
+                                           before["size"], params.get("monitoring.max_fall"), has, had)
         f["no_income_row"] = pd.Series(~has).astype("boolean")
-        f["decline_run"] = sig.in_ledger(ids, decline.build_ledgers(ctx)["income_decline"]["hh_id"])
-        f["transfer_dependent"] = sig.in_ledger(
-            ids, income.build_ledgers(ctx)["income_transfer_dependent"]["hh_id"])
+        f["decline_run"] = sig.in_ledger(ids, ledger_ids["decline_run"])
+        f["transfer_dependent"] = sig.in_ledger(ids, ledger_ids["transfer_dependent"])
     if available["medical_burden"]:
-        f["out_of_pocket_12m"] = sig.out_of_pocket_12m(ids, ctx.pkg["members"], ctx.pkg["hospital"], ctx.asof)
-        f["medical_burden"] = sig.medical_burden(f["out_of_pocket_12m"], ctx.params.get("monitoring.oop_threshold"))
+        f["out_of_pocket_12m"] = sig.out_of_pocket_12m(ids, tables["members"], tables["hospital"], asof)
+        f["medical_burden"] = sig.medical_burden(f["out_of_pocket_12m"], params.get("monitoring.oop_threshold"))
     if available["dropout"]:
-        drop = _dropout_ids(ctx)
-        if drop is None:
+        if ledger_ids.get("dropout") is None:
             available["dropout"] = False
-            notes["dropout"] = "缺少参数 education.age_min/age_max（departments.md）"
+            notes["dropout"] = "未运行部门比对（departments.md 的辍学规则）"
         else:
-            f["dropout"] = sig.dropout(ids, drop, ctx.pkg["members"])
+            f["dropout"] = sig.dropout(ids, ledger_ids["dropout"])
     if available["no_safety_net"]:
         cap = f["labor_capacity"] if "labor_capacity" in f else pd.Series(pd.NA, index=f.index, dtype="str")
-        f["no_safety_net"] = sig.no_safety_net(ids, cap, ctx.pkg["members"], ctx.pkg["welfare"], ctx.asof)
+        f["no_safety_net"] = sig.no_safety_net(ids, cap, tables["members"], tables["welfare"], asof)
     if available["unsafe_house"]:
-        f["unsafe_house"] = sig.unsafe_house(ids, ctx.pkg["housing"], ctx.asof, _table(ctx, "relocation"))
+        f["unsafe_house"] = sig.unsafe_house(ids, tables["housing"], asof, tables.get("relocation"))
     return f, available, notes
 
 

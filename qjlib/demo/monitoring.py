@@ -163,8 +163,8 @@ def _quiet(inc: pd.DataFrame) -> set:
 
 def _plant_stays(t: dict[str, pd.DataFrame], inc: pd.DataFrame, pool: np.ndarray) -> list[dict]:
     """Hospital stays at the 12-month window's edges (:data:`STAYS`) for past exited households
-    of the ``pool`` that have a labour-capable member, no row in any department roll but insurance
-    and no income signal (:func:`_quiet`), so that the stays alone decide whether they are listed.
+    of the ``pool`` that have a labour-capable member, no row in any department roll but insurance,
+    no ``housing`` row (:func:`_quiet`), so that the stays alone decide whether they are listed.
     Appends to ``t["hospital"]``; the income rows are left as they are."""
     hh, mem = t["households"], t["members"]
     rolled = set().union(*(set(t[k]["id_number"]) for k in DEPARTMENT_ROLLS if k in t))
@@ -172,7 +172,8 @@ def _plant_stays(t: dict[str, pd.DataFrame], inc: pd.DataFrame, pool: np.ndarray
     able = m["labor_skill"].isin(["普通劳动力", "技能劳动力"]).groupby(m["hh_id"]).any()
     clean = (~m["id_number"].isin(rolled)).groupby(m["hh_id"]).all() & (
         m.groupby("hh_id").size() == mem.groupby("hh_id").size().reindex(able.index))
-    ok = set(able.index[(able & clean).to_numpy()]) & _quiet(inc)
+    housed = set(t["housing"]["hh_id"]) if "housing" in t else set()  # exit's houses (#18): no unsafe_house
+    ok = (set(able.index[(able & clean).to_numpy()]) & _quiet(inc)) - housed
     picks = [h for h in pool if hh["hh_id"].iloc[h] in ok][: len(STAYS)]
     rows, cases = [], []
     for h, (name, (stays, why)) in zip(picks, STAYS.items(), strict=False):

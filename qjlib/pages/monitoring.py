@@ -36,13 +36,13 @@ def key_figures(s: dict) -> dict[str, object]:
 def reading(s: dict, scope_name: str) -> str:
     """One paragraph (Chinese) on the result, from the summary's figures."""
     n, a, c = s["past_exited"], s["about_to_return"], s["consolidate"]
-    off = "、".join(SIGNALS_ZH[k] for k in s["unavailable"])
+    off = "；".join(f"{SIGNALS_ZH[k]}（{why}）" for k, why in s["unavailable"].items())
     text = (f"{scope_name}共有历年脱贫户 {n:,} 户（截至 {s['as_of']}，收入年度 {s['income_year']} 年）。"
             f"数据分析提示其中 {a:,} 户人均纯收入低于贫困线，列为“拟返贫（待核实）”；另有 {c:,} 户"
             f"至少有一项风险信号，列为“巩固提升（待核实）”。这些只是入户走访的名单，不是认定结论。"
             f"本季度监测对象须于 {s['report_due']} 前报送。")
     if off:
-        text += f"本次缺少部门数据，以下信号未能判断（不是“无风险”）：{off}。"
+        text += f"以下信号本次未能判断（在名单和各表中留空，不是“无风险”，也不影响其他信号）：{off}。"
     return text
 
 
@@ -81,14 +81,17 @@ OVERLAP_ZH = {"combination": "信号组合", "households": "户数"}
 
 
 def signal_table(s: dict) -> pd.DataFrame:
-    """Households with each signal (listed or not); unavailable ones say so."""
-    return pd.DataFrame({
+    """Households with each signal (listed or not); an unavailable one says so and why."""
+    off = s["unavailable"]
+    out = pd.DataFrame({
         "signal": [SIGNALS_ZH[k] for k in SIGNALS],
-        "households": ["未能判断（缺少数据）" if s["signals"][k] is None else f"{s['signals'][k]:,}" for k in SIGNALS],
+        "households": ["未能判断" if s["signals"][k] is None else f"{s['signals'][k]:,}" for k in SIGNALS],
+        "note": [f"关闭：{off[k]}" if k in off else "" for k in SIGNALS],
     })
+    return out if off else out.drop(columns="note")
 
 
-SIGNAL_ZH = {"signal": "信号", "households": "户数"}
+SIGNAL_ZH = {"signal": "信号", "households": "户数", "note": "说明"}
 
 
 def urgent_first(ledger: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from qjlib.analyses import monitoring_signals as sig
+from qjlib.analyses.exit_items import house_safe_on
 from qjlib.demo.monitoring import house_safe_truth
 
 D = pd.Timestamp("2019-09-30")
@@ -48,12 +49,17 @@ def test_truth_without_relocation_leaves_relocated_houses_to_their_assessment():
     assert [None if pd.isna(v) else bool(v) for v in got][8:11] == [False, False, None]
 
 
-@pytest.mark.parametrize("relocation", [RELOCATION, None])
+BLANK_DATE_BUG = pytest.mark.xfail(
+    strict=True, reason="exit_items.house_safe_on reads a blank moved_in_date with 是 as not moved in "
+    "(NaT <= D is False, not NA), against its docstring and targets.md; reported to the lead (H11)")
+
+
+@pytest.mark.parametrize("relocation", [pytest.param(RELOCATION, marks=BLANK_DATE_BUG), None])
 def test_analysis_agrees_with_the_truth(relocation):
     canon = HOUSING.assign(works=HOUSING["works"].replace({"重建": "rebuild", "修缮加固": "repair"}))
     ids = pd.Series(IDS, dtype="str")
     want = house_safe_truth(pd.Index(IDS), HOUSING, relocation, D)
-    got = sig.house_safe_on(ids, canon, D, relocation)
+    got = house_safe_on(canon, ids, D, relocation)
     assert [None if pd.isna(v) else bool(v) for v in got] == [None if pd.isna(v) else bool(v) for v in want]
     unsafe = sig.unsafe_house(ids, canon, D, relocation)
     assert unsafe.tolist() == (want == False).fillna(False).tolist()  # noqa: E712
