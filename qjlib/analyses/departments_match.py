@@ -76,7 +76,7 @@ def registered_persons(households: pd.DataFrame, members: pd.DataFrame,
     p["alive"] = True
     if deaths is not None and len(deaths):
         dead = id_keys(deaths["id_number"])[(deaths["death_date"] <= asof).to_numpy(dtype=bool)]
-        p["alive"] = ~np.isin(p["id_key"].to_numpy(), dead[dead >= 0])
+        p["alive"] = ~key_in(p["id_key"].to_numpy(), dead)
     return p.reset_index(drop=True)
 
 
@@ -96,16 +96,33 @@ def match(rows: pd.DataFrame, persons: pd.DataFrame,
           person_cols: tuple[str, ...] = ("person_id", "hh_id")) -> pd.DataFrame:
     """The roll's rows joined to the registered persons on ``id_key`` (rows with key −1 and
     rows matching nobody dropped; a row matching two persons appears twice). The roll's columns
-    keep their names; the persons' ``person_cols`` are added."""
-    right = persons.loc[persons["id_key"] >= 0, ["id_key", *person_cols]]
-    left = rows[rows["id_key"] >= 0]
-    return left.merge(right, on="id_key", how="inner", suffixes=("", "_reg"))
+    keep their names; the persons' ``person_cols`` are added (``_reg`` appended to a name the
+    roll already has). A hash lookup when every registered key is distinct, else a merge."""
+    right = persons.loc[persons["id_key"].to_numpy() >= 0, ["id_key", *person_cols]]
+    keys = pd.Index(right["id_key"].to_numpy())
+    if not keys.is_unique:
+        left = rows[rows["id_key"].to_numpy() >= 0]
+        return left.merge(right, on="id_key", how="inner", suffixes=("", "_reg"))
+    lk = rows["id_key"].to_numpy()
+    pos = keys.get_indexer(lk)
+    hit = np.flatnonzero((pos >= 0) & (lk >= 0))
+    out = rows.take(hit).reset_index(drop=True)
+    taken = right.iloc[pos[hit]].reset_index(drop=True)
+    for c in person_cols:
+        out[c + "_reg" if c in out.columns else c] = taken[c]
+    return out
 
 
 def is_registered(rows: pd.DataFrame, persons: pd.DataFrame) -> np.ndarray:
     """Whether each roll row's ID matches a registered person (False for an invalid ID)."""
-    keys = persons["id_key"].to_numpy()
-    return np.isin(rows["id_key"].to_numpy(), keys[keys >= 0]) & (rows["id_key"].to_numpy() >= 0)
+    return key_in(rows["id_key"].to_numpy(), persons["id_key"].to_numpy())
+
+
+def key_in(keys: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Whether each valid key (≥ 0) is one of the valid keys ``among`` (a hash lookup)."""
+    keys = np.asarray(keys)
+    among = np.asarray(among)
+    return pd.Series(keys).isin(among[among >= 0]).to_numpy(dtype=bool) & (keys >= 0)
 
 
 def first_rows(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:

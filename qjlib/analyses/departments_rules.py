@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from qjlib.analyses.departments_match import dates_text, first_rows, is_registered, match
+from qjlib.analyses.departments_match import dates_text, first_rows, is_registered, key_in, match
 from qjlib.core.exact import fen, fraction, per_capita_below, share_below
 from qjlib.core.schema import LABOR_CAPACITY
 from qjlib.core.spells import active_on, months_active
@@ -165,9 +165,9 @@ def welfare_not_registered(welfare: pd.DataFrame, persons: pd.DataFrame,
 
 def _deadline(exit_year: pd.Series, months: int) -> pd.Series:
     """31 December of ``exit_year`` plus ``months`` months (the month's last day)."""
-    total = exit_year.astype("int64") * 12 + 11 + int(months)
-    first = pd.to_datetime(pd.DataFrame({"year": total // 12, "month": total % 12 + 1, "day": 1}))
-    return (first + pd.offsets.MonthEnd(0)).set_axis(exit_year.index)
+    total = exit_year.astype("int64").to_numpy() * 12 + 11 + int(months) - 1970 * 12
+    last = (total + 1).astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(1, "D")
+    return pd.Series(last.astype("datetime64[us]"), index=exit_year.index)
 
 
 def dibao_dropped_at_exit(households: pd.DataFrame, persons: pd.DataFrame, welfare: pd.DataFrame,
@@ -179,7 +179,8 @@ def dibao_dropped_at_exit(households: pd.DataFrame, persons: pd.DataFrame, welfa
                     & households["exit_year"].notna().to_numpy()][["hh_id", "exit_year"]]
     m = match(welfare_spells(welfare), persons)
     m = m.merge(hh, on="hh_id", how="inner")
-    jan1 = pd.to_datetime(m["exit_year"].astype("int64").astype("str") + "-01-01")
+    jan1 = pd.Series((m["exit_year"].astype("int64").to_numpy() - 1970).astype("datetime64[Y]")
+                     .astype("datetime64[us]"), index=m.index)
     m["_deadline"] = _deadline(m["exit_year"], months)
     on_jan1 = active_on(m["start"], m["end"], jan1).to_numpy(dtype=bool)
     later = (m["end"].isna() | (m["end"] >= jan1)).to_numpy(dtype=bool)
@@ -258,7 +259,7 @@ def disability_no_card(persons: pd.DataFrame, disability: pd.DataFrame) -> pd.Da
     p = persons[persons["counted"].to_numpy(dtype=bool) & persons["alive"].to_numpy(dtype=bool)
                 & _has_disability(persons["health"])]
     cards = disability["id_key"].to_numpy()
-    out = _no_ref(p[~np.isin(p["id_key"].to_numpy(), cards[cards >= 0])])
+    out = _no_ref(p[~key_in(p["id_key"].to_numpy(), cards)])
     return finish(out, "档案健康状况：残疾；残联名册：无残疾人证", "档案标注残疾，残联无持证记录")
 
 
@@ -291,7 +292,7 @@ def uninsured(persons: pd.DataFrame, insurance: pd.DataFrame, asof: pd.Timestamp
     good = ins["id_key"].to_numpy()[ok]
     p = persons[persons["counted"].to_numpy(dtype=bool) & persons["alive"].to_numpy(dtype=bool)
                 & ((pd.Timestamp(asof) - persons["birth"]).dt.days > 90).fillna(False).to_numpy()]
-    p = p[~np.isin(p["id_key"].to_numpy(), good[good >= 0]) | (p["id_key"] < 0).to_numpy()]
+    p = p[~key_in(p["id_key"].to_numpy(), good) | (p["id_key"] < 0).to_numpy()]
     rows = first_rows(match(ins, p), ["person_id"])[["person_id", "file", "row"]]
     out = p.merge(rows, on="person_id", how="left")
     if out.empty:
