@@ -68,13 +68,20 @@ def _text(prefix: str, numbers: np.ndarray, width: int) -> pd.Series:
                      dtype="str")
 
 
+def _serial(group: np.ndarray) -> np.ndarray:
+    """1, 2, … within runs of equal sorted ``group`` values."""
+    first = np.r_[True, group[1:] != group[:-1]]
+    start = np.maximum.accumulate(np.where(first, np.arange(len(group)), 0))
+    return np.arange(len(group)) - start + 1
+
+
 def _ids(n: int, birth: np.ndarray) -> np.ndarray:
     """``n`` distinct valid ID numbers as bytes (n, 18): region 610000 + i mod 9000, birth date,
     serial (i ÷ 9000) mod 1000, GB 11643 check character."""
     i = np.arange(n, dtype=np.int64)
     ymd = pd.DatetimeIndex(birth)
     body = ((610000 + i % 9000) * 10**11 + (ymd.year * 10000 + ymd.month * 100 + ymd.day).to_numpy()
-            * 1000 + (i // 9000) % 1000)
+            .astype(np.int64) * 1000 + (i // 9000) % 1000)
     digits = (body[:, None] // 10 ** np.arange(16, -1, -1, dtype=np.int64)) % 10
     raw = np.empty((n, 18), dtype=np.uint8)
     raw[:, :17] = digits + ord("0")
@@ -135,7 +142,7 @@ def make_province(scale: float, seed: int = 2019) -> dict[str, pd.DataFrame]:
     names = _pick(rng, SURNAMES, n_all) + _pick(rng, GIVEN, n_all)
     hh_of = np.repeat(np.arange(n_hh), size)
     members = pd.DataFrame({
-        "person_id": _text("P", np.arange(n_reg), 9),
+        "person_id": _text("6108", hh_of * 100 + _serial(hh_of), 11),  # 户编号 + 2 digits
         "hh_id": households["hh_id"].take(hh_of).reset_index(drop=True),
         "name": names[:n_reg].reset_index(drop=True),
         "id_number": ids[:n_reg].reset_index(drop=True),
@@ -160,11 +167,41 @@ def make_province(scale: float, seed: int = 2019) -> dict[str, pd.DataFrame]:
     })
     person_town = np.concatenate([hh_town[hh_of], rng.integers(0, 100, n_all - n_reg)])
     ctx = {"rng": rng, "ids": idraw, "names": names, "n_reg": n_reg, "n_all": n_all,
-           "age_days": age_days, "town": person_town, "towns": towns, "scale": scale}
+           "age_days": age_days, "town": person_town, "towns": towns, "scale": scale,
+           "disabled": np.flatnonzero(members["health"].str.contains("残疾").to_numpy(dtype=bool))}
     tables = {"households": households, "members": members, "income": income}
     for t, fn in ROLLS.items():
         tables[t] = fn(ctx, max(int(ROLL_ROWS[t] * scale), 100))
+    _consistent(ctx, tables, hh_of)
     return tables
+
+
+def _consistent(c: dict, t: dict[str, pd.DataFrame], hh_of: np.ndarray) -> None:
+    """Most people consistent, as in a real province: the register's ``dibao`` flag follows the
+    roll's spells active on A and the income rows of Y its payments, each but for a few per cent."""
+    rng, who, w = c["rng"], c["welfare_who"], t["welfare"]
+    reg = who < c["n_reg"]
+    start, end = w["start"].to_numpy(), w["end"].to_numpy()
+    a = np.datetime64(A.date(), "us")
+    prog = w["programme"].to_numpy(dtype=object)
+    active = (start <= a) & (np.isnat(end) | (end >= a))
+    flag = np.zeros(c["n_reg"], dtype=bool)
+    flag[who[reg & active & (prog == "dibao")]] = True
+    flip = rng.random(c["n_reg"]) < 0.015
+    dib = pd.array(flag ^ flip, dtype="boolean")
+    dib[rng.random(c["n_reg"]) < 0.03] = pd.NA
+    t["members"]["dibao"] = dib
+    months = np.zeros(len(w), dtype=np.int64)
+    for m in range(1, 13):
+        d = np.datetime64(f"{Y}-{m:02d}-01", "us")
+        months += (start <= d) & (np.isnat(end) | (end >= d))
+    pay = np.where(reg & np.isin(prog, ["dibao", "tekun"]), w["monthly_amount"].to_numpy() * months, 0.0)
+    hh_pay = np.bincount(hh_of[who[reg]], weights=pay[reg], minlength=len(t["households"]))
+    inc = t["income"]
+    y = (inc["year"] == Y).to_numpy(dtype=bool)
+    off = rng.random(len(hh_pay)) < 0.03
+    inc.loc[y, "dibao_pay"] = np.round(np.where(off, hh_pay * 1.5 + 600, hh_pay), 2)
+    inc.loc[y, "wubao_pay"] = np.nan
 
 
 def _who(c: dict, n: int, registered: float, pool: np.ndarray | None = None) -> np.ndarray:
@@ -194,6 +231,7 @@ def _people(c: dict, who: np.ndarray, stem: str, town: bool = False) -> pd.DataF
 def _welfare(c, n):
     rng = c["rng"]
     who = _who(c, n, 0.75)
+    c["welfare_who"] = who
     df = _people(c, who, "welfare", town=True)
     prog = rng.choice(np.array(["dibao", "tekun", "临时救助"], dtype=object), n, p=[0.8, 0.15, 0.05])
     df["programme"] = pd.Series(prog, dtype="str")
@@ -209,7 +247,9 @@ def _welfare(c, n):
 
 def _disability(c, n):
     rng = c["rng"]
-    who = _who(c, n, 0.7)
+    dis = c["disabled"]
+    held = rng.permutation(dis)[: min(int(len(dis) * 0.95), int(n * 0.9))]  # most disabled hold one
+    who = np.concatenate([held, _who(c, n - len(held), 0.05)])
     df = _people(c, who, "disability")
     cat, grade = rng.integers(1, 8, n), rng.integers(1, 5, n)
     df["card_number"] = df["id_number"] + _text("", cat * 10 + grade, 2)

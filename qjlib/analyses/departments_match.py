@@ -16,29 +16,39 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from qjlib.core.definitions import id_checksum_ok
-from qjlib.core.ids import positions
+from qjlib.core.definitions import ID_CHECK_CHARS, ID_WEIGHTS
+from qjlib.core.ids import arrow_strings, positions
 from qjlib.core.spells import birth_dates
 
 _POW10 = 10 ** np.arange(16, -1, -1, dtype=np.int64)  # weights of the first 17 digits
+_CHECK_BYTES = np.frombuffer(ID_CHECK_CHARS.encode("ascii"), dtype=np.uint8)
 
 PERSON_COLUMNS = ("person_id", "hh_id", "name", "id_number", "health", "dibao")
 
 
 def id_keys(ids: pd.Series) -> np.ndarray:
     """One int64 per resident ID number: ``int(first 17 digits) × 11 + check`` (``X`` = 10), −1 for a
-    value that is not a valid GB 11643 number (missing, malformed or failing the checksum)."""
-    s = pd.Series(ids, copy=False)
-    ok = id_checksum_ok(s).to_numpy(dtype=bool)
-    keys = np.full(len(s), -1, dtype=np.int64)
-    if ok.any():
-        text = "".join(s[ok].astype("str").str.upper().tolist())
-        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+    value that is not a valid GB 11643 number (missing, malformed or failing the checksum; the
+    check of :func:`qjlib.core.definitions.id_checksum_ok`, a lower-case ``x`` read as ``X``).
+    Read from the Arrow buffer of the well-shaped values in one pass (no Python strings)."""
+    arr = pc.utf8_upper(arrow_strings(ids))
+    shaped = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{17}[0-9X]$"), False)
+    keys = np.full(len(arr), -1, dtype=np.int64)
+    where = np.flatnonzero(shaped.to_numpy(zero_copy_only=False))
+    if len(where):
+        good = pc.filter(arr, shaped)
+        good = good.combine_chunks() if isinstance(good, pa.ChunkedArray) else good
+        first = int(np.frombuffer(good.buffers()[1], dtype=np.int64, count=1, offset=good.offset * 8)[0])
+        raw = np.frombuffer(good.buffers()[2], dtype=np.uint8, count=18 * len(good),
+                            offset=first).reshape(-1, 18)
         digits = raw[:, :17].astype(np.int64) - ord("0")
-        last = raw[:, 17].astype(np.int64)
-        check = np.where(last == ord("X"), 10, last - ord("0"))
-        keys[ok] = (digits @ _POW10) * 11 + check
+        last = raw[:, 17]
+        ok = last == _CHECK_BYTES[(digits @ ID_WEIGHTS) % 11]
+        check = np.where(last == ord("X"), 10, last.astype(np.int64) - ord("0"))
+        keys[where[ok]] = ((digits @ _POW10) * 11 + check)[ok]
     return keys
 
 

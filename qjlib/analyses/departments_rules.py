@@ -17,6 +17,7 @@ import pandas as pd
 
 from qjlib.analyses.departments_match import dates_text, first_rows, is_registered, key_in, match
 from qjlib.core.exact import fen, fraction, per_capita_below, share_below
+from qjlib.core.ids import positions
 from qjlib.core.schema import LABOR_CAPACITY
 from qjlib.core.spells import active_on, months_active
 
@@ -54,9 +55,14 @@ def welfare_spells(welfare: pd.DataFrame) -> pd.DataFrame:
 
 def _person_out(m: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     """Matched rows keyed by ``person_id`` with the register's ``hh_id``, name and ID number."""
-    reg = persons[["person_id", "name", "id_number"]]
-    m = m.drop(columns=[c for c in ("name", "id_number") if c in m.columns])
-    return m.merge(reg, on="person_id", how="left")
+    m = m.drop(columns=[c for c in ("name", "id_number") if c in m.columns]).reset_index(drop=True)
+    pos = positions(m["person_id"].fillna(""), persons["person_id"])
+    found = pos >= 0
+    for c in ("name", "id_number"):
+        vals = persons[c].take(np.where(found, pos, 0)).reset_index(drop=True) if len(persons) else None
+        m[c] = (vals.where(found) if vals is not None
+                else pd.Series(pd.NA, index=m.index, dtype=persons[c].dtype))
+    return m
 
 
 # --------------------------------------------------------------------------------------------
@@ -100,7 +106,7 @@ def dibao_register_mismatch(persons: pd.DataFrame, welfare: pd.DataFrame,
                            persons), ["person_id"])
     p = persons[persons["counted"].to_numpy(dtype=bool)]
     reg = p["dibao"].astype("boolean")
-    has = p["person_id"].isin(act["person_id"]).to_numpy()
+    has = key_in(p["id_key"].to_numpy(), act["id_key"].to_numpy())  # act: matched on id_key
     yes_none = (reg.fillna(False).to_numpy(dtype=bool)) & ~has
     no_has = (~reg.fillna(True)).to_numpy(dtype=bool) & has
     out = p[yes_none | no_has][["person_id", "hh_id", "name", "id_number"]]
