@@ -48,6 +48,17 @@ def _no_ref(df: pd.DataFrame) -> pd.DataFrame:
                      row=pd.Series(pd.NA, index=df.index, dtype="Int64"))
 
 
+def _cols(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    """``df`` narrowed to those of ``cols`` it has (a rule joins only the columns it reads)."""
+    return df[[c for c in cols if c in df.columns]]
+
+
+def _income_of(income: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The first income row of ``year`` of each household, with the columns the rules read."""
+    inc = _cols(income, "hh_id", "year", "size", "net_income", "dibao_pay", "wubao_pay")
+    return inc[(inc["year"] == year).fillna(False).to_numpy()].drop_duplicates("hh_id")
+
+
 def welfare_spells(welfare: pd.DataFrame) -> pd.DataFrame:
     """The roll's ``dibao`` and ``tekun`` spells."""
     return welfare[welfare["programme"].isin(WELFARE_PROGRAMMES).to_numpy(dtype=bool)]
@@ -77,17 +88,17 @@ def dibao_eligible_unpaid(households: pd.DataFrame, persons: pd.DataFrame, incom
     the standard is not), none of whose members (any status) has a ``dibao``/``tekun`` spell
     active on ``asof``. Needs ``labor_capacity`` and an income row of ``year``."""
     hh = households[(households["labor_capacity"] == LABOR_CAPACITY[2]).fillna(False).to_numpy()]
-    inc = income[(income["year"] == year).fillna(False).to_numpy()].drop_duplicates("hh_id")
-    inc = inc[inc["hh_id"].isin(hh["hh_id"]).to_numpy()]
+    inc = _income_of(income, year)
+    inc = inc[positions(inc["hh_id"], hh["hh_id"]) >= 0]
     pay = sum((inc[c].astype(float).fillna(0.0) for c in ("dibao_pay", "wubao_pay") if c in inc),
               pd.Series(0.0, index=inc.index))
     net = inc["net_income"].astype(float) - pay
     below = (fen(net) <= 0) | per_capita_below(net, inc["size"], standard)
     inc = inc.assign(_net=net)[below]
-    spells = welfare_spells(welfare)
+    spells = welfare_spells(_cols(welfare, "id_key", "programme", "start", "end"))
     act = spells[active_on(spells["start"], spells["end"], asof).to_numpy(dtype=bool)]
-    covered = match(act, persons)["hh_id"].unique()
-    out = _no_ref(inc[~inc["hh_id"].isin(covered).to_numpy()][["hh_id", "_net", "size"]])
+    covered = pd.Series(match(act, persons)["hh_id"].unique(), dtype="str")
+    out = _no_ref(inc[positions(inc["hh_id"], covered) < 0][["hh_id", "_net", "size"]])
     pc = out["_net"] / out["size"].astype(float)
     if out.empty:
         return finish(out, "", "")
@@ -101,7 +112,8 @@ def dibao_register_mismatch(persons: pd.DataFrame, welfare: pd.DataFrame,
                             asof: pd.Timestamp) -> pd.DataFrame:
     """低保身份不一致: counted registered persons whose register ``dibao`` is 是 with no ``dibao``
     spell active on ``asof``, or who have one while the register says 否 (blank: no mismatch)."""
-    w = welfare[(welfare["programme"] == "dibao").fillna(False).to_numpy()]
+    w = _cols(welfare, "id_key", "programme", "start", "end", "file", "row")
+    w = w[(w["programme"] == "dibao").fillna(False).to_numpy()]
     act = first_rows(match(w[active_on(w["start"], w["end"], asof).to_numpy(dtype=bool)],
                            persons), ["person_id"])
     p = persons[persons["counted"].to_numpy(dtype=bool)]
@@ -128,10 +140,11 @@ def welfare_pay_mismatch(income: pd.DataFrame, persons: pd.DataFrame, welfare: p
     ``tekun`` spells of ``monthly_amount`` × :func:`qjlib.core.spells.months_active` — by more than ``tolerance`` × the
     roll's figure **and** more than 100 yuan (compared in whole fen). A household with no spell has
     a roll figure of 0; one with a paid month of a spell without ``monthly_amount`` is left out."""
-    inc = income[(income["year"] == year).fillna(False).to_numpy()].drop_duplicates("hh_id")
+    inc = _income_of(income, year)
     reg = sum((inc[c].astype(float).fillna(0.0) for c in ("dibao_pay", "wubao_pay") if c in inc),
               pd.Series(0.0, index=inc.index))
-    spells = welfare_spells(welfare)
+    spells = welfare_spells(_cols(welfare, "id_key", "programme", "start", "end", "monthly_amount",
+                                  "file", "row"))
     m = match(spells.assign(_i=np.arange(len(spells))), persons)
     m = m.drop_duplicates(["_i", "hh_id"])
     months = months_active(m["start"], m["end"], year).to_numpy()
@@ -183,7 +196,8 @@ def dibao_dropped_at_exit(households: pd.DataFrame, persons: pd.DataFrame, welfa
     ended (``end`` ≤ ``asof``) strictly before 31 December of E + ``months`` months."""
     hh = households[(households["exit_status"] == "exited").fillna(False).to_numpy()
                     & households["exit_year"].notna().to_numpy()][["hh_id", "exit_year"]]
-    m = match(welfare_spells(welfare), persons)
+    m = match(welfare_spells(_cols(welfare, "id_key", "programme", "start", "end", "file", "row")),
+              persons)
     m = m.merge(hh, on="hh_id", how="inner")
     jan1 = pd.Series((m["exit_year"].astype("int64").to_numpy() - 1970).astype("datetime64[Y]")
                      .astype("datetime64[us]"), index=m.index)
@@ -241,7 +255,7 @@ def deceased_paid(deaths: pd.DataFrame, spells: pd.DataFrame, persons: pd.DataFr
 
 def deceased_pending(persons: pd.DataFrame, deaths: pd.DataFrame, asof: pd.Timestamp) -> pd.DataFrame:
     """死亡待减员: counted registered persons with a ``deaths`` row dated on or before ``asof``."""
-    d = death_dates(deaths)
+    d = _cols(death_dates(deaths), "id_key", "death_date", "file", "row")
     d = d[(d["death_date"] <= asof).to_numpy(dtype=bool)]
     p = persons[persons["counted"].to_numpy(dtype=bool)]
     m = _person_out(match(d, p), persons)
@@ -273,7 +287,7 @@ def card_health_mismatch(persons: pd.DataFrame, disability: pd.DataFrame) -> pd.
     """持证未标残疾: counted registered persons holding a ``disability`` card whose ``health`` does
     not include 残疾 (the card's row; never its category or grade)."""
     p = persons[persons["counted"].to_numpy(dtype=bool)]
-    m = first_rows(match(disability, p), ["person_id"])
+    m = first_rows(match(_cols(disability, "id_key", "file", "row"), p), ["person_id"])
     m = m.merge(persons[["person_id", "health"]], on="person_id", how="left", suffixes=("", "_p"))
     out = _person_out(m[~_has_disability(m["health"])], persons)
     if out.empty:
@@ -291,7 +305,8 @@ def uninsured(persons: pd.DataFrame, insurance: pd.DataFrame, asof: pd.Timestamp
     with no ``insurance`` row for the year of ``asof`` with ``basic`` 是 and none with an
     ``exempt`` reason."""
     year = pd.Timestamp(asof).year
-    ins = insurance[(insurance["year"] == year).fillna(False).to_numpy()]
+    ins = _cols(insurance, "id_key", "year", "basic", "exempt", "file", "row")
+    ins = ins[(ins["year"] == year).fillna(False).to_numpy()]
     ok = ins["basic"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     if "exempt" in ins.columns:
         ok |= ins["exempt"].notna().to_numpy()
@@ -313,8 +328,10 @@ def stays(hospital: pd.DataFrame, asof: pd.Timestamp) -> pd.DataFrame:
     one (``id_key``, ``admitted``) summed — ``reimbursed``, ``base`` (Σ ``eligible_cost``, else
     ``total_cost``, row by row), ``discharged`` (the latest), the first line (``file``, ``row``) and
     the number of settlement rows. Rows with an invalid ID are left out."""
-    h = hospital[(hospital["id_key"] >= 0).to_numpy()
-                 & (hospital["admitted"].dt.year == pd.Timestamp(asof).year).to_numpy()]
+    h = _cols(hospital, "id_key", "admitted", "discharged", "total_cost", "eligible_cost", "reimbursed",
+              "file", "row")
+    h = h[(h["id_key"] >= 0).to_numpy()
+                 & (h["admitted"].dt.year == pd.Timestamp(asof).year).to_numpy()]
     base = h["total_cost"].astype(float)
     if "eligible_cost" in h.columns:
         base = h["eligible_cost"].astype(float).fillna(base)

@@ -85,7 +85,9 @@ def enrollment_not_found(band: pd.DataFrame, enrollment: pd.DataFrame,
 
 def _aid_of_registered(aid: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     """Aid payments matched to counted registered persons."""
-    return match(aid, persons[persons["counted"].to_numpy(dtype=bool)])
+    cols = [c for c in ("id_key", "term", "programme", "channel", "amount", "stage", "file", "row")
+            if c in aid.columns]
+    return match(aid[cols], persons[persons["counted"].to_numpy(dtype=bool)])
 
 
 def aid_repeat(aid: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
