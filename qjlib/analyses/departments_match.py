@@ -34,8 +34,8 @@ def id_keys(ids: pd.Series) -> np.ndarray:
     value that is not a valid GB 11643 number (missing, malformed or failing the checksum; the
     check of :func:`qjlib.core.definitions.id_checksum_ok`, a lower-case ``x`` read as ``X``).
     Read from the Arrow buffer of the well-shaped values in one pass (no Python strings)."""
-    arr = pc.utf8_upper(arrow_strings(ids))
-    shaped = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{17}[0-9X]$"), False)
+    arr = arrow_strings(ids)
+    shaped = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{17}[0-9Xx]$"), False)
     keys = np.full(len(arr), -1, dtype=np.int64)
     where = np.flatnonzero(shaped.to_numpy(zero_copy_only=False))
     if len(where):
@@ -45,7 +45,7 @@ def id_keys(ids: pd.Series) -> np.ndarray:
         raw = np.frombuffer(good.buffers()[2], dtype=np.uint8, count=18 * len(good),
                             offset=first).reshape(-1, 18)
         digits = raw[:, :17].astype(np.int64) - ord("0")
-        last = raw[:, 17]
+        last = np.where(raw[:, 17] == ord("x"), np.uint8(ord("X")), raw[:, 17])
         ok = last == _CHECK_BYTES[(digits @ ID_WEIGHTS) % 11]
         check = np.where(last == ord("X"), 10, last.astype(np.int64) - ord("0"))
         keys[where[ok]] = ((digits @ _POW10) * 11 + check)[ok]

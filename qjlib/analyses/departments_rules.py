@@ -48,6 +48,12 @@ def _no_ref(df: pd.DataFrame) -> pd.DataFrame:
                      row=pd.Series(pd.NA, index=df.index, dtype="Int64"))
 
 
+def joined(df: pd.DataFrame, by: str, col: str, sep: str = "、") -> pd.Series:
+    """Per ``by`` value, the distinct values of ``col`` sorted and joined by ``sep``."""
+    u = df[[by, col]].dropna().drop_duplicates().sort_values([by, col], kind="stable")
+    return u.groupby(by, sort=True)[col].agg(sep.join)
+
+
 def _cols(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
     """``df`` narrowed to those of ``cols`` it has (a rule joins only the columns it reads)."""
     return df[[c for c in cols if c in df.columns]]
@@ -241,7 +247,7 @@ def deceased_paid(deaths: pd.DataFrame, spells: pd.DataFrame, persons: pd.DataFr
     limit = s["death_date"] + pd.Timedelta(days=int(grace_days))
     run = (s["end"].isna() & (asof > limit)) | (s["end"] > limit)
     s = s[run.to_numpy(dtype=bool)]
-    depts = s.groupby("id_key")["dept"].agg(lambda x: "、".join(sorted(set(x))))
+    depts = joined(s, "id_key", "dept")
     s = first_rows(s, ["id_key"]).assign(dept=lambda f: f["id_key"].map(depts))
     reg = is_registered(s, persons)
     regd = _person_out(match(s[reg].drop(columns=["hh_id"], errors="ignore"), persons), persons)
@@ -287,8 +293,8 @@ def card_health_mismatch(persons: pd.DataFrame, disability: pd.DataFrame) -> pd.
     """持证未标残疾: counted registered persons holding a ``disability`` card whose ``health`` does
     not include 残疾 (the card's row; never its category or grade)."""
     p = persons[persons["counted"].to_numpy(dtype=bool)]
-    m = first_rows(match(_cols(disability, "id_key", "file", "row"), p), ["person_id"])
-    m = m.merge(persons[["person_id", "health"]], on="person_id", how="left", suffixes=("", "_p"))
+    m = first_rows(match(_cols(disability, "id_key", "file", "row"), p, ("person_id", "hh_id", "health")),
+                   ["person_id"])
     out = _person_out(m[~_has_disability(m["health"])], persons)
     if out.empty:
         return finish(out, "", "")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from qjlib.analyses.departments_match import dates_text, first_rows, is_registered, key_in, match
-from qjlib.analyses.departments_rules import _money, _no_ref, _person_out, finish
+from qjlib.analyses.departments_rules import _money, _no_ref, _person_out, finish, joined
 from qjlib.core.spells import (
     active_on,
     age_reference_date,
@@ -150,9 +150,8 @@ def post_multiple(posts: pd.DataFrame, persons: pd.DataFrame, asof: pd.Timestamp
     both = overlap(pairs["_s"], pairs["_e"], pairs["_s_b"], pairs["_e_b"]).to_numpy(dtype=bool)
     hit = pairs.loc[both, "id_key"].unique()
     rows = p[key_in(p["id_key"].to_numpy(), hit)].assign(dept=lambda f: post_dept(f["post_type"]))
-    posts_of = rows.groupby("id_key").agg(
-        _posts=("post_id", lambda x: "、".join(sorted(set(x)))),
-        dept=("dept", lambda x: "、".join(sorted(set(x)))))
+    posts_of = pd.DataFrame({"_posts": joined(rows, "id_key", "post_id"),
+                             "dept": joined(rows, "id_key", "dept")})
     first = first_rows(rows, ["id_key"]).drop(columns=["dept"]).join(posts_of, on="id_key")
     out = _key_rows(first, persons, ["id_key"])
     out = out.drop(columns=["post_id"])
