@@ -102,30 +102,60 @@ def roll(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_INDEX: dict[str, tuple[pd.DataFrame, pd.Index | None]] = {}  # the last persons frame's key index
+
+
+def _key_index(persons: pd.DataFrame) -> pd.Index | None:
+    """A hash index of the persons' ``id_key`` (a blank key −1 made distinct as −1 − position),
+    or None when two persons share a valid key. Kept for the last frame passed (the analysis
+    hands every rule the same persons frame; a rule's subset gets its own)."""
+    cached = _INDEX.get("last")
+    if cached is not None and cached[0] is persons:
+        return cached[1]
+    k = persons["id_key"].to_numpy()
+    idx = pd.Index(np.where(k >= 0, k, -1 - np.arange(len(k), dtype=np.int64)))
+    out = idx if idx.is_unique else None
+    _INDEX["last"] = (persons, out)
+    return out
+
+
 def match(rows: pd.DataFrame, persons: pd.DataFrame,
           person_cols: tuple[str, ...] = ("person_id", "hh_id")) -> pd.DataFrame:
     """The roll's rows joined to the registered persons on ``id_key`` (rows with key −1 and
     rows matching nobody dropped; a row matching two persons appears twice). The roll's columns
     keep their names; the persons' ``person_cols`` are added (``_reg`` appended to a name the
     roll already has). A hash lookup when every registered key is distinct, else a merge."""
-    right = persons.loc[persons["id_key"].to_numpy() >= 0, ["id_key", *person_cols]]
-    keys = pd.Index(right["id_key"].to_numpy())
-    if not keys.is_unique:
+    keys = _key_index(persons)
+    if keys is None:
+        right = persons.loc[persons["id_key"].to_numpy() >= 0, ["id_key", *person_cols]]
         left = rows[rows["id_key"].to_numpy() >= 0]
         return left.merge(right, on="id_key", how="inner", suffixes=("", "_reg"))
     lk = rows["id_key"].to_numpy()
     pos = keys.get_indexer(lk)
     hit = np.flatnonzero((pos >= 0) & (lk >= 0))
     out = rows.take(hit).reset_index(drop=True)
-    taken = right.iloc[pos[hit]].reset_index(drop=True)
+    taken = persons[list(person_cols)].take(pos[hit]).reset_index(drop=True)
     for c in person_cols:
         out[c + "_reg" if c in out.columns else c] = taken[c]
     return out
 
 
+def match_counted(rows: pd.DataFrame, persons: pd.DataFrame,
+                  person_cols: tuple[str, ...] = ("person_id", "hh_id")) -> pd.DataFrame:
+    """:func:`match` to the counted persons only (``counted``: ``member_status`` blank or
+    正常), through the index of all of them."""
+    m = match(rows, persons, (*person_cols, "counted"))
+    col = "counted_reg" if "counted" in rows.columns else "counted"
+    return m[m[col].to_numpy(dtype=bool)].drop(columns=[col]).reset_index(drop=True)
+
+
 def is_registered(rows: pd.DataFrame, persons: pd.DataFrame) -> np.ndarray:
     """Whether each roll row's ID matches a registered person (False for an invalid ID)."""
-    return key_in(rows["id_key"].to_numpy(), persons["id_key"].to_numpy())
+    keys = _key_index(persons)
+    lk = rows["id_key"].to_numpy()
+    if keys is None:
+        return key_in(lk, persons["id_key"].to_numpy())
+    return (keys.get_indexer(lk) >= 0) & (lk >= 0)
 
 
 def key_in(keys: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -138,8 +168,14 @@ def key_in(keys: np.ndarray, among: np.ndarray) -> np.ndarray:
 def first_rows(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """One row per ``by`` group: the first by (``file``, ``row``) — the department line a ledger
     row points to when several support it."""
-    order = df.sort_values(["file", "row"], na_position="last", kind="stable")
-    return order.drop_duplicates(by, keep="first")
+    if not len(df):
+        return df
+    codes, files = pd.factorize(df["file"], sort=True)  # file names in sorted order, blank −1
+    codes = np.where(codes < 0, len(files), codes)  # blanks last
+    row = pd.to_numeric(df["row"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    order = np.lexsort((np.where(np.isnan(row), np.inf, row), codes))  # stable
+    keep = ~df[by].take(order).duplicated(keep="first").to_numpy()
+    return df.take(order[keep])
 
 
 def dates_text(s: pd.Series) -> pd.Series:

@@ -15,7 +15,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from qjlib.analyses.departments_match import dates_text, first_rows, is_registered, key_in, match
+from qjlib.analyses.departments_match import (
+    dates_text,
+    first_rows,
+    is_registered,
+    key_in,
+    match,
+    match_counted,
+)
 from qjlib.core.exact import fen, fraction, per_capita_below, share_below
 from qjlib.core.ids import positions
 from qjlib.core.schema import LABOR_CAPACITY
@@ -263,8 +270,7 @@ def deceased_pending(persons: pd.DataFrame, deaths: pd.DataFrame, asof: pd.Times
     """死亡待减员: counted registered persons with a ``deaths`` row dated on or before ``asof``."""
     d = _cols(death_dates(deaths), "id_key", "death_date", "file", "row")
     d = d[(d["death_date"] <= asof).to_numpy(dtype=bool)]
-    p = persons[persons["counted"].to_numpy(dtype=bool)]
-    m = _person_out(match(d, p), persons)
+    m = _person_out(match_counted(d, persons), persons)
     if m.empty:
         return finish(m, "", "")
     return finish(m, "死亡日期" + dates_text(m["death_date"]), "已死亡，档案仍在册，待动态调整减员")
@@ -292,9 +298,8 @@ def disability_no_card(persons: pd.DataFrame, disability: pd.DataFrame) -> pd.Da
 def card_health_mismatch(persons: pd.DataFrame, disability: pd.DataFrame) -> pd.DataFrame:
     """持证未标残疾: counted registered persons holding a ``disability`` card whose ``health`` does
     not include 残疾 (the card's row; never its category or grade)."""
-    p = persons[persons["counted"].to_numpy(dtype=bool)]
-    m = first_rows(match(_cols(disability, "id_key", "file", "row"), p, ("person_id", "hh_id", "health")),
-                   ["person_id"])
+    m = first_rows(match_counted(_cols(disability, "id_key", "file", "row"), persons,
+                                 ("person_id", "hh_id", "health")), ["person_id"])
     out = _person_out(m[~_has_disability(m["health"])], persons)
     if out.empty:
         return finish(out, "", "")
@@ -353,7 +358,7 @@ def stays(hospital: pd.DataFrame, asof: pd.Timestamp) -> pd.DataFrame:
 
 def registered_stays(stays_: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     """The stays of counted registered persons, one row per (person, stay)."""
-    return match(stays_, persons[persons["counted"].to_numpy(dtype=bool)])
+    return match_counted(stays_, persons)
 
 
 def reimbursement_low(reg_stays: pd.DataFrame, persons: pd.DataFrame, target: float) -> pd.DataFrame:

@@ -8,7 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from qjlib.analyses.departments_match import dates_text, first_rows, is_registered, key_in, match
+from qjlib.analyses.departments_match import (
+    dates_text,
+    first_rows,
+    is_registered,
+    key_in,
+    match,
+    match_counted,
+)
 from qjlib.analyses.departments_rules import _money, _no_ref, _person_out, finish, joined
 from qjlib.core.spells import (
     active_on,
@@ -87,7 +94,7 @@ def _aid_of_registered(aid: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame
     """Aid payments matched to counted registered persons."""
     cols = [c for c in ("id_key", "term", "programme", "channel", "amount", "stage", "file", "row")
             if c in aid.columns]
-    return match(aid[cols], persons[persons["counted"].to_numpy(dtype=bool)])
+    return match_counted(aid[cols], persons)
 
 
 def aid_repeat(aid: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
