@@ -16,29 +16,39 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from qjlib.core.definitions import id_checksum_ok
-from qjlib.core.ids import positions
+from qjlib.core.definitions import ID_CHECK_CHARS, ID_WEIGHTS
+from qjlib.core.ids import arrow_strings, positions
 from qjlib.core.spells import birth_dates
 
 _POW10 = 10 ** np.arange(16, -1, -1, dtype=np.int64)  # weights of the first 17 digits
+_CHECK_BYTES = np.frombuffer(ID_CHECK_CHARS.encode("ascii"), dtype=np.uint8)
 
 PERSON_COLUMNS = ("person_id", "hh_id", "name", "id_number", "health", "dibao")
 
 
 def id_keys(ids: pd.Series) -> np.ndarray:
     """One int64 per resident ID number: ``int(first 17 digits) × 11 + check`` (``X`` = 10), −1 for a
-    value that is not a valid GB 11643 number (missing, malformed or failing the checksum)."""
-    s = pd.Series(ids, copy=False)
-    ok = id_checksum_ok(s).to_numpy(dtype=bool)
-    keys = np.full(len(s), -1, dtype=np.int64)
-    if ok.any():
-        text = "".join(s[ok].astype("str").str.upper().tolist())
-        raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+    value that is not a valid GB 11643 number (missing, malformed or failing the checksum; the
+    check of :func:`qjlib.core.definitions.id_checksum_ok`, a lower-case ``x`` read as ``X``).
+    Read from the Arrow buffer of the well-shaped values in one pass (no Python strings)."""
+    arr = arrow_strings(ids)
+    shaped = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{17}[0-9Xx]$"), False)
+    keys = np.full(len(arr), -1, dtype=np.int64)
+    where = np.flatnonzero(shaped.to_numpy(zero_copy_only=False))
+    if len(where):
+        good = pc.filter(arr, shaped)
+        good = good.combine_chunks() if isinstance(good, pa.ChunkedArray) else good
+        first = int(np.frombuffer(good.buffers()[1], dtype=np.int64, count=1, offset=good.offset * 8)[0])
+        raw = np.frombuffer(good.buffers()[2], dtype=np.uint8, count=18 * len(good),
+                            offset=first).reshape(-1, 18)
         digits = raw[:, :17].astype(np.int64) - ord("0")
-        last = raw[:, 17].astype(np.int64)
-        check = np.where(last == ord("X"), 10, last - ord("0"))
-        keys[ok] = (digits @ _POW10) * 11 + check
+        last = np.where(raw[:, 17] == ord("x"), np.uint8(ord("X")), raw[:, 17])
+        ok = last == _CHECK_BYTES[(digits @ ID_WEIGHTS) % 11]
+        check = np.where(last == ord("X"), 10, last.astype(np.int64) - ord("0"))
+        keys[where[ok]] = ((digits @ _POW10) * 11 + check)[ok]
     return keys
 
 
@@ -76,7 +86,7 @@ def registered_persons(households: pd.DataFrame, members: pd.DataFrame,
     p["alive"] = True
     if deaths is not None and len(deaths):
         dead = id_keys(deaths["id_number"])[(deaths["death_date"] <= asof).to_numpy(dtype=bool)]
-        p["alive"] = ~np.isin(p["id_key"].to_numpy(), dead[dead >= 0])
+        p["alive"] = ~key_in(p["id_key"].to_numpy(), dead)
     return p.reset_index(drop=True)
 
 
@@ -92,27 +102,80 @@ def roll(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_INDEX: dict[str, tuple[pd.DataFrame, pd.Index | None]] = {}  # the last persons frame's key index
+
+
+def _key_index(persons: pd.DataFrame) -> pd.Index | None:
+    """A hash index of the persons' ``id_key`` (a blank key −1 made distinct as −1 − position),
+    or None when two persons share a valid key. Kept for the last frame passed (the analysis
+    hands every rule the same persons frame; a rule's subset gets its own)."""
+    cached = _INDEX.get("last")
+    if cached is not None and cached[0] is persons:
+        return cached[1]
+    k = persons["id_key"].to_numpy()
+    idx = pd.Index(np.where(k >= 0, k, -1 - np.arange(len(k), dtype=np.int64)))
+    out = idx if idx.is_unique else None
+    _INDEX["last"] = (persons, out)
+    return out
+
+
 def match(rows: pd.DataFrame, persons: pd.DataFrame,
           person_cols: tuple[str, ...] = ("person_id", "hh_id")) -> pd.DataFrame:
     """The roll's rows joined to the registered persons on ``id_key`` (rows with key −1 and
     rows matching nobody dropped; a row matching two persons appears twice). The roll's columns
-    keep their names; the persons' ``person_cols`` are added."""
-    right = persons.loc[persons["id_key"] >= 0, ["id_key", *person_cols]]
-    left = rows[rows["id_key"] >= 0]
-    return left.merge(right, on="id_key", how="inner", suffixes=("", "_reg"))
+    keep their names; the persons' ``person_cols`` are added (``_reg`` appended to a name the
+    roll already has). A hash lookup when every registered key is distinct, else a merge."""
+    keys = _key_index(persons)
+    if keys is None:
+        right = persons.loc[persons["id_key"].to_numpy() >= 0, ["id_key", *person_cols]]
+        left = rows[rows["id_key"].to_numpy() >= 0]
+        return left.merge(right, on="id_key", how="inner", suffixes=("", "_reg"))
+    lk = rows["id_key"].to_numpy()
+    pos = keys.get_indexer(lk)
+    hit = np.flatnonzero((pos >= 0) & (lk >= 0))
+    out = rows.take(hit).reset_index(drop=True)
+    taken = persons[list(person_cols)].take(pos[hit]).reset_index(drop=True)
+    for c in person_cols:
+        out[c + "_reg" if c in out.columns else c] = taken[c]
+    return out
+
+
+def match_counted(rows: pd.DataFrame, persons: pd.DataFrame,
+                  person_cols: tuple[str, ...] = ("person_id", "hh_id")) -> pd.DataFrame:
+    """:func:`match` to the counted persons only (``counted``: ``member_status`` blank or
+    正常), through the index of all of them."""
+    m = match(rows, persons, (*person_cols, "counted"))
+    col = "counted_reg" if "counted" in rows.columns else "counted"
+    return m[m[col].to_numpy(dtype=bool)].drop(columns=[col]).reset_index(drop=True)
 
 
 def is_registered(rows: pd.DataFrame, persons: pd.DataFrame) -> np.ndarray:
     """Whether each roll row's ID matches a registered person (False for an invalid ID)."""
-    keys = persons["id_key"].to_numpy()
-    return np.isin(rows["id_key"].to_numpy(), keys[keys >= 0]) & (rows["id_key"].to_numpy() >= 0)
+    keys = _key_index(persons)
+    lk = rows["id_key"].to_numpy()
+    if keys is None:
+        return key_in(lk, persons["id_key"].to_numpy())
+    return (keys.get_indexer(lk) >= 0) & (lk >= 0)
+
+
+def key_in(keys: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Whether each valid key (≥ 0) is one of the valid keys ``among`` (a hash lookup)."""
+    keys = np.asarray(keys)
+    among = np.asarray(among)
+    return pd.Series(keys).isin(among[among >= 0]).to_numpy(dtype=bool) & (keys >= 0)
 
 
 def first_rows(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """One row per ``by`` group: the first by (``file``, ``row``) — the department line a ledger
     row points to when several support it."""
-    order = df.sort_values(["file", "row"], na_position="last", kind="stable")
-    return order.drop_duplicates(by, keep="first")
+    if not len(df):
+        return df
+    codes, files = pd.factorize(df["file"], sort=True)  # file names in sorted order, blank −1
+    codes = np.where(codes < 0, len(files), codes)  # blanks last
+    row = pd.to_numeric(df["row"], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    order = np.lexsort((np.where(np.isnan(row), np.inf, row), codes))  # stable
+    keep = ~df[by].take(order).duplicated(keep="first").to_numpy()
+    return df.take(order[keep])
 
 
 def dates_text(s: pd.Series) -> pd.Series:

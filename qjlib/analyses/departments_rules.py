@@ -15,8 +15,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from qjlib.analyses.departments_match import dates_text, first_rows, is_registered, match
+from qjlib.analyses.departments_match import (
+    dates_text,
+    first_rows,
+    is_registered,
+    key_in,
+    match,
+    match_counted,
+)
 from qjlib.core.exact import fen, fraction, per_capita_below, share_below
+from qjlib.core.ids import positions
 from qjlib.core.schema import LABOR_CAPACITY
 from qjlib.core.spells import active_on, months_active
 
@@ -47,6 +55,23 @@ def _no_ref(df: pd.DataFrame) -> pd.DataFrame:
                      row=pd.Series(pd.NA, index=df.index, dtype="Int64"))
 
 
+def joined(df: pd.DataFrame, by: str, col: str, sep: str = "、") -> pd.Series:
+    """Per ``by`` value, the distinct values of ``col`` sorted and joined by ``sep``."""
+    u = df[[by, col]].dropna().drop_duplicates().sort_values([by, col], kind="stable")
+    return u.groupby(by, sort=True)[col].agg(sep.join)
+
+
+def _cols(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    """``df`` narrowed to those of ``cols`` it has (a rule joins only the columns it reads)."""
+    return df[[c for c in cols if c in df.columns]]
+
+
+def _income_of(income: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The first income row of ``year`` of each household, with the columns the rules read."""
+    inc = _cols(income, "hh_id", "year", "size", "net_income", "dibao_pay", "wubao_pay")
+    return inc[(inc["year"] == year).fillna(False).to_numpy()].drop_duplicates("hh_id")
+
+
 def welfare_spells(welfare: pd.DataFrame) -> pd.DataFrame:
     """The roll's ``dibao`` and ``tekun`` spells."""
     return welfare[welfare["programme"].isin(WELFARE_PROGRAMMES).to_numpy(dtype=bool)]
@@ -54,9 +79,14 @@ def welfare_spells(welfare: pd.DataFrame) -> pd.DataFrame:
 
 def _person_out(m: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     """Matched rows keyed by ``person_id`` with the register's ``hh_id``, name and ID number."""
-    reg = persons[["person_id", "name", "id_number"]]
-    m = m.drop(columns=[c for c in ("name", "id_number") if c in m.columns])
-    return m.merge(reg, on="person_id", how="left")
+    m = m.drop(columns=[c for c in ("name", "id_number") if c in m.columns]).reset_index(drop=True)
+    pos = positions(m["person_id"].fillna(""), persons["person_id"])
+    found = pos >= 0
+    for c in ("name", "id_number"):
+        vals = persons[c].take(np.where(found, pos, 0)).reset_index(drop=True) if len(persons) else None
+        m[c] = (vals.where(found) if vals is not None
+                else pd.Series(pd.NA, index=m.index, dtype=persons[c].dtype))
+    return m
 
 
 # --------------------------------------------------------------------------------------------
@@ -71,17 +101,17 @@ def dibao_eligible_unpaid(households: pd.DataFrame, persons: pd.DataFrame, incom
     the standard is not), none of whose members (any status) has a ``dibao``/``tekun`` spell
     active on ``asof``. Needs ``labor_capacity`` and an income row of ``year``."""
     hh = households[(households["labor_capacity"] == LABOR_CAPACITY[2]).fillna(False).to_numpy()]
-    inc = income[(income["year"] == year).fillna(False).to_numpy()].drop_duplicates("hh_id")
-    inc = inc[inc["hh_id"].isin(hh["hh_id"]).to_numpy()]
+    inc = _income_of(income, year)
+    inc = inc[positions(inc["hh_id"], hh["hh_id"]) >= 0]
     pay = sum((inc[c].astype(float).fillna(0.0) for c in ("dibao_pay", "wubao_pay") if c in inc),
               pd.Series(0.0, index=inc.index))
     net = inc["net_income"].astype(float) - pay
     below = (fen(net) <= 0) | per_capita_below(net, inc["size"], standard)
     inc = inc.assign(_net=net)[below]
-    spells = welfare_spells(welfare)
+    spells = welfare_spells(_cols(welfare, "id_key", "programme", "start", "end"))
     act = spells[active_on(spells["start"], spells["end"], asof).to_numpy(dtype=bool)]
-    covered = match(act, persons)["hh_id"].unique()
-    out = _no_ref(inc[~inc["hh_id"].isin(covered).to_numpy()][["hh_id", "_net", "size"]])
+    covered = pd.Series(match(act, persons)["hh_id"].unique(), dtype="str")
+    out = _no_ref(inc[positions(inc["hh_id"], covered) < 0][["hh_id", "_net", "size"]])
     pc = out["_net"] / out["size"].astype(float)
     if out.empty:
         return finish(out, "", "")
@@ -95,12 +125,13 @@ def dibao_register_mismatch(persons: pd.DataFrame, welfare: pd.DataFrame,
                             asof: pd.Timestamp) -> pd.DataFrame:
     """低保身份不一致: counted registered persons whose register ``dibao`` is 是 with no ``dibao``
     spell active on ``asof``, or who have one while the register says 否 (blank: no mismatch)."""
-    w = welfare[(welfare["programme"] == "dibao").fillna(False).to_numpy()]
+    w = _cols(welfare, "id_key", "programme", "start", "end", "file", "row")
+    w = w[(w["programme"] == "dibao").fillna(False).to_numpy()]
     act = first_rows(match(w[active_on(w["start"], w["end"], asof).to_numpy(dtype=bool)],
                            persons), ["person_id"])
     p = persons[persons["counted"].to_numpy(dtype=bool)]
     reg = p["dibao"].astype("boolean")
-    has = p["person_id"].isin(act["person_id"]).to_numpy()
+    has = key_in(p["id_key"].to_numpy(), act["id_key"].to_numpy())  # act: matched on id_key
     yes_none = (reg.fillna(False).to_numpy(dtype=bool)) & ~has
     no_has = (~reg.fillna(True)).to_numpy(dtype=bool) & has
     out = p[yes_none | no_has][["person_id", "hh_id", "name", "id_number"]]
@@ -122,10 +153,11 @@ def welfare_pay_mismatch(income: pd.DataFrame, persons: pd.DataFrame, welfare: p
     ``tekun`` spells of ``monthly_amount`` × :func:`qjlib.core.spells.months_active` — by more than ``tolerance`` × the
     roll's figure **and** more than 100 yuan (compared in whole fen). A household with no spell has
     a roll figure of 0; one with a paid month of a spell without ``monthly_amount`` is left out."""
-    inc = income[(income["year"] == year).fillna(False).to_numpy()].drop_duplicates("hh_id")
+    inc = _income_of(income, year)
     reg = sum((inc[c].astype(float).fillna(0.0) for c in ("dibao_pay", "wubao_pay") if c in inc),
               pd.Series(0.0, index=inc.index))
-    spells = welfare_spells(welfare)
+    spells = welfare_spells(_cols(welfare, "id_key", "programme", "start", "end", "monthly_amount",
+                                  "file", "row"))
     m = match(spells.assign(_i=np.arange(len(spells))), persons)
     m = m.drop_duplicates(["_i", "hh_id"])
     months = months_active(m["start"], m["end"], year).to_numpy()
@@ -165,9 +197,9 @@ def welfare_not_registered(welfare: pd.DataFrame, persons: pd.DataFrame,
 
 def _deadline(exit_year: pd.Series, months: int) -> pd.Series:
     """31 December of ``exit_year`` plus ``months`` months (the month's last day)."""
-    total = exit_year.astype("int64") * 12 + 11 + int(months)
-    first = pd.to_datetime(pd.DataFrame({"year": total // 12, "month": total % 12 + 1, "day": 1}))
-    return (first + pd.offsets.MonthEnd(0)).set_axis(exit_year.index)
+    total = exit_year.astype("int64").to_numpy() * 12 + 11 + int(months) - 1970 * 12
+    last = (total + 1).astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(1, "D")
+    return pd.Series(last.astype("datetime64[us]"), index=exit_year.index)
 
 
 def dibao_dropped_at_exit(households: pd.DataFrame, persons: pd.DataFrame, welfare: pd.DataFrame,
@@ -177,9 +209,11 @@ def dibao_dropped_at_exit(households: pd.DataFrame, persons: pd.DataFrame, welfa
     ended (``end`` ≤ ``asof``) strictly before 31 December of E + ``months`` months."""
     hh = households[(households["exit_status"] == "exited").fillna(False).to_numpy()
                     & households["exit_year"].notna().to_numpy()][["hh_id", "exit_year"]]
-    m = match(welfare_spells(welfare), persons)
+    m = match(welfare_spells(_cols(welfare, "id_key", "programme", "start", "end", "file", "row")),
+              persons)
     m = m.merge(hh, on="hh_id", how="inner")
-    jan1 = pd.to_datetime(m["exit_year"].astype("int64").astype("str") + "-01-01")
+    jan1 = pd.Series((m["exit_year"].astype("int64").to_numpy() - 1970).astype("datetime64[Y]")
+                     .astype("datetime64[us]"), index=m.index)
     m["_deadline"] = _deadline(m["exit_year"], months)
     on_jan1 = active_on(m["start"], m["end"], jan1).to_numpy(dtype=bool)
     later = (m["end"].isna() | (m["end"] >= jan1)).to_numpy(dtype=bool)
@@ -220,7 +254,7 @@ def deceased_paid(deaths: pd.DataFrame, spells: pd.DataFrame, persons: pd.DataFr
     limit = s["death_date"] + pd.Timedelta(days=int(grace_days))
     run = (s["end"].isna() & (asof > limit)) | (s["end"] > limit)
     s = s[run.to_numpy(dtype=bool)]
-    depts = s.groupby("id_key")["dept"].agg(lambda x: "、".join(sorted(set(x))))
+    depts = joined(s, "id_key", "dept")
     s = first_rows(s, ["id_key"]).assign(dept=lambda f: f["id_key"].map(depts))
     reg = is_registered(s, persons)
     regd = _person_out(match(s[reg].drop(columns=["hh_id"], errors="ignore"), persons), persons)
@@ -234,10 +268,9 @@ def deceased_paid(deaths: pd.DataFrame, spells: pd.DataFrame, persons: pd.DataFr
 
 def deceased_pending(persons: pd.DataFrame, deaths: pd.DataFrame, asof: pd.Timestamp) -> pd.DataFrame:
     """死亡待减员: counted registered persons with a ``deaths`` row dated on or before ``asof``."""
-    d = death_dates(deaths)
+    d = _cols(death_dates(deaths), "id_key", "death_date", "file", "row")
     d = d[(d["death_date"] <= asof).to_numpy(dtype=bool)]
-    p = persons[persons["counted"].to_numpy(dtype=bool)]
-    m = _person_out(match(d, p), persons)
+    m = _person_out(match_counted(d, persons), persons)
     if m.empty:
         return finish(m, "", "")
     return finish(m, "死亡日期" + dates_text(m["death_date"]), "已死亡，档案仍在册，待动态调整减员")
@@ -258,16 +291,15 @@ def disability_no_card(persons: pd.DataFrame, disability: pd.DataFrame) -> pd.Da
     p = persons[persons["counted"].to_numpy(dtype=bool) & persons["alive"].to_numpy(dtype=bool)
                 & _has_disability(persons["health"])]
     cards = disability["id_key"].to_numpy()
-    out = _no_ref(p[~np.isin(p["id_key"].to_numpy(), cards[cards >= 0])])
+    out = _no_ref(p[~key_in(p["id_key"].to_numpy(), cards)])
     return finish(out, "档案健康状况：残疾；残联名册：无残疾人证", "档案标注残疾，残联无持证记录")
 
 
 def card_health_mismatch(persons: pd.DataFrame, disability: pd.DataFrame) -> pd.DataFrame:
     """持证未标残疾: counted registered persons holding a ``disability`` card whose ``health`` does
     not include 残疾 (the card's row; never its category or grade)."""
-    p = persons[persons["counted"].to_numpy(dtype=bool)]
-    m = first_rows(match(disability, p), ["person_id"])
-    m = m.merge(persons[["person_id", "health"]], on="person_id", how="left", suffixes=("", "_p"))
+    m = first_rows(match_counted(_cols(disability, "id_key", "file", "row"), persons,
+                                 ("person_id", "hh_id", "health")), ["person_id"])
     out = _person_out(m[~_has_disability(m["health"])], persons)
     if out.empty:
         return finish(out, "", "")
@@ -284,14 +316,15 @@ def uninsured(persons: pd.DataFrame, insurance: pd.DataFrame, asof: pd.Timestamp
     with no ``insurance`` row for the year of ``asof`` with ``basic`` 是 and none with an
     ``exempt`` reason."""
     year = pd.Timestamp(asof).year
-    ins = insurance[(insurance["year"] == year).fillna(False).to_numpy()]
+    ins = _cols(insurance, "id_key", "year", "basic", "exempt", "file", "row")
+    ins = ins[(ins["year"] == year).fillna(False).to_numpy()]
     ok = ins["basic"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     if "exempt" in ins.columns:
         ok |= ins["exempt"].notna().to_numpy()
     good = ins["id_key"].to_numpy()[ok]
     p = persons[persons["counted"].to_numpy(dtype=bool) & persons["alive"].to_numpy(dtype=bool)
                 & ((pd.Timestamp(asof) - persons["birth"]).dt.days > 90).fillna(False).to_numpy()]
-    p = p[~np.isin(p["id_key"].to_numpy(), good[good >= 0]) | (p["id_key"] < 0).to_numpy()]
+    p = p[~key_in(p["id_key"].to_numpy(), good) | (p["id_key"] < 0).to_numpy()]
     rows = first_rows(match(ins, p), ["person_id"])[["person_id", "file", "row"]]
     out = p.merge(rows, on="person_id", how="left")
     if out.empty:
@@ -306,8 +339,10 @@ def stays(hospital: pd.DataFrame, asof: pd.Timestamp) -> pd.DataFrame:
     one (``id_key``, ``admitted``) summed — ``reimbursed``, ``base`` (Σ ``eligible_cost``, else
     ``total_cost``, row by row), ``discharged`` (the latest), the first line (``file``, ``row``) and
     the number of settlement rows. Rows with an invalid ID are left out."""
-    h = hospital[(hospital["id_key"] >= 0).to_numpy()
-                 & (hospital["admitted"].dt.year == pd.Timestamp(asof).year).to_numpy()]
+    h = _cols(hospital, "id_key", "admitted", "discharged", "total_cost", "eligible_cost", "reimbursed",
+              "file", "row")
+    h = h[(h["id_key"] >= 0).to_numpy()
+                 & (h["admitted"].dt.year == pd.Timestamp(asof).year).to_numpy()]
     base = h["total_cost"].astype(float)
     if "eligible_cost" in h.columns:
         base = h["eligible_cost"].astype(float).fillna(base)
@@ -323,7 +358,7 @@ def stays(hospital: pd.DataFrame, asof: pd.Timestamp) -> pd.DataFrame:
 
 def registered_stays(stays_: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     """The stays of counted registered persons, one row per (person, stay)."""
-    return match(stays_, persons[persons["counted"].to_numpy(dtype=bool)])
+    return match_counted(stays_, persons)
 
 
 def reimbursement_low(reg_stays: pd.DataFrame, persons: pd.DataFrame, target: float) -> pd.DataFrame:

@@ -8,8 +8,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from qjlib.analyses.departments_match import dates_text, first_rows, is_registered, match
-from qjlib.analyses.departments_rules import _money, _no_ref, _person_out, finish
+from qjlib.analyses.departments_match import (
+    dates_text,
+    first_rows,
+    is_registered,
+    key_in,
+    match,
+    match_counted,
+)
+from qjlib.analyses.departments_rules import _money, _no_ref, _person_out, finish, joined
 from qjlib.core.spells import (
     active_on,
     age_reference_date,
@@ -72,7 +79,7 @@ def enrollment_not_found(band: pd.DataFrame, enrollment: pd.DataFrame,
                 .fillna(False).to_numpy()] if "stage" in enrollment.columns else keys[:0]
     seen = np.concatenate([now, done])
     k = band["id_key"].to_numpy()
-    out = _no_ref(band[~np.isin(k, seen[seen >= 0]) | (k < 0)])
+    out = _no_ref(band[~key_in(k, seen) | (k < 0)])
     if out.empty:
         return finish(out, "", "")
     detail = f"{term}无学籍记录，亦无初中毕业记录；" + out["age"].astype("str") + "周岁（当学年8月31日）"
@@ -85,7 +92,9 @@ def enrollment_not_found(band: pd.DataFrame, enrollment: pd.DataFrame,
 
 def _aid_of_registered(aid: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
     """Aid payments matched to counted registered persons."""
-    return match(aid, persons[persons["counted"].to_numpy(dtype=bool)])
+    cols = [c for c in ("id_key", "term", "programme", "channel", "amount", "stage", "file", "row")
+            if c in aid.columns]
+    return match_counted(aid[cols], persons)
 
 
 def aid_repeat(aid: pd.DataFrame, persons: pd.DataFrame) -> pd.DataFrame:
@@ -109,10 +118,11 @@ def aid_multi_channel(aid: pd.DataFrame, persons: pd.DataFrame, max_channels: in
     a = aid[(aid["stage"] == COLLEGE_STAGE).fillna(False).to_numpy()]
     m = _aid_of_registered(a, persons)
     by = ["person_id", "term"]
-    g = m.groupby(by, as_index=False).agg(
-        n=("channel", "nunique"), total=("amount", "sum"),
-        channels=("channel", lambda x: "、".join(sorted(set(x.dropna())))))
+    g = m.groupby(by, as_index=False).agg(n=("channel", "nunique"), total=("amount", "sum"))
     g = g[g["n"] > int(max_channels)]
+    ch = (m[[*by, "channel"]].merge(g[by], on=by).dropna().drop_duplicates()
+          .sort_values([*by, "channel"], kind="stable").groupby(by)["channel"].agg("、".join))
+    g = g.join(ch.rename("channels"), on=by)
     out = _person_out(g.merge(first_rows(m, by)[[*by, "hh_id", "file", "row"]], on=by), persons)
     if out.empty:
         return finish(out, "", "")
@@ -146,10 +156,9 @@ def post_multiple(posts: pd.DataFrame, persons: pd.DataFrame, asof: pd.Timestamp
     pairs = pairs[(pairs["post_id"] < pairs["post_id_b"]).fillna(False).to_numpy()]
     both = overlap(pairs["_s"], pairs["_e"], pairs["_s_b"], pairs["_e_b"]).to_numpy(dtype=bool)
     hit = pairs.loc[both, "id_key"].unique()
-    rows = p[np.isin(p["id_key"].to_numpy(), hit)].assign(dept=lambda f: post_dept(f["post_type"]))
-    posts_of = rows.groupby("id_key").agg(
-        _posts=("post_id", lambda x: "、".join(sorted(set(x)))),
-        dept=("dept", lambda x: "、".join(sorted(set(x)))))
+    rows = p[key_in(p["id_key"].to_numpy(), hit)].assign(dept=lambda f: post_dept(f["post_type"]))
+    posts_of = pd.DataFrame({"_posts": joined(rows, "id_key", "post_id"),
+                             "dept": joined(rows, "id_key", "dept")})
     first = first_rows(rows, ["id_key"]).drop(columns=["dept"]).join(posts_of, on="id_key")
     out = _key_rows(first, persons, ["id_key"])
     out = out.drop(columns=["post_id"])

@@ -166,9 +166,37 @@ def age_reference_date(term: str) -> pd.Timestamp:
 def birth_dates(birth_date: pd.Series, id_number: pd.Series) -> pd.Series:
     """``birth_date``, else the date in characters 7–14 of the ID number (``YYYYMMDD``); NaT when
     neither gives a valid date."""
-    from_id = pd.to_datetime(pd.Series(id_number, copy=False).astype("str").str.slice(6, 14),
-                             format="%Y%m%d", errors="coerce")
-    return birth_date.astype("datetime64[us]").fillna(from_id.astype("datetime64[us]"))
+    out = birth_date.astype("datetime64[us]")
+    need = out.isna().to_numpy()
+    if need.any():
+        ids = pd.Series(id_number, copy=False).iloc[np.flatnonzero(need)]
+        vals = out.to_numpy(copy=True)
+        vals[need] = _ymd_dates(ids.astype("str").str.slice(6, 14)).to_numpy()
+        out = pd.Series(vals, index=out.index, name=out.name)
+    return out
+
+
+def _ymd_dates(text: pd.Series) -> pd.Series:
+    """``YYYYMMDD`` text → dates (``datetime64[us]``; NaT where not a valid date), as
+    ``pd.to_datetime(format="%Y%m%d", errors="coerce")``: eight digits forming a real date of
+    the years 1678–2261 are read arithmetically, any other text through ``to_datetime``."""
+    digits = text.str.fullmatch(r"[0-9]{8}").fillna(False).to_numpy(dtype=bool)
+    n = np.zeros(len(text), dtype=np.int64)
+    if digits.any():
+        raw = np.frombuffer("".join(text[digits].tolist()).encode("ascii"), dtype=np.uint8)
+        n[digits] = (raw.reshape(-1, 8).astype(np.int64) - ord("0")) @ (10 ** np.arange(7, -1, -1))
+    y, m, d = n // 10000, n // 100 % 100, n % 100
+    simple = digits & (y >= 1678) & (y <= 2261) & (m >= 1) & (m <= 12) & (d >= 1)
+    month = ((np.where(simple, y, 1970) - 1970) * 12 + np.where(simple, m, 1) - 1).astype("datetime64[M]")
+    days_in = ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(np.int64)
+    simple &= d <= days_in
+    out = (month.astype("datetime64[D]") + (np.where(simple, d, 1) - 1)).astype("datetime64[us]")
+    out[~simple] = np.datetime64("NaT")
+    rest = np.flatnonzero(text.notna().to_numpy(dtype=bool) & ~simple)
+    if len(rest):  # anything else (short text, far years, impossible dates): as to_datetime reads it
+        odd = pd.to_datetime(text.iloc[rest], format="%Y%m%d", errors="coerce")
+        out[rest] = odd.astype("datetime64[us]").to_numpy()
+    return pd.Series(out, index=text.index)
 
 
 def full_years(birth_date: pd.Series, id_number: pd.Series, on: DateLike) -> pd.Series:
