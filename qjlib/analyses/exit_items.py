@@ -28,7 +28,7 @@ import pandas as pd
 from qjlib.core.context import Context
 from qjlib.core.definitions import net_income
 from qjlib.core.exact import per_capita_at_or_above
-from qjlib.core.ids import positions
+from qjlib.core.ids import isin, positions
 
 MET, NOT_MET, UNKNOWN = "met", "not_met", "unknown"
 
@@ -67,7 +67,7 @@ def house_safe_on(housing: pd.DataFrame | None, ids: pd.Series, on: pd.Timestamp
     out = pd.Series(pd.NA, index=ids.index, dtype="boolean")
     if housing is not None and len(housing):
         h = housing[(housing["assessed"] <= d).fillna(False).to_numpy()]
-        h = h[h["hh_id"].isin(set(ids.dropna()))] if len(h) else h
+        h = h[isin(h["hh_id"], ids.dropna())] if len(h) else h
         if len(h):
             rank = h["grade"].map(_GRADE_RANK).astype("float").fillna(5.0)
             latest = h.groupby("hh_id")["assessed"].transform("max")
@@ -90,9 +90,12 @@ def house_safe_on(housing: pd.DataFrame | None, ids: pd.Series, on: pd.Timestamp
             out = pd.Series(vals, index=ids.index).astype("boolean")
     if relocation is not None and len(relocation) and "moved_in" in relocation.columns:
         r = relocation
-        date_ok = (r["moved_in_date"] <= d) if "moved_in_date" in r.columns else pd.Series(pd.NA, index=r.index)
-        moved = r["moved_in"].fillna(False).astype(bool) & date_ok.fillna(True).astype(bool)
-        out = out.mask(ids.isin(set(r.loc[moved.to_numpy(), "hh_id"])).to_numpy(), True)
+        if "moved_in_date" in r.columns:  # a blank date with 是 counts (NaT <= D is False, so ask isna)
+            date_ok = (r["moved_in_date"].isna() | (r["moved_in_date"] <= d)).to_numpy(dtype=bool)
+        else:
+            date_ok = np.ones(len(r), dtype=bool)
+        moved = r["moved_in"].fillna(False).to_numpy(dtype=bool) & date_ok
+        out = out.mask(isin(ids, r.loc[moved, "hh_id"]), True)
     return out
 
 

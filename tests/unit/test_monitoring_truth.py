@@ -49,12 +49,7 @@ def test_truth_without_relocation_leaves_relocated_houses_to_their_assessment():
     assert [None if pd.isna(v) else bool(v) for v in got][8:11] == [False, False, None]
 
 
-BLANK_DATE_BUG = pytest.mark.xfail(
-    strict=True, reason="exit_items.house_safe_on reads a blank moved_in_date with 是 as not moved in "
-    "(NaT <= D is False, not NA), against its docstring and targets.md; reported to the lead (H11)")
-
-
-@pytest.mark.parametrize("relocation", [pytest.param(RELOCATION, marks=BLANK_DATE_BUG), None])
+@pytest.mark.parametrize("relocation", [RELOCATION, None])
 def test_analysis_agrees_with_the_truth(relocation):
     canon = HOUSING.assign(works=HOUSING["works"].replace({"重建": "rebuild", "修缮加固": "repair"}))
     ids = pd.Series(IDS, dtype="str")
