@@ -136,7 +136,8 @@ def _area_visits(rng: np.random.Generator, hh: pd.DataFrame, vil: pd.DataFrame,
         ("household", eg["on_0930"], "镇级", np.full(2, np.datetime64("2019-09-30"))),
     ]
     rows = [pd.DataFrame({"target_type": tt, "target": ids, "level": lv if lv else np.where(
-        rng.random(len(ids)) < 0.5, "镇级", "村级"), "date": d}) for tt, ids, lv, d in parts]
+        rng.random(len(ids)) < 0.5, "镇级", "村级"), "date": np.resize(d, len(ids))})  # a small county: fewer
+            for tt, ids, lv, d in parts]
     v = pd.concat(rows, ignore_index=True)
     v["date"] = v["date"].astype("datetime64[s]")
     towns = hh.drop_duplicates("town").set_index("town")["town_code"]
