@@ -362,6 +362,8 @@ def _posts(rng: np.random.Generator, t: dict[str, pd.DataFrame]) -> tuple[pd.Dat
     m = m[~m["id_number"].str.upper().isin(busy) & ~m["id_number"].duplicated(keep=False)
           & (m["birth_date"] >= T("1964-01-01")) & (m["birth_date"] <= T("1996-12-31"))]
     n_sp, n_in = 240 - have["公益特岗"], 35 - have["公益专岗"]
+    if len(m) < n_sp + n_in + 4 or n_sp < 2 or n_in < 1:  # a small county: no post plants
+        return posts.iloc[:0].copy(), {}, {}
     who = m.iloc[rng.choice(len(m), n_sp + n_in + 4, replace=False)]
     who = who[["hh_id", "id_number", "name"]].merge(t["households"][["hh_id", "town", "village"]]
                                                     .drop_duplicates("hh_id"), on="hh_id", how="left")
