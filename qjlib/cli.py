@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="个人信息：masked（默认，脱敏）或 full（须明确要求）")
     r.add_argument("--jobs", type=int, default=None, help="并行进程数，默认 CPU 核数")
     r.add_argument("--notebooks", nargs="*", default=None, help="只运行这些笔记本（文件名）")
+    r.add_argument("--previous", default=None,
+                   help="上期报告目录（默认：--out 下的上一季度目录，存在时）；none 不对账"
+                        " / the previous report (default: the preceding period beside this one)")
 
     v = sub.add_parser("verify", help="按清单复算并比对 / re-run from a manifest and compare")
     v.add_argument("manifest", type=Path)
@@ -80,15 +83,22 @@ def report_main(args: argparse.Namespace) -> int:
         command += ["--jobs", str(args.jobs)]
     if args.notebooks:
         command += ["--notebooks", *args.notebooks]
+    if args.previous is not None:
+        command += ["--previous", args.previous]
     run = run_report(
         args.data, args.period, args.out, args.params, args.scope, args.pii, args.jobs,
-        args.notebooks, command=command, as_of=args.as_of,
+        args.notebooks, command=command, as_of=args.as_of, previous=args.previous,
     )
     m = run.manifest
     ok_nb = sum(r["status"] == "ok" for r in m["notebooks"])
     print(f"报告已写入 report written to {run.folder}")
     print(f"  台账 ledgers: {len(m['outputs']['ledgers'])}，笔记本 notebooks: {ok_nb}/"
           f"{len(m['notebooks'])} 成功 ok，用时 {m['seconds']['total']} s")
+    prev = m["outputs"].get("previous")
+    if prev is not None:
+        print(f"  对账 reconciled with {prev['folder']} ({prev['period']})")
+        for name, note in prev["refused"].items():
+            print(f"  未对账 {name}: {note}")
     if run.failures:
         print(f"失败 {len(run.failures)} 项 / {len(run.failures)} failure(s):", file=sys.stderr)
         for f in run.failures:
