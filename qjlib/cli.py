@@ -4,6 +4,7 @@
     qj check  DATA [--out DIR]
     qj report DATA --period 2019Q3 [--as-of DATE] [--out reports] [--params FILE] [--scope …] [--pii masked|full]
     qj verify reports/2019Q3/manifest.json [--all]
+    qj collect reports/2019Q3 RETURNED.xlsx|FOLDER … [--collected-on DATE]
     qj notebooks refresh notebooks/NN_x.ipynb […]
 
 Every sub-command's handler is here but ``qj demo``'s (:func:`qjlib.demo.demo_main`) and
@@ -58,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--all", action="store_true", dest="show_all",
                    help="逐项列出每个汇总数字（默认只列不一致的项和各部分的计数）"
                         " / list every figure, not only the differences and counts per part")
+
+    co = sub.add_parser("collect", help="读取乡镇退回的台账答复 / read the towns' returned "
+                                        "workbooks")
+    co.add_argument("report", type=Path, help="报告目录，如 reports/2019Q3")
+    co.add_argument("files", nargs="+", type=Path, help="退回的工作簿或其所在目录")
+    co.add_argument("--collected-on", default=None, dest="collected_on",
+                    help="收集日期 YYYY-MM-DD（默认今天，记入清单）/ the collection date")
 
     n = sub.add_parser("notebooks", help="提交的笔记本 / the committed notebooks")
     nsub = n.add_subparsers(dest="action", required=True)
@@ -114,6 +122,36 @@ def verify_main(args: argparse.Namespace) -> int:
     return 0 if verify(args.manifest, show_all=args.show_all) else 1
 
 
+def collect_main(args: argparse.Namespace) -> int:
+    """``qj collect REPORT FILE…``: exit 0 when every file was read (rejected rows are listed,
+    not errors), 1 when a file was not one of the report's workbooks."""
+    import datetime as dt
+
+    from qjlib.report.collect import collect
+
+    try:
+        on = None if args.collected_on is None else dt.date.fromisoformat(args.collected_on)
+    except ValueError as e:
+        raise QjError(f"--collected-on 应为 YYYY-MM-DD：{args.collected_on} / not a date") from e
+    res = collect(args.report, args.files, on)
+    bad = 0
+    for f in res.files:
+        if f["error"]:
+            bad += 1
+            print(f"  ✗ {f['file']}: {f['error']}", file=sys.stderr)
+        else:
+            print(f"  {f['file']}: 读 read {f['rows_read']}，采用 kept {f['rows_kept']}，"
+                  f"退回 rejected {f['rows_rejected']}")
+    print(f"答复 responses: {len(res.responses)} → {args.report / 'responses.csv'}；"
+          f"退回 rejects: {len(res.rejects)} → {args.report / 'responses_rejects.csv'}")
+    for _, r in res.rejects.iterrows():
+        print(f"  - {r['file']} {r['sheet']} 第 {r['row']} 行 row: {r['reason_zh']}")
+    if res.findings:
+        print(f"已遮蔽答复中的身份证号/电话 {len(res.findings)} 处 / masked ID or phone numbers: "
+              f"{len(res.findings)}")
+    return 1 if bad else 0
+
+
 def notebooks_main(args: argparse.Namespace, demo_dir: Path = DEMO_DIR) -> int:
     """``qj notebooks refresh NOTEBOOK…``: execute the committed notebooks in place on the demo
     county (``data/demo``, written first when absent) and tidy them
@@ -145,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             return report_main(args)
         if args.command == "verify":
             return verify_main(args)
+        if args.command == "collect":
+            return collect_main(args)
         if args.command == "notebooks":
             return notebooks_main(args)
     except QjError as e:

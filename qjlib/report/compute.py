@@ -95,7 +95,7 @@ def build_ledgers(ctx: Context, analyses: Analyses, errors: list[str],
                 errors.append(f"{mod_name}.build_ledgers: {_error_text(e)}")
                 traceback.print_exc(file=sys.stderr)
                 continue
-            read = sorted(log.read | {n for n in params.values if n.startswith(mod_name + ".")})
+            read = sorted(log.read | {n for n in params.record()["values"] if n.startswith(mod_name + ".")})
             for name in mod.LEDGERS:
                 if name not in frames:
                     errors.append(f"{mod_name}.build_ledgers 未返回台账 {name} / did not return "

@@ -41,8 +41,8 @@ from qjlib.core.ledgers import (
     FLOAT_DIGITS,
     LedgerSpec,
     cell_text,
-    ledger_sheets,
     column_type,
+    ledger_sheets,
     sheet_names,
     sort_ledger,
 )
