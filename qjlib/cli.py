@@ -32,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--out", type=Path, default=Path("data/demo"))
     d.add_argument("--seed", type=int, default=2019)
     d.add_argument("--households", type=int, default=12000)
+    d.add_argument("--period", default="2019Q3",
+                   help="2019Q3（默认）或 2019Q4：下一季度的数据包与乡镇退回的工作簿 / the next quarter")
+    d.add_argument("--returned-from", default=None, dest="returned_from", type=Path,
+                   help="上期报告目录（默认 reports/2019Q3），据此生成乡镇退回的工作簿")
+    d.add_argument("--reports", default=Path("reports"), type=Path, help=argparse.SUPPRESS)
 
     c = sub.add_parser("check", help="读取并校验数据包 / read and validate a data package")
     c.add_argument("data", type=Path)
