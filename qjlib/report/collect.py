@@ -6,8 +6,9 @@ read the same). Its sheets are matched to the report's ledgers by sheet name; in
 columns and the answer columns are found by their Chinese headers. Every row with an answer is
 checked against the report's ledger CSV:
 
-- the key must be a row of that ledger, and the row's other cells (``原因``, else ``乡镇``) those
-  of that row (else the key cells were edited);
+- the key must be a row of that ledger, sent at this row of the sheet (of ``ledgers.xlsx`` or of
+  its town's workbook: the sheets are protected, rows cannot be moved), and the row's ``原因``
+  (else ``乡镇``) that row's (else the key cells were edited);
 - 核实结果 one of 属实 / 不属实 / 数据错误 (or their codes);
 - 整改完成日期 a date (a date cell, a serial number, ``2019-11-30``, ``2019/11/30``,
   ``2019年11月30日``) not after the collection date (``--collected-on``, default today);
@@ -93,7 +94,11 @@ def _report_ledgers(folder: Path, manifest: dict) -> dict[str, _Ledger]:
                 shown[c] = shown[c].replace(codes)
         shown["_csv_key"] = key_text(df, spec.key).to_numpy() if len(df) else []
         shown.index = key_text(shown, spec.key) if len(df) else pd.Index([], dtype="str")
-        df = shown.assign(town=df["town"]) if "town" in df else shown
+        df = shown.assign(town=df["town"].to_numpy()) if "town" in df else shown
+        # the sheet row each key was sent at: in ledgers.xlsx, and in its town's workbook
+        df["_row"] = range(2, len(df) + 2)
+        df["_town_row"] = (df.groupby("town", sort=False).cumcount() + 2 if "town" in df
+                           else df["_row"])
         out[rec["sheet"]] = _Ledger(name, spec.key, labels, df)
     return out
 
@@ -177,7 +182,7 @@ def _columns(head: Sequence[Any], led: _Ledger) -> dict[str, int] | None:
     return cols
 
 
-def _check_row(vals: dict[str, Any], led: _Ledger, collected_on: dt.date
+def _check_row(vals: dict[str, Any], i: int, led: _Ledger, collected_on: dt.date
                ) -> tuple[str, dict[str, str] | None, tuple[str, str] | None]:
     """(key text as the CSV has it, the response, None) for a good answer, (key text as the
     sheet shows it, None, (zh, en)) else."""
@@ -186,6 +191,9 @@ def _check_row(vals: dict[str, Any], led: _Ledger, collected_on: dt.date
         return key, None, ("主键不在本期台账中（主键被改动或不是本台账的条目）",
                            "key not in this report's ledger (edited or not one of its rows)")
     row = led.rows.loc[key]
+    if i not in (row["_row"], row["_town_row"]):
+        return key, None, (f"第 {i} 行下发时不是这一条目：主键单元格被改动（或行被移动）",
+                           "key cells edited: this row was sent with another key (or moved)")
     check = "reason" if "reason" in vals else "town" if "town" in vals else None
     if check is not None and cell_text(vals[check]) != str(row[check]).strip():
         return key, None, (f"主键与本行其他内容（{led.labels[check]}）不符：主键单元格被改动",
@@ -232,7 +240,7 @@ def _read_file(path: Path, ledgers: dict[str, _Ledger], collected_on: dt.date
                 vals = {c: (r[j] if j < len(r) else None) for c, j in cols.items()}
                 if not any(cell_text(vals[c]) for c in ANSWER_COLUMNS):
                     continue
-                key, resp, why = _check_row(vals, led, collected_on)
+                key, resp, why = _check_row(vals, i, led, collected_on)
                 where = {"file": path.name, "sheet": sheet, "row": i, "ledger": led.name,
                          "key": key}
                 if why is None:

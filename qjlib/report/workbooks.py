@@ -4,7 +4,8 @@ and the towns' workbooks (``lifecycle.md`` §1).
 A work-list ledger (:func:`qjlib.core.answers.is_worklist`) gets, right of its own columns, the
 empty answer columns 核实结果 (a drop-down of :data:`qjlib.core.answers.VERDICTS`), 整改措施,
 整改完成日期 (a date from 2000 to 2099) and 责任单位. The sheet is protected without a password
-(it prevents accidents, not intent): every cell is locked but those of the answer columns; sorting,
+(it prevents accidents, not intent): every cell is locked but those of the answer columns (rows
+cannot be moved, so `qj collect` knows which row was sent with which key); filtering,
 filtering, resizing and selecting stay allowed. ``qj collect`` checks every key anyway.
 
 ``towns/<town>.xlsx`` holds, for each town named in a work-list ledger's ``town`` column, only that
@@ -26,7 +27,7 @@ FOLLOW_UP = "follow_up"  # the status column (``status`` is taken by dividend_ov
 FOLLOW_UP_ZH = "对账状态"
 ANSWER_WIDTHS = {"verdict": 12, "action": 30, "done": 14, "unit": 18}
 PROTECTION = {  # what stays allowed on a protected ledger sheet
-    "autofilter": True, "sort": True, "format_columns": True, "format_rows": True,
+    "autofilter": True, "format_columns": True, "format_rows": True,
     "select_locked_cells": True, "select_unlocked_cells": True,
 }
 GONE_SHEET = "上期对账"  # the previous report's rows that are gone (resolved / dropped)
@@ -54,7 +55,10 @@ def add_answer_columns(wb: Any, ws: Any, spec: LedgerSpec, n_cols: int, n_rows: 
     last = max(n_rows, 1)
     for j, (col, zh) in enumerate(ANSWER_COLUMNS.items(), start=n_cols):
         ws.write_string(0, j, zh, head)
-        ws.set_column(j, j, ANSWER_WIDTHS[col], unlocked_date if col == "done" else unlocked)
+        fmt = unlocked_date if col == "done" else unlocked
+        ws.set_column(j, j, ANSWER_WIDTHS[col], fmt)
+        for i in range(1, n_rows + 1):  # the rows' own cells too (not every reader applies
+            ws.write_blank(i, j, None, fmt)  # a column's format to its empty cells)
         if col == "verdict":
             ws.data_validation(1, j, last, j, {
                 "validate": "list", "source": list(VERDICTS.values()),

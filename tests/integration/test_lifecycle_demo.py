@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -77,7 +76,7 @@ def test_collect_rejects_exactly_the_planted_bad_answers(cycle):
     rej = cycle["collected"].rejects
     bad = [a for a in cycle["truth"]["lifecycle"]["answers"] if a["bad"]]
     assert len(rej) == len(bad)
-    got = sorted(zip(rej["ledger"], rej["reason_en"]))
+    got = sorted(zip(rej["ledger"], rej["reason_en"], strict=True))
     assert [g[0] for g in got] == sorted(a["ledger"] for a in bad)
     kinds = {"unknown_key": "key not in", "edited_key": "key cells edited",
              "bad_verdict": "verdict", "bad_date": "not a date", "superseded": "answered again"}
