@@ -44,6 +44,9 @@ class Results:
     errors: list[str]
     ledger_params: dict[str, list[str]] = field(default_factory=dict)
     """Ledger → the parameters its module read while building it (:class:`ReadLog`)."""
+    lifecycle: dict[str, Any] | None = None
+    """With ``--previous``: the reconciliation for the notebook 90 (``summary``, the ``items``
+    disputed or recurred, the ``gone`` rows), set by :func:`qjlib.report.outputs.write_outputs`."""
 
 
 def _error_text(e: BaseException) -> str:
@@ -243,14 +246,17 @@ def jsonable(obj: Any, digits: int = SUMMARY_DIGITS) -> Any:
 def write_work_cache(work: Path, analyses: Analyses, res: Results) -> None:
     """What the notebooks reuse instead of recomputing (:func:`qjlib.pages.nb.open_run`,
     ``results_dir``): ``meta.pkl`` (the summary of every scope, the ledger specs, owners and
-    sheet names) and ``ledgers-<module>.pkl`` (the county ledgers of one module, raw), so a
-    notebook loads and imports only what it shows."""
+    sheet names), ``ledgers-<module>.pkl`` (the county ledgers of one module, raw), so a
+    notebook loads and imports only what it shows, and ``lifecycle.pkl`` after ``--previous``."""
     work.mkdir(parents=True, exist_ok=True)
     specs = analyses.specs()
     meta = {"summary": res.summary, "specs": specs, "owners": analyses.owners(),
             "sheets": ledger_sheets(specs)}
     with open(work / "meta.pkl", "wb") as f:
         pickle.dump(meta, f, protocol=pickle.HIGHEST_PROTOCOL)
+    if res.lifecycle is not None:
+        with open(work / "lifecycle.pkl", "wb") as f:
+            pickle.dump(res.lifecycle, f, protocol=pickle.HIGHEST_PROTOCOL)
     for mod in analyses.modules:
         frames = {n: df for n, (_, df) in res.ledgers.items() if res.ledger_module[n] == mod}
         with open(work / f"ledgers-{mod}.pkl", "wb") as f:

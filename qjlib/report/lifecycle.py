@@ -237,6 +237,38 @@ def reconcile(texts: Mapping[str, tuple[LedgerSpec, pd.DataFrame]], prev: Previo
     return out
 
 
+def follow_up_items(texts: Mapping[str, tuple[LedgerSpec, pd.DataFrame]],
+                    status: Mapping[str, pd.Series], prev: Previous) -> pd.DataFrame:
+    """The rows that need attention (``disputed``: a decision; ``recurred``: reported fixed but
+    still there), of every reconciled ledger: ``ledger``, ``title``, ``key``, ``town``,
+    ``village``, ``reason``, ``follow_up`` and the town's previous answer (``verdict``,
+    ``action``, ``done``, ``unit``)."""
+    cols = ["ledger", "title", "key", "town", "village", "reason", "follow_up", "verdict",
+            "action", "done", "unit"]
+    parts = []
+    for name, st in status.items():
+        spec, text = texts[name]
+        pick = st.isin(["disputed", "recurred"]).to_numpy()
+        if not pick.any():
+            continue
+        t = text[pick]
+        part = pd.DataFrame({"ledger": name, "title": spec.title_zh,
+                             "key": key_text(t, spec.key).to_numpy(),
+                             "follow_up": st[pick].to_numpy()})
+        for c in ("town", "village", "reason"):
+            part[c] = t[c].to_numpy() if c in t else ""
+        r = prev.responses
+        ans = (r[r["ledger"] == name].drop_duplicates("key", keep="last").set_index("key")
+               if r is not None else pd.DataFrame())
+        for c in ("verdict", "action", "done", "unit"):
+            part[c] = (ans[c].reindex(part["key"]).fillna("").to_numpy() if c in ans
+                       else "")
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    return out[cols].sort_values(["follow_up", "ledger", "key"], kind="stable").reset_index(
+        drop=True)
+
+
 def _count_block(df: pd.DataFrame) -> dict[str, Any]:
     n = df["status"].value_counts()
     block: dict[str, Any] = {c: int(n.get(c, 0)) for c in COUNTS}

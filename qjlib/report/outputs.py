@@ -48,7 +48,7 @@ from qjlib.core.ledgers import (
 )
 from qjlib.core.privacy import mask_frame
 from qjlib.report.compute import Results, jsonable
-from qjlib.report.lifecycle import Previous, reconcile
+from qjlib.report.lifecycle import Previous, follow_up_items, reconcile
 from qjlib.report.workbooks import (
     FOLLOW_UP,
     GONE_SHEET,
@@ -285,6 +285,8 @@ def write_outputs(res: Results, folder: Path, pii: str, as_of: pd.Timestamp,
                     table[n] = (spec, df.assign(**{FOLLOW_UP: None if st is None
                                                    else st.to_numpy()}))
         res.summary["lifecycle"] = lc.summary  # also for the notebooks (the work cache)
+        res.lifecycle = {"summary": lc.summary, "gone": lc.gone,
+                         "items": follow_up_items(texts, lc.status, previous)}
         gone, record = lc.gone, previous.record(lc.refused)
     sheets = ledger_sheets({n: spec for n, (spec, _) in prepared.items()})
     ledgers: dict[str, dict[str, Any]] = {}

@@ -5,8 +5,8 @@ A work-list ledger (:func:`qjlib.core.answers.is_worklist`) gets, right of its o
 empty answer columns 核实结果 (a drop-down of :data:`qjlib.core.answers.VERDICTS`), 整改措施,
 整改完成日期 (a date from 2000 to 2099) and 责任单位. The sheet is protected without a password
 (it prevents accidents, not intent): every cell is locked but those of the answer columns (rows
-cannot be moved, so `qj collect` knows which row was sent with which key); filtering,
-filtering, resizing and selecting stay allowed. ``qj collect`` checks every key anyway.
+cannot be moved, so ``qj collect`` knows which row was sent with which key); filtering,
+resizing and selecting stay allowed. ``qj collect`` checks every key anyway.
 
 ``towns/<town>.xlsx`` holds, for each town named in a work-list ledger's ``town`` column, only that
 town's rows of those ledgers, always masked, under the same sheet names as ``ledgers.xlsx`` (so a
