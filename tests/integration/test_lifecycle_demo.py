@@ -19,7 +19,7 @@ from qjlib.demo import write_demo
 from qjlib.demo.next_quarter import COLLECTED_ON, KEYS, fill_returned, write_next_quarter
 from qjlib.report.collect import collect
 from qjlib.report.runner import run_report
-from qjlib.report.verify import verify
+from qjlib.report.verify import _check_responses, verify
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
 SEED, HOUSEHOLDS = 2019, 1000
@@ -105,7 +105,8 @@ def test_verify_passes_on_both_and_notices_a_changed_responses_csv(cycle):
     try:
         path.write_bytes(original.replace(b"not_confirmed", b"confirmed", 1))
         out = io.StringIO()
-        assert not verify(r3 / "manifest.json", out=out)
+        assert not _check_responses(json.loads((r3 / "manifest.json").read_text("utf-8")), r3,
+                                    out)  # what verify prints first for the 2019Q3 report
         assert "≠ responses.csv" in out.getvalue()
         with pytest.raises(QjError, match="responses.csv"):
             verify(r4 / "manifest.json", out=io.StringIO())
