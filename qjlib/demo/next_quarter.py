@@ -48,7 +48,8 @@ WINDOW_START = np.datetime64("2018-12-31")
 COLLECTED_ON = "2019-11-15"  # when the county collects the towns' answers to 2019Q3
 #: The key columns of the ledgers the truth lists (as their specs declare them).
 KEYS = {"income_decline": ("hh_id",), "income_low_operating": ("hh_id",),
-        "income_transfer_dependent": ("hh_id",), "dividend_overdue": ("project_id", "hh_id"),
+        "income_transfer_dependent": ("hh_id",),
+        "dividend_overdue": ("project_id", "hh_id", "year"),
         "helper_unpaired": ("hh_id",), "helper_overloaded": ("helper_id",),
         "helper_frequent_change": ("hh_id",)}
 FIXED_UNPAIRED = 0  # index of the planted unpaired household that is given a helper
@@ -99,7 +100,8 @@ def answer_plan(q3: dict[str, list[dict]], q4: dict[str, list[dict]], changes: d
     """The towns' answers to 2019Q3 (module text), each with the file it is returned in and, for
     a bad one, ``bad`` (what ``qj collect`` must reject)."""
     rng = np.random.default_rng([seed, 610830, 20])
-    keys4 = {n: {_key(n, r) for r in rows} for n, rows in q4.items()}
+    q3 = {n: _rows(n, rows) for n, rows in q3.items() if n in KEYS}
+    keys4 = {n: {_key(n, r) for r in _rows(n, rows)} for n, rows in q4.items() if n in KEYS}
 
     def still(n: str) -> list[dict]:
         return [r for r in q3[n] if _key(n, r) in keys4[n]]
@@ -141,6 +143,14 @@ def _key(ledger: str, row: dict) -> str:
     return ",".join(f"{k}={row[k]}" for k in KEYS[ledger])
 
 
+def _rows(ledger: str, rows: list[dict]) -> list[dict]:
+    """The truth's rows one per ledger key: a ``dividend_overdue`` row (a project and household)
+    once per overdue ``year``."""
+    if ledger != "dividend_overdue":
+        return rows
+    return [{**r, "year": y} for r in rows for y in r["years"]]
+
+
 def _ans(ledger: str, row: dict, verdict: str, done: str | None, action: str, bad: str = "",
          edit_to: str | None = None, second: bool = False) -> dict:
     return {"ledger": ledger, "key": {k: row[k] for k in KEYS[ledger]}, "verdict": verdict,
@@ -155,8 +165,8 @@ def expected_statuses(q3: dict[str, list[dict]], q4: dict[str, list[dict]],
     kept = {(x["ledger"], _key(x["ledger"], x["key"])): x for x in answers if not x["bad"]}
     out = {}
     for n in KEYS:
-        before = {_key(n, r) for r in q3[n]}
-        now = {_key(n, r) for r in q4[n]}
+        before = {_key(n, r) for r in _rows(n, q3[n])}
+        now = {_key(n, r) for r in _rows(n, q4[n])}
         rows, gone = {}, {}
         for k in sorted(now):
             x = kept.get((n, k))

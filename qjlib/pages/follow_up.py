@@ -153,15 +153,16 @@ def gone(data: dict[str, Any]) -> pd.DataFrame:
 
 def moved(data: dict[str, Any], n: int = 15) -> pd.DataFrame:
     """The county's headline figures (towns left out; in a town's page, the town's) that moved
-    most since the previous report, by relative change (a figure that appears or disappears
-    last)."""
+    most since the previous report, by relative change ``|difference| ÷ max(|previous|,
+    |current|)`` (changes below 0.0001 left out; a figure that appears or disappears is not
+    listed)."""
     ch = data["summary"]["changes"]
     prefix = f"towns.{data['code']}." if "code" in data else None
     rows = []
     for k, v in ch.items():
         inside = k.startswith(prefix) if prefix else not k.startswith("towns.")
-        if inside and v["difference"] not in (None, 0):
-            rel = abs(v["difference"]) / max(abs(v["previous"]), 1e-9)
+        if inside and v["difference"] is not None and round(v["difference"], 4) != 0:
+            rel = abs(v["difference"]) / max(abs(v["previous"]), abs(v["current"]))
             rows.append({"figure": k.removeprefix(prefix or ""), "previous": v["previous"],
                          "current": v["current"], "difference": v["difference"], "_rel": rel})
     df = pd.DataFrame(rows, columns=["figure", "previous", "current", "difference", "_rel"])

@@ -142,3 +142,16 @@ def test_the_previous_report_by_default_and_on_request(tmp_path):
     assert previous_folder("none", tmp_path, "2019Q4") is None
     with pytest.raises(QjError, match="manifest.json"):
         previous_folder(str(tmp_path / "nowhere"), tmp_path, "2019Q4")
+
+
+def test_the_parameters_read_are_noted():
+    from dataclasses import fields
+
+    from qjlib.core.params import Params, load_params
+    from qjlib.report.compute import ReadLog
+
+    params = load_params("2019Q3")
+    log = ReadLog(**{f.name: getattr(params, f.name) for f in fields(Params)})
+    assert log.get("decline.n_declines") == params.get("decline.n_declines")
+    log.poverty_line(2019)
+    assert log.read == {"decline.n_declines", "poverty_line"}
