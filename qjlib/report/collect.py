@@ -276,6 +276,9 @@ def collect(report_dir: str | Path, paths: Sequence[str | Path],
         raise QjError(f"不是报告目录（无法读取 manifest.json）：{folder} / not a report folder") from e
     collected_on = collected_on or dt.date.today()
     ledgers = _report_ledgers(folder, manifest)
+    if not ledgers:
+        raise QjError(f"报告 {folder} 没有可答复的台账（报告早于答复列，请重新运行 qj report）/ the "
+                      "report has no work lists with answer columns (made by an older qjlib?)")
     files, kept, rejects = [], [], []
     for path in expand(paths):
         rec: dict[str, Any] = {"file": path.name, "sha256": sha256_file(path), "error": None}

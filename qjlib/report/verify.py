@@ -180,7 +180,8 @@ def _compare_errors(res: Results, manifest: dict, out: TextIO) -> bool:
 
 def _compare_ledgers(res: Results, manifest: dict, folder: Path, rebuilt: Path,
                      out: TextIO) -> bool:
-    """Every ledger CSV and ``ledgers.xlsx`` rebuilt in ``rebuilt`` against the report's."""
+    """Every ledger CSV, ``ledgers.xlsx`` and the towns' workbooks (listed when they differ)
+    rebuilt in ``rebuilt`` against the report's."""
     recorded_ledgers = manifest["outputs"]["ledgers"]
     all_same = True
     print("台账 ledgers:", file=out)
@@ -200,6 +201,13 @@ def _compare_ledgers(res: Results, manifest: dict, folder: Path, rebuilt: Path,
                            manifest["outputs"]["ledgers.xlsx"])
     print(f"  {'=' if same else '≠'} ledgers.xlsx: {'一致 identical' if same else '不一致 different'}"
           f"{why}", file=out)
+    for rec in manifest["outputs"].get("towns", {}).values():
+        new = rebuilt / rec["file"]
+        ok, why = (_same_file(folder / rec["file"], new, rec["sha256"]) if new.exists()
+                   else (False, "（复算未生成 / not rebuilt）"))
+        same &= ok
+        if not ok:
+            print(f"  ≠ {rec['file']}: 不一致 different{why}", file=out)
     return all_same and same
 
 

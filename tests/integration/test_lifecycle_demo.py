@@ -37,7 +37,8 @@ def cycle(tmp_path_factory):
     truth = write_next_quarter(root / "q4", seed=SEED, households=HOUSEHOLDS)
     returned = fill_returned(r3.folder, truth["lifecycle"]["answers"], root / "returned")
     got = collect(r3.folder, [root / "returned"], dt.date.fromisoformat(COLLECTED_ON))
-    r4 = run_report(root / "q4", "2019Q4", root / "reports", **kw)
+    r4 = run_report(root / "q4", "2019Q4", root / "reports",
+                    **{**kw, "notebooks_dir_": None, "notebooks": ["90_follow_up.ipynb"]})
     yield {"r3": r3, "r4": r4, "truth": truth, "collected": got, "returned": returned}
     mp.undo()
 
@@ -112,3 +113,13 @@ def test_verify_passes_on_both_and_notices_a_changed_responses_csv(cycle):
             verify(r4 / "manifest.json", out=io.StringIO())
     finally:
         path.write_bytes(original)
+
+
+def test_the_follow_up_notebook_shows_the_reconciliation(cycle):
+    assert [r["status"] for r in cycle["r4"].manifest["notebooks"]] == ["ok"]
+    text = (cycle["r4"].folder / "县" / "90_follow_up.ipynb").read_text(encoding="utf-8")
+    assert "与上期（2019Q3）台账对账" in text
+    for answer in cycle["truth"]["lifecycle"]["answers"]:
+        if answer["ledger"] == "income_decline" and answer["verdict"] == "not_confirmed":
+            assert answer["key"]["hh_id"] in text  # the disputed item, with the town's answer
+            assert answer["action"] in text
