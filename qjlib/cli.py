@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("demo", help="写出合成示范县数据包 / write the synthetic demo county")
-    d.add_argument("--out", type=Path, default=Path("data/demo"))
+    d.add_argument("--out", type=Path, default=None,
+                   help="默认 data/demo（2019Q4：data/demo-2019Q4）/ default data/demo")
     d.add_argument("--seed", type=int, default=2019)
     d.add_argument("--households", type=int, default=12000)
     d.add_argument("--period", default="2019Q3",

@@ -49,7 +49,8 @@ def demo_main(args: argparse.Namespace) -> int:
     if getattr(args, "period", PERIOD) != PERIOD:
         return _next_quarter_main(args)
     t0 = time.perf_counter()
-    truth = write_demo(Path(args.out), seed=args.seed, households=args.households)
+    args.out = Path(args.out or "data/demo")
+    truth = write_demo(args.out, seed=args.seed, households=args.households)
     dt = time.perf_counter() - t0
     print(f"示范县数据已写入 / demo county written to {args.out} (seed {args.seed})")
     for f in truth["files"]:
@@ -72,7 +73,7 @@ def _next_quarter_main(args: argparse.Namespace) -> int:
 
         raise QjError(f"示范县只有 {PERIOD} 和 {nq.PERIOD} 两个报告期 / the demo has {PERIOD} and "
                       f"{nq.PERIOD} only")
-    out = Path(args.out)
+    out = Path(args.out or f"data/demo-{nq.PERIOD}")  # never over the 2019Q3 package
     truth = nq.write_next_quarter(out, seed=args.seed, households=args.households)
     print(f"示范县 {nq.PERIOD} 数据已写入 / next quarter written to {out}")
     st = truth["lifecycle"]["statuses"]

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from qjlib.core.answers import ANSWER_COLUMNS, VERDICTS
+from qjlib.core.errors import QjError
 from qjlib.demo import truth as truth_mod
 from qjlib.demo.county import County, simulate
 from qjlib.demo.write import write_package
@@ -109,10 +110,13 @@ def answer_plan(q3: dict[str, list[dict]], q4: dict[str, list[dict]], changes: d
     left_freq = [r for r in q3["helper_frequent_change"]
                  if _key("helper_frequent_change", r) not in keys4["helper_frequent_change"]]
     low = still("income_low_operating")
-    pick = rng.choice(len(low), 6, replace=False)
-    low6 = [low[i] for i in sorted(pick)]
     dec, div, dep = still("income_decline"), still("dividend_overdue"), still(
         "income_transfer_dependent")
+    if min(len(left_freq) / 2, len(low) / 6, len(dec) / 3, len(div) / 2, len(dep)) < 1:
+        raise QjError("示范县户数太少，下一季度的预设条目不足（请用 --households 1000 或更多）/ too few "
+                      "households for the next quarter's planted answers (use 1000 or more)")
+    pick = rng.choice(len(low), 6, replace=False)
+    low6 = [low[i] for i in sorted(pick)]
     a = [
         _ans("helper_unpaired", {"hh_id": changes["fixed_unpaired"]}, "confirmed", "2019-11-01",
              "已落实帮扶责任人"),

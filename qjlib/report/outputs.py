@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from qjlib.core import schema
-from qjlib.core.answers import is_worklist
+from qjlib.core.answers import VERDICTS, is_worklist
 from qjlib.core.files import write_bytes
 from qjlib.core.ledgers import (
     FLOAT_DIGITS,
@@ -287,7 +287,8 @@ def write_outputs(res: Results, folder: Path, pii: str, as_of: pd.Timestamp,
         res.summary["lifecycle"] = lc.summary  # also for the notebooks (the work cache)
         res.lifecycle = {"summary": lc.summary, "gone": lc.gone,
                          "items": follow_up_items(texts, lc.status, previous)}
-        gone, record = lc.gone, previous.record(lc.refused)
+        gone = lc.gone.assign(verdict=lc.gone["verdict"].replace(VERDICTS))  # in Chinese
+        record = previous.record(lc.refused)
     sheets = ledger_sheets({n: spec for n, (spec, _) in prepared.items()})
     ledgers: dict[str, dict[str, Any]] = {}
     for name, (spec, p) in prepared.items():
