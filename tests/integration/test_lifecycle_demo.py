@@ -69,6 +69,10 @@ def test_summary_counts_and_closure_rates(cycle):
         previous = sum(v != "new" for v in exp["rows"].values()) + len(exp["gone"])
         assert got["previous"] == previous
         assert got["closure_rate"] == pytest.approx(got["resolved"] / previous if previous else None)
+    for block in [lc["total"], *lc["towns"].values(),
+                  *(b for t in lc["town_ledgers"].values() for b in t.values())]:
+        assert block["closure_rate"] == pytest.approx(
+            block["resolved"] / block["previous"] if block["previous"] else None, abs=1e-6)
     assert lc["previous_period"] == "2019Q3" and lc["refused"] == {}
     assert lc["changes"]["income_year"]["difference"] == 0
 
