@@ -101,6 +101,13 @@ class Run:
         """Every town of the county, by town code."""
         return [s for s in self.scopes if s.town is not None]
 
+    def work_file(self, name: str) -> Path | None:
+        """A file ``qj report`` left for the notebooks in ``results_dir`` (e.g. ``lifecycle.pkl``);
+        None outside a report or when the report did not write it."""
+        if self._results_dir is None or not (self._results_dir / name).exists():
+            return None
+        return self._results_dir / name
+
     def module(self, name: str) -> ModuleType:
         """The analysis registered as ``name`` (imported now if needed)."""
         found = load_analyses([name])

@@ -18,7 +18,7 @@ import sys
 import traceback
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,32 +42,74 @@ class Results:
     ledger_module: dict[str, str]
     summary: dict[str, Any]
     errors: list[str]
+    ledger_params: dict[str, list[str]] = field(default_factory=dict)
+    """Ledger → the parameters its module read while building it (:class:`ReadLog`)."""
+    lifecycle: dict[str, Any] | None = None
+    """With ``--previous``: the reconciliation for the notebook 90 (``summary``, the ``items``
+    disputed or recurred, the ``gone`` rows), set by :func:`qjlib.report.outputs.write_outputs`."""
 
 
 def _error_text(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}"
 
 
-def build_ledgers(ctx: Context, analyses: Analyses, errors: list[str]) -> tuple[
+@dataclass(frozen=True)
+class ReadLog(Params):
+    """The run's parameters, noting in ``read`` the name of every one read (by ``get`` or the
+    poverty lines): which parameters a ledger's definition depends on (``lifecycle.md`` §3)."""
+
+    read: set[str] = field(default_factory=set, compare=False, repr=False)
+
+    def get(self, name: str) -> Any:
+        """The parameter's value (:meth:`Params.get`), noting the name."""
+        self.read.add(name)
+        return super().get(name)
+
+    __getitem__ = get
+
+    @property
+    def poverty_lines(self) -> pd.Series:
+        """:attr:`Params.poverty_lines`, noting ``poverty_line``."""
+        self.read.add("poverty_line")
+        return super().poverty_lines
+
+
+def build_ledgers(ctx: Context, analyses: Analyses, errors: list[str],
+                  params_read: dict[str, list[str]] | None = None) -> tuple[
         dict[str, tuple[LedgerSpec, pd.DataFrame]], dict[str, str]]:
     """Every module's ledgers for ``ctx``; a module that fails is recorded in ``errors`` and its
-    ledgers are left out."""
+    ledgers are left out. ``params_read`` receives, per ledger, the parameters its module read
+    while building (results cached in the context by an earlier module count for that one only,
+    so the names under the module's own prefix, ``helpers.`` for ``helpers``, are added)."""
     out: dict[str, tuple[LedgerSpec, pd.DataFrame]] = {}
     owner: dict[str, str] = {}
     specs = analyses.specs()
-    for mod_name, mod in analyses.modules.items():
-        try:
-            frames = mod.build_ledgers(ctx)
-        except Exception as e:  # noqa: BLE001 - one failing analysis must not stop the others
-            errors.append(f"{mod_name}.build_ledgers: {_error_text(e)}")
-            traceback.print_exc(file=sys.stderr)
-            continue
-        for name in mod.LEDGERS:
-            if name not in frames:
-                errors.append(f"{mod_name}.build_ledgers 未返回台账 {name} / did not return {name}")
+    params = ctx.params
+    log = ReadLog(**{f.name: getattr(params, f.name) for f in fields(Params)})
+    # the frozen context is given the logging parameters for the build only (same values, so
+    # what its memo caches stays valid) and its own back afterwards
+    object.__setattr__(ctx, "params", log)
+    try:
+        for mod_name, mod in analyses.modules.items():
+            log.read.clear()
+            try:
+                frames = mod.build_ledgers(ctx)
+            except Exception as e:  # noqa: BLE001 - one failing analysis must not stop the others
+                errors.append(f"{mod_name}.build_ledgers: {_error_text(e)}")
+                traceback.print_exc(file=sys.stderr)
                 continue
-            out[name] = (specs[name], frames[name])
-            owner[name] = mod_name
+            read = sorted(log.read | {n for n in params.record()["values"] if n.startswith(mod_name + ".")})
+            for name in mod.LEDGERS:
+                if name not in frames:
+                    errors.append(f"{mod_name}.build_ledgers 未返回台账 {name} / did not return "
+                                  f"{name}")
+                    continue
+                out[name] = (specs[name], frames[name])
+                owner[name] = mod_name
+                if params_read is not None:
+                    params_read[name] = read
+    finally:
+        object.__setattr__(ctx, "params", params)
     return out, owner
 
 
@@ -143,7 +185,8 @@ def compute(county_ctx: Context, analyses: Analyses, scopes: Iterable[Scope],
                                county_ctx.params.record(), list(analyses.modules), c,
                                None if work is None else str(work))
                    for c in chunks if c]
-    ledgers, owner = build_ledgers(county_ctx, analyses, errors)
+    params_read: dict[str, list[str]] = {}
+    ledgers, owner = build_ledgers(county_ctx, analyses, errors, params_read)
     summary: dict[str, Any] = {
         "period": county_ctx.period,
         "as_of": county_ctx.asof.date().isoformat(),
@@ -169,7 +212,7 @@ def compute(county_ctx: Context, analyses: Analyses, scopes: Iterable[Scope],
     order = {s.code: i for i, s in enumerate(town_scopes)}
     town_errors.sort(key=lambda e: order.get(e.split("(", 1)[-1].split(")", 1)[0], -1))
     summary["towns"] = {s.code: towns_out[s.code] for s in town_scopes}
-    return Results(ledgers, owner, summary, errors + town_errors)
+    return Results(ledgers, owner, summary, errors + town_errors, params_read)
 
 
 def jsonable(obj: Any, digits: int = SUMMARY_DIGITS) -> Any:
@@ -203,14 +246,17 @@ def jsonable(obj: Any, digits: int = SUMMARY_DIGITS) -> Any:
 def write_work_cache(work: Path, analyses: Analyses, res: Results) -> None:
     """What the notebooks reuse instead of recomputing (:func:`qjlib.pages.nb.open_run`,
     ``results_dir``): ``meta.pkl`` (the summary of every scope, the ledger specs, owners and
-    sheet names) and ``ledgers-<module>.pkl`` (the county ledgers of one module, raw), so a
-    notebook loads and imports only what it shows."""
+    sheet names), ``ledgers-<module>.pkl`` (the county ledgers of one module, raw), so a
+    notebook loads and imports only what it shows, and ``lifecycle.pkl`` after ``--previous``."""
     work.mkdir(parents=True, exist_ok=True)
     specs = analyses.specs()
     meta = {"summary": res.summary, "specs": specs, "owners": analyses.owners(),
             "sheets": ledger_sheets(specs)}
     with open(work / "meta.pkl", "wb") as f:
         pickle.dump(meta, f, protocol=pickle.HIGHEST_PROTOCOL)
+    if res.lifecycle is not None:
+        with open(work / "lifecycle.pkl", "wb") as f:
+            pickle.dump(res.lifecycle, f, protocol=pickle.HIGHEST_PROTOCOL)
     for mod in analyses.modules:
         frames = {n: df for n, (_, df) in res.ledgers.items() if res.ledger_module[n] == mod}
         with open(work / f"ledgers-{mod}.pkl", "wb") as f:

@@ -35,18 +35,29 @@ import numpy as np
 import pandas as pd
 
 from qjlib.core import schema
+from qjlib.core.answers import VERDICTS, is_worklist
 from qjlib.core.files import write_bytes
 from qjlib.core.ledgers import (
     FLOAT_DIGITS,
     LedgerSpec,
     cell_text,
-    column_label,
     column_type,
+    ledger_sheets,
     sheet_names,
     sort_ledger,
 )
 from qjlib.core.privacy import mask_frame
 from qjlib.report.compute import Results, jsonable
+from qjlib.report.lifecycle import Previous, follow_up_items, reconcile
+from qjlib.report.workbooks import (
+    FOLLOW_UP,
+    GONE_SHEET,
+    add_answer_columns,
+    code_labels,
+    header,
+    town_file_name,
+    town_rows,
+)
 
 XLSX_FORMATS = {  # the number format of each column type in ledgers.xlsx
     "money": "#,##0.00", "share": "0.00%", "int": "0", "float": "0.0000", "date": "yyyy-mm-dd",
@@ -113,7 +124,7 @@ def _xlsx_values(s: pd.Series, kind: str, name: str) -> list:
         vals = s.map({True: "是", False: "否"}).tolist()
     else:
         text = s.map(cell_text, na_action="ignore")
-        labels = schema.CODE_LABELS_ZH.get(name)
+        labels = schema.CODE_LABELS_ZH.get(name) or code_labels(name)
         vals = (text.replace(labels) if labels else text).tolist()
     return [None if m else x for m, x in zip(na, vals, strict=True)]
 
@@ -122,9 +133,14 @@ def xlsx_bytes(
     ledgers: Mapping[str, tuple[LedgerSpec, pd.DataFrame]],
     created: dt.datetime,
     title: str = "台账 ledgers",
+    sheets: Mapping[str, str] | None = None,
+    gone: pd.DataFrame | None = None,
 ) -> bytes:
     """The workbook of prepared ledgers (already sorted and masked), in the mapping's order: the
-    contents sheet, then one sheet per ledger (see the module docstring)."""
+    contents sheet, then one sheet per ledger (see the module docstring) with the answer columns
+    of a work list (:mod:`qjlib.report.workbooks`), then, with ``gone``, the sheet 上期对账 of the
+    previous report's rows that are gone. ``sheets`` names the ledgers' sheets (default
+    :func:`~qjlib.core.ledgers.sheet_names` of these ledgers)."""
     import io
 
     import xlsxwriter
@@ -142,10 +158,13 @@ def xlsx_bytes(
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
                           "valign": "top"})
     fmts = {k: wb.add_format({"num_format": v}) for k, v in XLSX_FORMATS.items()}
-    names = sheet_names(spec for spec, _ in ledgers.values())
+    names = (sheet_names(spec for spec, _ in ledgers.values()) if sheets is None
+             else [sheets[n] for n in ledgers])
     _write_contents(wb.add_worksheet("目录"), ledgers, names, head)
     for (spec, df), sheet in zip(ledgers.values(), names, strict=True):
-        _write_ledger_sheet(wb.add_worksheet(sheet), spec, df, head, fmts)
+        _write_ledger_sheet(wb, wb.add_worksheet(sheet), spec, df, head, fmts)
+    if gone is not None:
+        _write_ledger_sheet(wb, wb.add_worksheet(GONE_SHEET), _GONE_SPEC, gone, head, fmts)
     wb.close()
     return buf.getvalue()
 
@@ -171,11 +190,15 @@ def _write_contents(toc: Any, ledgers: Mapping[str, tuple[LedgerSpec, pd.DataFra
     toc.fit_to_pages(1, 0)
 
 
-def _write_ledger_sheet(ws: Any, spec: LedgerSpec, df: pd.DataFrame, head: Any,
+_GONE_SPEC = LedgerSpec("lifecycle_gone", GONE_SHEET, ("ledger", "key"), columns_zh={
+    "ledger": "台账", "key": "主键", "verdict": "核实结果", "done": "整改完成日期"})
+
+
+def _write_ledger_sheet(wb: Any, ws: Any, spec: LedgerSpec, df: pd.DataFrame, head: Any,
                         fmts: Mapping[str, Any]) -> None:
     """One ledger's sheet: Chinese headers, typed cells, widths from the content, frozen header
-    and leading key columns, autofilter, A4 landscape printing."""
-    headers = [column_label(c, spec) for c in df.columns]
+    and leading key columns, autofilter, A4 landscape printing; a work list's answer columns."""
+    headers = [header(c, spec) for c in df.columns]
     ws.write_row(0, 0, headers, head)
     widths: list[int] = []
     for j, c in enumerate(df.columns):
@@ -197,7 +220,9 @@ def _write_ledger_sheet(ws: Any, spec: LedgerSpec, df: pd.DataFrame, head: Any,
     while lead < len(df.columns) and df.columns[lead] in spec.key:
         lead += 1
     ws.freeze_panes(1, lead if lead < len(df.columns) else 0)
-    ws.autofilter(0, 0, max(len(df), 1), max(len(df.columns) - 1, 0))
+    added = (add_answer_columns(wb, ws, spec, len(df.columns), len(df), head)
+             if spec is not _GONE_SPEC else 0)
+    ws.autofilter(0, 0, max(len(df), 1), max(len(df.columns) + added - 1, 0))
     # printed for a town's work: A4 landscape, the header on every page, as many pages wide
     # as keep the text readable (one page for a narrow ledger)
     ws.set_paper(9)
@@ -233,33 +258,75 @@ def summary_bytes(summary: dict) -> bytes:
 
 
 def write_outputs(res: Results, folder: Path, pii: str, as_of: pd.Timestamp,
-                  xlsx: bool = True) -> dict[str, Any]:
-    """``ledgers/*.csv``, ``summary.json`` and (``xlsx=True``) ``ledgers.xlsx`` into ``folder``;
-    their sha256 and row counts for the manifest. With ``xlsx=False`` the prepared ledgers are
-    returned under ``"_prepared"`` for :func:`write_workbook` (the runner writes the workbook
+                  xlsx: bool = True, previous: Previous | None = None,
+                  params_record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``ledgers/*.csv``, ``summary.json`` and (``xlsx=True``) ``ledgers.xlsx`` and the towns'
+    workbooks into ``folder``; their sha256 and row counts for the manifest. With ``previous``
+    (``--previous``), every work-list ledger gets its ``follow_up`` status, the summary its
+    ``lifecycle`` section and the workbook the sheet 上期对账 (:mod:`qjlib.report.lifecycle`;
+    ``params_record`` is this run's parameter record). With ``xlsx=False`` what the workbooks
+    need is returned under ``"_workbooks"`` for :func:`write_workbook` (the runner writes them
     while the notebooks run)."""
     led_dir = folder / "ledgers"
     led_dir.mkdir(parents=True, exist_ok=True)
-    prepared: dict[str, tuple[LedgerSpec, pd.DataFrame]] = {}
+    prepared = {name: (spec, prepare(df, spec, pii)) for name, (spec, df) in res.ledgers.items()}
+    towns = prepared if pii == "masked" else {
+        name: (spec, prepare(df, spec, "masked")) for name, (spec, df) in res.ledgers.items()}
+    gone, record = None, None
+    if previous is not None:
+        texts = {n: (spec, format_for_csv(df, spec)) for n, (spec, df) in prepared.items()}
+        lc = reconcile(texts, previous, as_of, params_record or {}, res.ledger_params,
+                       res.summary)
+        for table in (prepared, towns):
+            for n in texts:
+                if is_worklist(n):
+                    spec, df = table[n]
+                    st = lc.status.get(n)
+                    table[n] = (spec, df.assign(**{FOLLOW_UP: None if st is None
+                                                   else st.to_numpy()}))
+        res.summary["lifecycle"] = lc.summary  # also for the notebooks (the work cache)
+        res.lifecycle = {"summary": lc.summary, "gone": lc.gone,
+                         "items": follow_up_items(texts, lc.status, previous)}
+        gone = lc.gone.assign(verdict=lc.gone["verdict"].replace(VERDICTS))  # in Chinese
+        record = previous.record(lc.refused)
+    sheets = ledger_sheets({n: spec for n, (spec, _) in prepared.items()})
     ledgers: dict[str, dict[str, Any]] = {}
-    for name, (spec, df) in res.ledgers.items():
-        p = prepare(df, spec, pii)
-        prepared[name] = (spec, p)
+    for name, (spec, p) in prepared.items():
         sha = write_csv(p, led_dir / f"{name}.csv", spec)
         ledgers[name] = {"file": f"ledgers/{name}.csv", "rows": len(p), "sha256": sha,
-                         "module": res.ledger_module[name], "title_zh": spec.title_zh}
+                         "module": res.ledger_module[name], "title_zh": spec.title_zh,
+                         "sheet": sheets[name], "parameters": res.ledger_params.get(name, [])}
     out: dict[str, Any] = {"ledgers": ledgers,
                            "summary.json": write_bytes(folder / "summary.json",
                                                        summary_bytes(res.summary))}
+    if record is not None:
+        out["previous"] = record
+    books = {"prepared": prepared, "towns": towns, "sheets": sheets, "gone": gone}
     if xlsx:
-        out["ledgers.xlsx"] = write_workbook(prepared, folder, as_of)
+        out.update(write_workbook(books, folder, as_of))
     else:
-        out["_prepared"] = prepared
+        out["_workbooks"] = books
     return out
 
 
-def write_workbook(prepared: dict[str, tuple[LedgerSpec, pd.DataFrame]], folder: Path,
-                   as_of: pd.Timestamp) -> str:
-    """``ledgers.xlsx`` of the prepared ledgers, created = the as-of date; returns its sha256."""
+def write_workbook(books: dict[str, Any], folder: Path, as_of: pd.Timestamp) -> dict[str, Any]:
+    """``ledgers.xlsx`` and ``towns/<town>.xlsx`` (:mod:`qjlib.report.workbooks`) of
+    :func:`write_outputs`' ``"_workbooks"``, created = the as-of date; their record for the
+    manifest: ``ledgers.xlsx`` → its sha256, ``towns`` → town → file, rows and sha256."""
     created = dt.datetime.combine(as_of.date(), dt.time())
-    return write_xlsx(prepared, folder / "ledgers.xlsx", created)
+    sheets = books["sheets"]
+    out: dict[str, Any] = {"ledgers.xlsx": write_bytes(folder / "ledgers.xlsx", xlsx_bytes(
+        books["prepared"], created, sheets=sheets, gone=books["gone"]))}
+    town_dir = folder / "towns"
+    town_dir.mkdir(exist_ok=True)
+    for old in town_dir.glob("*.xlsx"):  # a town with no rows this time has no workbook
+        old.unlink()
+    towns: dict[str, Any] = {}
+    for town, ledgers in town_rows(books["towns"]).items():
+        name = town_file_name(town)
+        sha = write_bytes(town_dir / name, xlsx_bytes(ledgers, created, title=f"{town} 台账",
+                                                      sheets=sheets))
+        towns[town] = {"file": f"towns/{name}", "sha256": sha,
+                       "rows": int(sum(len(df) for _, df in ledgers.values()))}
+    out["towns"] = towns
+    return out

@@ -53,6 +53,7 @@ from qjlib.report.kernels import (
     process_pool,
     run_notebooks,
 )
+from qjlib.report.lifecycle import Previous, load_previous, previous_folder
 from qjlib.report.manifest import manifest_record, now, write_manifest
 from qjlib.report.outputs import write_outputs, write_workbook
 
@@ -89,6 +90,7 @@ def run_report(
     progress: bool = True,
     command: Sequence[str] | None = None,
     as_of: str | None = None,
+    previous: str | None = None,
 ) -> ReportRun:
     """The whole ``qj report`` (see the module docstring); returns the manifest and failures."""
     started, t0 = now(), time.perf_counter()
@@ -115,16 +117,18 @@ def run_report(
     scopes = select_scopes(pkg, scope)
     n_jobs = jobs or os.cpu_count() or 1
     folder = Path(out).resolve() / params.period
+    prev = _previous(previous, out, params.period, folder)
     work = folder / CACHE_DIR
     shutil.rmtree(work, ignore_errors=True)  # nothing left from an interrupted run is reused
     with process_pool(n_jobs) as pool:
         t_compute = time.perf_counter()
         res, outputs, prepared = _analyses_and_outputs(county_ctx, analyses, pool, n_jobs,
-                                                       folder, work if nbs else None, pii)
+                                                       folder, work if nbs else None, pii,
+                                                       prev)
         compute_seconds = round(time.perf_counter() - t_compute, 2)
 
         def workbook() -> None:  # written here while the workers run the notebooks
-            outputs["ledgers.xlsx"] = write_workbook(prepared, folder, params.asof)
+            outputs.update(write_workbook(prepared, folder, params.asof))
 
         t_nb = time.perf_counter()
         base = {"data_dir": str(data), "period": params.period,
@@ -149,8 +153,8 @@ def run_report(
 
 
 def _analyses_and_outputs(county_ctx: Context, analyses: Analyses, pool: ProcessPoolExecutor,
-                          n_jobs: int, folder: Path, work: Path | None, pii: str
-                          ) -> tuple[Results, dict[str, Any], dict]:
+                          n_jobs: int, folder: Path, work: Path | None, pii: str,
+                          prev: Previous | None = None) -> tuple[Results, dict[str, Any], dict]:
     """Ledgers and summary of every scope (the towns' in the ``pool`` when ``n_jobs > 1``; with
     ``work``, the notebooks' results saved there), written to ``folder`` but for the workbook:
     the results, the outputs' record and the prepared ledgers for :func:`write_workbook`."""
@@ -158,8 +162,9 @@ def _analyses_and_outputs(county_ctx: Context, analyses: Analyses, pool: Process
     _say(f"计算台账与汇总 ledgers and summary: {len(scopes_all) - 1} 个乡镇 towns")
     res = compute(county_ctx, analyses, scopes_all, pool if n_jobs > 1 else None, n_jobs, work)
     folder.mkdir(parents=True, exist_ok=True)
-    outputs = write_outputs(res, folder, pii, county_ctx.params.asof, xlsx=False)
-    prepared = outputs.pop("_prepared")
+    outputs = write_outputs(res, folder, pii, county_ctx.params.asof, xlsx=False, previous=prev,
+                            params_record=county_ctx.params.record())
+    prepared = outputs.pop("_workbooks")
     return res, outputs, prepared
 
 
@@ -183,6 +188,19 @@ def _notebooks(nbs: Sequence[Path], scopes: Sequence[Scope], folder: Path, work:
         r["ipynb"] = j.output.relative_to(folder).as_posix()
         r["html"] = j.output.with_suffix(".html").relative_to(folder).as_posix()
     return nb_results
+
+
+def _previous(option: str | None, out: str | Path, period: str, folder: Path
+              ) -> Previous | None:
+    """The previous report of ``--previous`` (:func:`qjlib.report.lifecycle.previous_folder`),
+    read; never this report's own folder."""
+    prev_dir = previous_folder(option, Path(out), period)
+    if prev_dir is None:
+        return None
+    if prev_dir.resolve() == folder.resolve():
+        raise QjError(f"--previous 不能是本期报告目录 {folder} / --previous is this report's folder")
+    _say(f"上期报告 previous report: {prev_dir}")
+    return load_previous(prev_dir)
 
 
 def _say(msg: str) -> None:

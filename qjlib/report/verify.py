@@ -25,6 +25,7 @@ from qjlib.core.scopes import all_scopes
 from qjlib.io.load import load_for
 from qjlib.report.compute import Results, compute
 from qjlib.report.kernels import process_pool
+from qjlib.report.lifecycle import Previous, load_previous
 from qjlib.report.manifest import qjlib_state
 from qjlib.report.outputs import write_outputs
 
@@ -79,16 +80,49 @@ def verify(manifest_path: str | Path, out: TextIO | None = None, show_all: bool 
     print(f"输入文件 {len(manifest['inputs'])} 个，sha256 全部一致 / all inputs unchanged", file=out)
     _warn_version(manifest, out)
     params = _recorded_params(manifest, out)
+    prev = _recorded_previous(manifest, out)
+    all_same = _check_responses(manifest, folder, out)
     res = _recompute(manifest, root, params)
-    all_same = _compare_errors(res, manifest, out)
+    all_same &= _compare_errors(res, manifest, out)
     with tempfile.TemporaryDirectory(prefix="qj-verify-") as tmp:
         t = Path(tmp)
-        write_outputs(res, t, manifest.get("pii", "masked"), params.asof)
+        write_outputs(res, t, manifest.get("pii", "masked"), params.asof, previous=prev,
+                      params_record=manifest["parameters"])
         all_same &= _compare_ledgers(res, manifest, folder, t, out)
         all_same &= _compare_summary(folder / "summary.json", t / "summary.json", show_all, out)
     print("结论 result: " + ("全部一致 / all identical" if all_same else "存在不一致 / differences found"),
           file=out)
     return all_same
+
+
+def _recorded_previous(manifest: dict, out: TextIO) -> Previous | None:
+    """The previous report this one was reconciled with (``--previous``), its manifest and
+    responses unchanged since (:func:`qjlib.report.lifecycle.load_previous`)."""
+    rec = manifest.get("outputs", {}).get("previous")
+    if rec is None:
+        return None
+    prev = load_previous(Path(rec["folder"]), expect=rec)
+    print(f"上期报告 {rec['folder']}：清单与答复 sha256 一致 / the previous report's manifest and "
+          "responses unchanged", file=out)
+    return prev
+
+
+def _check_responses(manifest: dict, folder: Path, out: TextIO) -> bool:
+    """The towns' answers collected into this report (``qj collect``): ``responses.csv`` and
+    its rejects must have their recorded sha256 (answers are not results, but they are inputs
+    of the next quarter's reconciliation)."""
+    rec = manifest.get("responses")
+    if rec is None:
+        return True
+    ok = True
+    for f in ("responses.csv", "responses_rejects.csv"):
+        p = folder / f
+        same = p.exists() and sha256_file(p) == rec.get("outputs", {}).get(f)
+        ok &= same
+        print(f"  {'=' if same else '≠'} {f}: " + ("与 qj collect 记录一致 / as collected" if same
+              else "与 qj collect 记录不一致（被改动或缺失）/ changed or missing since qj collect"),
+              file=out)
+    return ok
 
 
 def _recorded_params(manifest: dict, out: TextIO) -> Params:
@@ -148,7 +182,8 @@ def _compare_errors(res: Results, manifest: dict, out: TextIO) -> bool:
 
 def _compare_ledgers(res: Results, manifest: dict, folder: Path, rebuilt: Path,
                      out: TextIO) -> bool:
-    """Every ledger CSV and ``ledgers.xlsx`` rebuilt in ``rebuilt`` against the report's."""
+    """Every ledger CSV, ``ledgers.xlsx`` and the towns' workbooks (listed when they differ)
+    rebuilt in ``rebuilt`` against the report's."""
     recorded_ledgers = manifest["outputs"]["ledgers"]
     all_same = True
     print("台账 ledgers:", file=out)
@@ -168,6 +203,13 @@ def _compare_ledgers(res: Results, manifest: dict, folder: Path, rebuilt: Path,
                            manifest["outputs"]["ledgers.xlsx"])
     print(f"  {'=' if same else '≠'} ledgers.xlsx: {'一致 identical' if same else '不一致 different'}"
           f"{why}", file=out)
+    for rec in manifest["outputs"].get("towns", {}).values():
+        new = rebuilt / rec["file"]
+        ok, why = (_same_file(folder / rec["file"], new, rec["sha256"]) if new.exists()
+                   else (False, "（复算未生成 / not rebuilt）"))
+        same &= ok
+        if not ok:
+            print(f"  ≠ {rec['file']}: 不一致 different{why}", file=out)
     return all_same and same
 
 

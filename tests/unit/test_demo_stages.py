@@ -1,6 +1,6 @@
 """The demo generator's stages run in order and each imports only earlier ones (read from the
 source, function-level imports included): base → people → income → projects → cadres → plants →
-quality → departments → county (the orchestrator) → departments_truth → truth → write → figure → the package's ``write_demo``."""
+quality → departments → county (the orchestrator) → departments_truth → truth → write → figure → next_quarter → the package's ``write_demo``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import qjlib.demo
 DEMO = Path(qjlib.demo.__file__).resolve().parent
 ORDER = ["base", "people", "income", "projects", "cadres", "plants", "quality", "departments",
          "departments_truth", "exit", "monitoring", "targets_truth", "targets", "county", "truth",
-         "write", "figure", "__init__"]
+         "write", "figure", "next_quarter", "__init__"]
 
 
 def _demo_imports(path: Path) -> set[str]:

@@ -143,9 +143,11 @@ def test_workbook_is_deterministic_and_for_people():
     ws = wb["转移性收入占比高户"]
     assert [c.value for c in ws[1]] == [
         "户编号", "乡(镇)", "户主姓名", "纯收入", "转移性收入占比", "年度", "脱贫属性", "到账日期", "原因",
+        "核实结果", "整改措施", "整改完成日期", "责任单位",  # a work list: the towns' answer columns
     ]
     assert ws.freeze_panes == "B2"  # the header row and the key column (户编号) stay in view
-    assert ws.auto_filter.ref == "A1:I4"
+    assert ws.auto_filter.ref == "A1:M4"
+    assert ws.protection.sheet and ws.protection.password is None  # keys locked, no password
     assert ws.page_setup.fitToWidth in (None, 1)  # narrow: one page wide (1 is the default)
     assert ws.print_title_rows == "$1:$1" and ws.print_title_cols is None
     row = [c.value for c in ws[2]]
@@ -187,4 +189,4 @@ def test_all_missing_column_is_written():
     p = prepare(df, spec)
     assert csv_bytes(p, spec).decode("utf-8-sig").splitlines()[1:] == ["1,,", "2,,"]
     ws = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"t": (spec, p)}, AS_OF)))["测试"]
-    assert [c.value for c in ws[2]] == ["1", None, None]
+    assert [c.value for c in ws[2]] == ["1", None, None] + [None] * 4  # + the answer columns
