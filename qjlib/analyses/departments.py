@@ -85,7 +85,7 @@ LEDGERS = {
         title_zh="建档立卡档案与部门数据比对台账",
         key=LEDGER_KEY,
         columns_zh={"rule": "规则代码", "rule_zh": "比对规则", "dept": "部门", "person_key": "人员假名编号",
-                    "programme": "项目", "name": "姓名", "id_number": "证件号码", "detail": "比对依据",
+                    "programme": "项目", "name": "姓名", "detail": "比对依据",
                     "file": "部门文件", "row": "部门文件行号"},
         plan="R4, R13, R16–R18",
     ),

@@ -59,7 +59,7 @@ LEDGERS = {
         name="village_not_ready", title_zh="当年退出贫困村指标未达标台账", key=("village_code",),
         columns_zh={
             "exit_status": "退出状态", "exit_year": "退出年度", "planned_exit_year": "计划退出年度",
-            **{k: v for k, v in _VITEM_ZH.items()}, "poor_persons": "未脱贫人口（当年退出后）",
+            **{k: v for k, v in _VITEM_ZH.items() if k != "road"}, "poor_persons": "未脱贫人口（当年退出后）",
             "projected_incidence": "预计贫困发生率", "income_ratio": "脱贫户人均纯收入÷全县农民收入（当年）",
             "income_ratio_prev": "同一比值（上年）", "failed": "未达标指标", "unknown": "待核实指标"},
         plan="R20", formats={"poor_persons": "int", "rural_population": "int"}),

@@ -63,6 +63,9 @@ def expected_mismatches(tables: dict[str, pd.DataFrame]) -> list[dict]:
     ids = set(reg["id_number"])
     t = {k: _kept(tables[k]).copy() for k in ("welfare", "disability", "insurance", "hospital",
                                               "enrollment", "student_aid", "posts", "deaths")}
+    for k, df in t.items():  # the rolls' provenance exists once they are written (write.py)
+        if "_file" not in df.columns:
+            t[k] = df.assign(_file="", _row=0)
     w = t["welfare"]
     w["programme"] = w["programme"].replace({"低保": "dibao", "农村低保": "dibao", "最低生活保障": "dibao",
                                              "特困供养": "tekun", "特困": "tekun", "五保": "tekun"})
@@ -234,6 +237,8 @@ def truth(tables: dict[str, pd.DataFrame]) -> dict:
                  "posts", "deaths"):
         df = tables[name]
         c = df[df["_case"] != ""]
+        if "_file" not in c.columns:  # not written yet (no provenance)
+            c = c.assign(_file="", _row=0)
         cases += [{"table": name, "case": k, "file": f, "row": int(r)} for k, f, r in
                   zip(c["_case"], c["_file"], c["_row"], strict=True)]
     counts = pd.Series([r["rule"] for r in rows], dtype="str").value_counts().sort_index()

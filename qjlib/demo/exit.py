@@ -172,8 +172,8 @@ def _villages(rng: np.random.Generator, hh: pd.DataFrame, persons: pd.Series) ->
                            "poor_village": "否", "rural_population": int(total - v["rural_population"].sum()),
                            "road": "是", "water_rate": 1.0, "electricity_rate": 1.0, "clinic": "是",
                            "collective_income": 0.0, "cooperative": "否", "mutual_fund": "否", "broadband": "是"}])
-    if extra["rural_population"].iloc[0] <= 0:
-        raise ValueError("rural population too large for the 3 % edge")  # pragma: no cover
+    if extra["rural_population"].iloc[0] <= 0:  # a small county: no 3 % edge, a plain village
+        extra.loc[0, "rural_population"] = 100
     v = pd.concat([v, extra], ignore_index=True)
     for col in ("exit_year", "planned_exit_year", "water_rate", "electricity_rate", "collective_income"):
         v[col] = pd.to_numeric(v[col]).astype(float)
