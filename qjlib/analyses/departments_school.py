@@ -120,9 +120,12 @@ def aid_multi_channel(aid: pd.DataFrame, persons: pd.DataFrame, max_channels: in
     by = ["person_id", "term"]
     g = m.groupby(by, as_index=False).agg(n=("channel", "nunique"), total=("amount", "sum"))
     g = g[g["n"] > int(max_channels)]
-    ch = (m[[*by, "channel"]].merge(g[by], on=by).dropna().drop_duplicates()
-          .sort_values([*by, "channel"], kind="stable").groupby(by)["channel"].agg("、".join))
-    g = g.join(ch.rename("channels"), on=by)
+    if g.empty:  # (joining empty Arrow-string keys fails in pandas)
+        g = g.assign(channels=pd.Series(dtype="str"))
+    else:
+        ch = (m[[*by, "channel"]].merge(g[by], on=by).dropna().drop_duplicates()
+              .sort_values([*by, "channel"], kind="stable").groupby(by)["channel"].agg("、".join))
+        g = g.join(ch.rename("channels"), on=by)
     out = _person_out(g.merge(first_rows(m, by)[[*by, "hh_id", "file", "row"]], on=by), persons)
     if out.empty:
         return finish(out, "", "")
