@@ -407,10 +407,13 @@ def test_notebooks_read_the_results_the_runner_saved(small_demo, tmp_path):
     compute(Context(pkg, params), analyses, scopes, work=work)
     saved = sorted(p.name for p in work.glob("result-*.pkl"))
     towns = [s.code for s in scopes if s.town is not None]
-    expected = sorted([f"result-helpers.review.{COUNTY}.pkl"]
-                      + [f"result-{m}.analyse.{c}.pkl" for m in ("decline", "industry")
-                         for c in [COUNTY, *towns]])
+    expected = sorted(
+        f"result-{mod.NAME}.{fn}.{c}.pkl" for mod in analyses.modules.values()
+        for fn, kinds in getattr(mod, "NOTEBOOK_RESULTS", {}).items()
+        for c in ([COUNTY] if "county" in kinds else []) + (towns if "towns" in kinds else []))
     assert saved == expected and len(towns) >= 2
+    assert {f"result-helpers.review.{COUNTY}.pkl", f"result-decline.analyse.{towns[0]}.pkl",
+            f"result-industry.analyse.{COUNTY}.pkl"} <= set(saved)
 
     town = scopes[-1]
     run = nb.open_run(small_demo, PERIOD, town.code, results_dir=work)
