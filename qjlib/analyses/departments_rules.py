@@ -24,6 +24,7 @@ from qjlib.analyses.departments_match import (
     match_counted,
 )
 from qjlib.core.exact import fen, fraction, per_capita_below, share_below
+from qjlib.core.fmt import yuan_texts
 from qjlib.core.ids import positions
 from qjlib.core.schema import LABOR_CAPACITY
 from qjlib.core.spells import active_on, months_active
@@ -34,10 +35,7 @@ OUT_COLUMNS = ("hh_id", "person_id", "id_key", "post_id", "admitted", "term", "p
                "id_number", "name", "file", "row", "town", "village", "dept", "detail", "reason")
 
 
-def _money(x: pd.Series) -> pd.Series:
-    """Yuan to two decimals, as text."""
-    out = pd.Series(x, copy=False).astype(float).map("{:.2f}".format, na_action="ignore")
-    return out.astype("str").fillna("空")
+_money = yuan_texts  # money in reasons: the one formatter (core.fmt)
 
 
 def finish(df: pd.DataFrame, detail: pd.Series | str, reason: pd.Series | str) -> pd.DataFrame:

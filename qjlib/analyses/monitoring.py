@@ -26,6 +26,7 @@ from qjlib.analyses import monitoring_signals as sig
 from qjlib.analyses.exit_items import department_rule_households
 from qjlib.core import exact
 from qjlib.core.context import Context, per_context
+from qjlib.core.fmt import yuan_texts
 from qjlib.core.ledgers import LedgerSpec
 from qjlib.core.params import Params, parse_period
 from qjlib.core.schema import TABLES
@@ -212,10 +213,7 @@ def classify(signals: pd.DataFrame) -> pd.Series:
     return pd.Series(out, index=signals.index, dtype="str")
 
 
-def _money(x: pd.Series) -> pd.Series:
-    """Yuan, whole, with thousands separators (``—`` when missing)."""
-    s = pd.Series(x, copy=False).round(0).map("{:,.0f}".format, na_action="ignore")
-    return s.astype(object).fillna("—").astype("str")
+_money = yuan_texts  # money in reasons: the one formatter (core.fmt)
 
 
 def _reason(f: pd.DataFrame, y: int, oop_threshold: float) -> pd.Series:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 MISSING = "—"  # how a missing number is shown
@@ -41,6 +42,18 @@ def fmt_yuan(x: Any, digits: int = 0, unit: str = "元") -> str:
         return MISSING
     v = float(x) / (10_000 if unit == "万元" else 1)
     return f"{v:,.{digits}f} {unit}"
+
+
+def yuan_texts(x: Any) -> pd.Series:
+    """Money as text for a ledger's reasons, vectorised: thousands separators, whole yuan without
+    decimals and two decimals when the amount has fen — so 3,217.99 beside a line of 3,218 never
+    reads "3,218" (missing → ``"—"``)."""
+    v = pd.to_numeric(pd.Series(x, copy=False), errors="coerce").astype("float64")
+    fen = (v * 100).round()
+    whole = (fen % 100 == 0).to_numpy()
+    txt = np.where(whole, v.round(0).map("{:,.0f}".format, na_action="ignore"),
+                   (fen / 100).map("{:,.2f}".format, na_action="ignore"))
+    return pd.Series(txt, index=v.index, dtype=object).where(v.notna(), MISSING).astype("str")
 
 
 def json_number(x: Any) -> float | None:
