@@ -124,7 +124,7 @@ def dispatch_html(ev: list[dict], asof: pd.Timestamp, scope_name: str) -> str:
     """The dispatch sheet as one HTML table with inline styles (large type, coloured status
     cells), sized for one A4 landscape page."""
     t = dispatch_table(ev, asof)
-    td = "padding:3px 6px;border-bottom:1px solid #bbb;vertical-align:middle;font-size:15px;text-align:left"
+    td = "padding:1px 6px;border-bottom:1px solid #bbb;vertical-align:middle;font-size:15px;text-align:left"
     th = "padding:4px 6px;background:#1f3b5c;color:white;font-size:15px;text-align:left"
     head = ["类别", "目标", "方案", "方案原文", f"{asof.month}月{asof.day}日值", "要求", "期限", "状态"]
     out = [f'<div class="qj-dispatch" style="max-width:1100px">'
@@ -137,14 +137,14 @@ def dispatch_html(ev: list[dict], asof: pd.Timestamp, scope_name: str) -> str:
         cells = [
             (r["family"], "font-weight:600;white-space:nowrap"), (r["target"], "white-space:nowrap;font-weight:600"),
             (r["plan"], "white-space:nowrap"), (r["sentence"], "font-size:12px;color:#333;max-width:430px;line-height:1.3"),
-            (r["value"], "font-size:18px;font-weight:700;text-align:right;white-space:nowrap"),
+            (r["value"], "font-size:17px;font-weight:700;text-align:right;white-space:nowrap;line-height:1.15"),
             (r["threshold"], "white-space:nowrap;text-align:right"), (r["date"], "white-space:nowrap"),
             (r["status"], f"background:{c};color:white;font-size:16px;font-weight:700;text-align:center;"
                           "white-space:nowrap"),
         ]
         text = [html.escape(str(v)) for v, _ in cells]
         if r["at_checkpoint"]:  # the value the status was judged on, under the value on A
-            text[4] += ('<br><span style="font-size:12px;font-weight:400;color:#333">'
+            text[4] += ('<br><span style="font-size:11px;font-weight:400;color:#333">'
                         f'{html.escape(r["at_checkpoint"])}</span>')
         out.append("<tr>" + "".join(f'<td style="{td};{s}">{t}</td>' for t, (_, s) in zip(text, cells, strict=True))
                    + "</tr>")
