@@ -136,7 +136,7 @@ def dispatch_html(ev: list[dict], asof: pd.Timestamp, scope_name: str) -> str:
         c = RAG[r["colour"]][0]
         cells = [
             (r["family"], "font-weight:600;white-space:nowrap"), (r["target"], "white-space:nowrap;font-weight:600"),
-            (r["plan"], "white-space:nowrap"), (r["sentence"], "font-size:12px;color:#333;max-width:430px;line-height:1.3"),
+            (r["plan"], "white-space:nowrap"), (r["sentence"], "font-size:11px;color:#333;max-width:430px;line-height:1.15"),
             (r["value"], "font-size:17px;font-weight:700;text-align:right;white-space:nowrap;line-height:1.15"),
             (r["threshold"], "white-space:nowrap;text-align:right"), (r["date"], "white-space:nowrap"),
             (r["status"], f"background:{c};color:white;font-size:16px;font-weight:700;text-align:center;"
