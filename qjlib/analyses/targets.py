@@ -36,10 +36,11 @@ NOTEBOOK_RESULTS: dict[str, tuple[str, ...]] = {"evaluation": ("county", "towns"
 LEDGERS = tl.SPECS
 STATUSES = ("met", "not_met", "due", "not_measurable")
 TABLES = ("secretary_visits", "funds", "fund_payments", "loans", "relocation", "housing", "posts",
-          "edge_households", "villages")
+          "edge_households", "villages", "insurance", "hospital")
 """The tables the targets read (besides ``households`` and ``members``), this contract's and the
 other contracts' (``exit.md``, ``departments.md``, ``monitoring.md``)."""
-MONEY_MEASURES = ("funds_poverty", "funds_integrated", "funds_previous_year", "loans_overdue_rate")
+MONEY_MEASURES = ("funds_poverty", "funds_integrated", "funds_previous_year", "loans_overdue_rate",
+                  "health_reimbursement_ratio")
 
 
 def targets(params: Params | None = None) -> tuple[Target, ...]:
@@ -64,7 +65,17 @@ def scoped_data(ctx: Context) -> TargetData:
         for n in ("funds", "posts", "villages", "edge_households"):
             if n in t and "town" in t[n].columns:
                 t[n] = t[n][(t[n]["town"] == ctx.scope).fillna(False).to_numpy(dtype=bool)]
-    return TargetData(t, ctx.asof, ctx.params)
+    return TargetData(t, ctx.asof, ctx.params, figures=_figures_of_others(ctx))
+
+
+def _figures_of_others(ctx: Context) -> dict[str, dict]:
+    """The summary figures of the registered analysis ``health`` (departments.md's ``health.*``,
+    read as they are) when the scope has its insurance or hospital table (as exit.py reads them)."""
+    from qjlib import analyses
+
+    if not (ctx.pkg.has("insurance") or ctx.pkg.has("hospital")) or "health" not in analyses.names():
+        return {}
+    return {"health": analyses.get("health").summary(ctx)}
 
 
 @per_context
@@ -159,8 +170,8 @@ def progress(ctx: Context) -> pd.DataFrame:
     rows = []
     for t in targets(ctx.params):
         m = MEASURES[t.measure]
-        if any(not d.has(n) for n in m.tables):
-            continue
+        if not m.dated or any(not d.has(n) for n in m.tables):
+            continue  # a figure known only on A has no month-by-month progress
         for day in days:
             num, den = m.fn(d, day)
             rows.append({"id": t.id, "date": day, "value": _value(num, den)})

@@ -15,7 +15,7 @@ The helpers that the ledgers share (:func:`visit_pools`, :func:`qualifying_visit
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ class TargetData:
     tables: dict[str, pd.DataFrame]
     asof: pd.Timestamp
     params: Params
+    figures: dict[str, dict] = field(default_factory=dict)
+    """Other registered analyses' summary figures for the scope, by analysis name (``health``:
+    departments.md's ``health.*``), read as they are, never recomputed."""
 
     @property
     def year(self) -> int:
@@ -53,11 +56,13 @@ Fraction = tuple[int, int | None]
 
 @dataclass(frozen=True)
 class Measure:
-    """A measure: its function, its unit (``ratio`` or ``count``) and the tables it needs."""
+    """A measure: its function, its unit (``ratio`` or ``count``), the tables it needs, and
+    whether it can be taken on any day (``dated``) or only on A (another analysis's figures)."""
 
     fn: Callable[[TargetData, pd.Timestamp], Fraction]
     unit: str
     tables: tuple[str, ...]
+    dated: bool = True
 
 
 # ---- visits (plan 五.2) ------------------------------------------------------------------------
@@ -249,6 +254,32 @@ def _posts_active(post_type: str) -> Callable[[TargetData, pd.Timestamp], Fracti
     return fn
 
 
+# ---- health (plan 二.3; departments.md's health.* figures, on A) -------------------------------
+
+HEALTH_FIGURES = {  # measure → (numerator, denominator) of the ``health`` analysis's summary
+    "health_insured_rate": ("insured", "persons"), "health_critical_rate": ("critical", "persons"),
+    "health_family_doctor_rate": ("family_doctor", "persons"),
+    "health_reimbursement_ratio": ("reimbursed", "eligible_cost"),
+}
+
+
+def _health(measure: str) -> Callable[[TargetData, pd.Timestamp], Fraction]:
+    num_key, den_key = HEALTH_FIGURES[measure]
+    money = den_key == "eligible_cost"
+
+    def fn(data: TargetData, day: pd.Timestamp) -> Fraction:
+        h = data.figures.get("health") or {}
+        num, den = h.get(num_key), h.get(den_key)
+        if num is None or not den:  # a column or the analysis missing: an empty denominator
+            return 0, 0
+        return (int(fen(num)), int(fen(den))) if money else (int(num), int(den))
+
+    fn.__doc__ = (f"``{measure.replace('_', '.', 1)}``: the ``{num_key}`` ÷ ``{den_key}`` figures of "
+                  "the registered analysis ``health`` (departments.md), on A whatever the day"
+                  + (" (fen)." if money else "."))
+    return fn
+
+
 MEASURES: dict[str, Measure] = {
     "visits_exit_households": Measure(_visit_ratio("visits.exit_households"), "ratio",
                                       ("secretary_visits",)),
@@ -267,6 +298,8 @@ MEASURES: dict[str, Measure] = {
     "relocation_reclaimed": Measure(relocation_reclaimed, "ratio", ("relocation",)),
     "posts_special": Measure(_posts_active("公益特岗"), "count", ("posts",)),
     "posts_institutional": Measure(_posts_active("公益专岗"), "count", ("posts",)),
+    **{k: Measure(_health(k), "ratio", ("hospital",) if k == "health_reimbursement_ratio" else ("insurance",),
+               dated=False) for k in HEALTH_FIGURES},
 }
 """Measure name (``measure:`` in ``targets.yaml``) → :class:`Measure`."""
 

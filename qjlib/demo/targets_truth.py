@@ -35,6 +35,8 @@ STEPS = {  # target → [(month-day, threshold)], as the contract's table states
     "posts.institutional": [("06-30", 36)],
 }
 AT_MOST = ("loans.overdue_cleared",)
+HEALTH = {"health.insured_rate": 1.0, "health.critical_rate": 1.0, "health.reimbursement_ratio": 0.90,
+          "health.family_doctor_rate": 1.0}  # every date, at least (plan 二.3)
 
 
 def _fen(x: pd.Series) -> pd.Series:
@@ -119,6 +121,40 @@ def _truth_values(t: dict[str, pd.DataFrame]) -> dict[str, Callable]:
     }
 
 
+def _ids(x: pd.Series) -> pd.Series:
+    return x.astype("string").str.strip().str.upper()
+
+
+def _health_values(t: dict[str, pd.DataFrame], a: pd.Timestamp) -> dict[str, tuple[int, int]]:
+    """departments.md's health.* on A, written again: registered members of status 正常 (or blank),
+    not dead by A; of them those with a row of C in ``insurance`` with ``basic`` 是 or an
+    ``exempt`` reason, ``critical`` 是, ``family_doctor`` 是; Σ ``reimbursed`` ÷ Σ (``eligible_cost``,
+    else ``total_cost``) of their stays admitted in C, discharged by A (dead or alive), in fen."""
+    m = _kept(t["members"])
+    if "member_status" in m.columns:
+        m = m[m["member_status"].isna() | (m["member_status"] == "正常")]
+    counted = set(_ids(m["id_number"]).dropna())
+    out: dict[str, tuple[int, int]] = {}
+    if "insurance" in t:
+        dead = set(_ids(_kept(t["deaths"]).query("death_date <= @a")["id_number"])) if "deaths" in t else set()
+        alive = counted - dead
+        ins = _kept(t["insurance"])
+        ins = ins[ins["year"] == a.year]
+        yes = {c: ins[c].isin(["是", True]) if c in ins.columns else pd.Series(False, index=ins.index)
+               for c in ("basic", "critical", "family_doctor")}
+        if "exempt" in ins.columns:
+            yes["basic"] = yes["basic"] | (ins["exempt"].notna() & (ins["exempt"].astype("string").str.strip() != ""))
+        for tid, c in (("health.insured_rate", "basic"), ("health.critical_rate", "critical"),
+                       ("health.family_doctor_rate", "family_doctor")):
+            out[tid] = (len(alive & set(_ids(ins.loc[yes[c], "id_number"]))), len(alive))
+    if "hospital" in t:
+        h = _kept(t["hospital"])
+        h = h[_ids(h["id_number"]).isin(counted) & (h["admitted"].dt.year == a.year) & (h["discharged"] <= a)]
+        out["health.reimbursement_ratio"] = (int(_fen(h["reimbursed"]).sum()),
+                                             int(_fen(h["eligible_cost"].fillna(h["total_cost"])).sum()))
+    return out
+
+
 def _status(num: int, den: int | None, thr: float, at_most: bool = False) -> str:
     if den == 0:
         return "not_measurable"
@@ -146,6 +182,8 @@ def truth_targets(t: dict[str, pd.DataFrame], asof: str) -> dict[str, dict]:
             n2, d2 = fn(passed[-1][0])
             status = _status(n2, d2, passed[-1][1], tid in AT_MOST)
         out[tid] = {"value": value, "status": status}
+    for tid, (num, den) in _health_values(t, a).items():
+        out[tid] = {"value": num / den if den else None, "status": _status(num, den, HEALTH[tid])}
     return out
 
 

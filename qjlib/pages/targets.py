@@ -30,6 +30,8 @@ TARGET_ZH = {
     "loans.overdue_rate": "小额信贷逾期率", "loans.overdue_cleared": "逾期贷款清零",
     "housing.rebuilt": "危房改造竣工", "housing.moved_in": "危房改造入住",
     "relocation.moved_in": "搬迁户实际入住", "relocation.reclaimed": "旧宅腾退复垦",
+    "health.insured_rate": "参合率", "health.critical_rate": "大病保险覆盖率",
+    "health.reimbursement_ratio": "住院费用实际补助比例", "health.family_doctor_rate": "家庭医生签约覆盖率",
     "posts.special": "就业扶贫公益特岗", "posts.institutional": "机关事业单位公益专岗",
 }
 LEDGERS_BY_FAMILY = {"visits": ("visit_missing", "visit_monthly"), "funds": ("funds_behind",),
@@ -92,14 +94,27 @@ def _status_text(e: dict, colour: str) -> str:
     return RAG[colour][1]
 
 
+def checkpoint_text(e: dict) -> str:
+    """When the status comes from a passed checkpoint whose value differs from the value on A
+    (240 persons in post on 06-30, 239 on A), that checkpoint's value (``6月30日：240``); else ''."""
+    if e["every_date"] or e["status"] not in ("met", "not_met"):
+        return ""
+    cp = next((c for c in e["checkpoints"] if c["date"] == e["date"]), None)
+    if cp is None or cp["value"] is None:
+        return ""
+    shown = value_text(e, cp["value"])
+    return "" if shown == value_text(e, e["value"]) else f"{_date_text(e)}：{shown}"
+
+
 def dispatch_table(ev: list[dict], asof: pd.Timestamp) -> pd.DataFrame:
-    """One row per target: family, target, the plan's section and sentence, value on A,
-    threshold, its date, status text and colour."""
+    """One row per target: family, target, the plan's section and sentence, value on A (and
+    :func:`checkpoint_text`), threshold, its date, status text and colour."""
     rows = []
     for e in ev:
         colour = rag(e)
         rows.append({"family": FAMILY_ZH[e["family"]], "target": TARGET_ZH.get(e["id"], e["id"]),
                      "plan": e["plan"], "sentence": e["sentence"], "value": value_text(e, e["value"]),
+                     "at_checkpoint": checkpoint_text(e),
                      "threshold": _threshold_text(e), "date": _date_text(e),
                      "status": _status_text(e, colour), "colour": colour, "id": e["id"]})
     return pd.DataFrame(rows)
@@ -109,7 +124,7 @@ def dispatch_html(ev: list[dict], asof: pd.Timestamp, scope_name: str) -> str:
     """The dispatch sheet as one HTML table with inline styles (large type, coloured status
     cells), sized for one A4 landscape page."""
     t = dispatch_table(ev, asof)
-    td = "padding:3px 6px;border-bottom:1px solid #bbb;vertical-align:middle;font-size:15px;text-align:left"
+    td = "padding:1px 6px;border-bottom:1px solid #bbb;vertical-align:middle;font-size:15px;text-align:left"
     th = "padding:4px 6px;background:#1f3b5c;color:white;font-size:15px;text-align:left"
     head = ["类别", "目标", "方案", "方案原文", f"{asof.month}月{asof.day}日值", "要求", "期限", "状态"]
     out = [f'<div class="qj-dispatch" style="max-width:1100px">'
@@ -121,13 +136,18 @@ def dispatch_html(ev: list[dict], asof: pd.Timestamp, scope_name: str) -> str:
         c = RAG[r["colour"]][0]
         cells = [
             (r["family"], "font-weight:600;white-space:nowrap"), (r["target"], "white-space:nowrap;font-weight:600"),
-            (r["plan"], "white-space:nowrap"), (r["sentence"], "font-size:12px;color:#333;max-width:430px;line-height:1.3"),
-            (r["value"], "font-size:18px;font-weight:700;text-align:right;white-space:nowrap"),
+            (r["plan"], "white-space:nowrap"), (r["sentence"], "font-size:11px;color:#333;max-width:430px;line-height:1.15"),
+            (r["value"], "font-size:17px;font-weight:700;text-align:right;white-space:nowrap;line-height:1.15"),
             (r["threshold"], "white-space:nowrap;text-align:right"), (r["date"], "white-space:nowrap"),
             (r["status"], f"background:{c};color:white;font-size:16px;font-weight:700;text-align:center;"
                           "white-space:nowrap"),
         ]
-        out.append("<tr>" + "".join(f'<td style="{td};{s}">{html.escape(str(v))}</td>' for v, s in cells) + "</tr>")
+        text = [html.escape(str(v)) for v, _ in cells]
+        if r["at_checkpoint"]:  # the value the status was judged on, under the value on A
+            text[4] += ('<br><span style="font-size:11px;font-weight:400;color:#333">'
+                        f'{html.escape(r["at_checkpoint"])}</span>')
+        out.append("<tr>" + "".join(f'<td style="{td};{s}">{t}</td>' for t, (_, s) in zip(text, cells, strict=True))
+                   + "</tr>")
     out.append("</table></div>")
     return "".join(out)
 

@@ -63,6 +63,7 @@ RATIOS: dict[str, tuple[str, str]] = {
     "targets.funds.{t}.value": ("targets.funds.{t}.numerator", "targets.funds.{t}.denominator"),
     "targets.loans.overdue_rate.value": ("targets.loans.overdue_rate.numerator",
                                          "targets.loans.overdue_rate.denominator"),
+    "targets.health.{t}.value": ("targets.health.{t}.numerator", "targets.health.{t}.denominator"),
     # issue #16 (contract/departments.md)
     "health.insured_rate": ("health.insured", "health.persons"),
     "health.critical_rate": ("health.critical", "health.persons"),
