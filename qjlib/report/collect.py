@@ -22,6 +22,14 @@ manifest's ``responses`` record (the collection date, each file's sha256 and row
 rejected, the outputs' sha256). Same files and date → the same bytes. A file that is not one of
 ours (not an ``.xlsx``, encrypted with a password, no sheet of this report, another header) is
 one line on the console and in the manifest, never a traceback.
+
+``qj report`` re-run into a folder already collected (:func:`carry_responses`): the answers belong
+to the ledgers they were checked against (``lifecycle.md``, reproducibility). When every work-list
+ledger CSV of the new run has the sha256 the old manifest recorded, the answers still fit and the
+manifest's ``responses`` record is carried over (``qj verify`` checks the files as before);
+otherwise ``responses.csv`` and its rejects are moved aside into
+``responses_stale/<old manifest's finish time>/`` with a message, so that no answer to another
+ledger is reconciled next quarter and the folder stays consistent (re-run ``qj collect``).
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -355,3 +364,39 @@ def _write(folder: Path, manifest: dict, res: Collected, collected_on: dt.date) 
                              "kept": len(res.responses), "rejected": len(res.rejects),
                              "findings": res.findings, "outputs": outputs}
     write_manifest(manifest, folder)
+
+
+RESPONSE_FILES = ("responses.csv", "responses_rejects.csv")
+STALE_DIR = "responses_stale"
+
+
+def _worklist_shas(outputs: dict[str, Any]) -> dict[str, str | None]:
+    return {n: r.get("sha256") for n, r in outputs.get("ledgers", {}).items() if is_worklist(n)}
+
+
+def carry_responses(folder: Path, outputs: dict[str, Any]) -> tuple[dict[str, Any] | None,
+                                                                       str | None]:
+    """Before ``qj report`` writes its manifest into ``folder`` (whose ``manifest.json`` is still
+    the previous run's): the ``responses`` record to keep (None: none) and a message for the
+    console (None: nothing to say). See the module docstring."""
+    present = [f for f in RESPONSE_FILES if (folder / f).exists()]
+    try:
+        old = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        old = {}
+    rec = old.get("responses")
+    if rec is not None and _worklist_shas(old.get("outputs", {})) == _worklist_shas(outputs):
+        return rec, ("台账未变，保留已收集的答复（qj collect 记录）/ ledgers unchanged: the collected "
+                     "responses are kept")
+    if not present:
+        return None, None
+    stamp = re.sub(r"[^0-9A-Za-z+-]", "", str(old.get("finished") or "unknown")) or "unknown"
+    dest = folder / STALE_DIR / stamp
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in present:
+        shutil.move(folder / f, dest / f)
+    why = ("台账已改变" if rec is not None else "清单中没有其收集记录") + " / " + (
+        "the ledgers changed" if rec is not None else "no collection record in the manifest")
+    return None, (f"已收集的答复不再对应本次台账（{why}），已移至 {dest.relative_to(folder)}；"
+                  f"请重新运行 qj collect / the collected responses no longer fit the ledgers, "
+                  f"moved aside: re-run qj collect")

@@ -16,7 +16,15 @@ report, with the previous report's answer to it (if any):
 
 and for a key of the previous ledger that is gone: ``resolved`` when it was answered ``confirmed``
 with a ``done`` date, else ``dropped``. Only the preceding report counts: a key resolved last
-quarter that comes back now is ``new`` again.
+quarter that comes back now is ``new`` again. A ledger that is empty this quarter has every
+previous row gone (``resolved`` / ``dropped``).
+
+A work-list ledger of the previous report that this report did not produce at all (its analysis
+was switched off — a table missing —, failed, or the ledger was renamed or removed) cannot be
+reconciled: absence is not a fix. It is refused with a note like a changed definition, and its
+previous rows (when it had any) are still listed among the gone rows with the status ``unreconciled`` (never
+``resolved``), counted under ``unreconciled`` (not under ``previous``: the closure rate is that of
+the ledgers reconciled) and named in the summary's ``not_produced`` (ledger → rows).
 
 A ledger whose definition changed — a parameter its analysis read (recorded per ledger in the
 manifest) has another value in the two manifests — is not reconciled: its status column stays
@@ -45,7 +53,13 @@ from qjlib.core.files import sha256_file
 from qjlib.core.ledgers import LedgerSpec
 from qjlib.core.params import parse_period
 
-COUNTS = ("previous", "new", "open", "disputed", "recurred", "resolved", "dropped")
+COUNTS = ("previous", "new", "open", "disputed", "recurred", "resolved", "dropped",
+          "unreconciled")
+UNRECONCILED = "unreconciled"  # a previous row of a ledger this report did not produce
+NOT_PRODUCED_NOTE = ("本期未生成此台账（其分析未运行——如缺少所需的表——或运行失败，或台账已改名/删除），"
+                     "上期 {n} 条未对账，不作销号 / this ledger was not produced this quarter "
+                     "(analysis switched off, failed, or ledger renamed/removed): its {n} "
+                     "previous rows are not reconciled, not resolved")
 NOT_DEFINITION = frozenset({"period", "as_of", "income_year"})  # parameters that do not count
 
 
@@ -107,7 +121,18 @@ def previous_folder(option: str | None, out: Path, period: str) -> Path | None:
 
 
 def _read_text_csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:  # an empty ledger written without a header
+        return pd.DataFrame()
+
+
+def _keys(frame: pd.DataFrame, key: tuple[str, ...]) -> pd.Series:
+    """:func:`key_text` of ``frame``; an empty frame (even one without the key columns) has no
+    keys."""
+    if frame.empty:
+        return pd.Series([], index=frame.index[:0], dtype="str")
+    return key_text(frame, key)
 
 
 def load_previous(folder: Path, expect: Mapping[str, str] | None = None) -> Previous:
@@ -202,8 +227,9 @@ def reconcile(texts: Mapping[str, tuple[LedgerSpec, pd.DataFrame]], prev: Previo
         before = prev.ledgers.get(name)
         if before is None:
             before = pd.DataFrame(columns=list(text.columns))
-        keys = key_text(text, spec.key)
-        prev_keys = key_text(before, spec.key) if len(before) else pd.Series([], dtype="str")
+        keys = _keys(text, spec.key)
+        prev_keys = _keys(before, spec.key).reset_index(drop=True)
+        before = before.reset_index(drop=True)
         ans = _answers(prev, name)
         verdict = ans["verdict"].reindex(keys.to_numpy())
         done = ans["done"].reindex(keys.to_numpy())
@@ -213,13 +239,7 @@ def reconcile(texts: Mapping[str, tuple[LedgerSpec, pd.DataFrame]], prev: Previo
         g = before[left]
         gk = prev_keys[left]
         gv, gd = ans["verdict"].reindex(gk.to_numpy()), ans["done"].reindex(gk.to_numpy())
-        gone = pd.DataFrame({
-            "ledger": name, "key": gk.to_numpy(),
-            "town": g["town"].to_numpy() if "town" in g else "",
-            "reason": g["reason"].to_numpy() if "reason" in g else "",
-            "follow_up": gone_status(gv, gd),
-            "verdict": gv.fillna("").to_numpy(),
-            "done": gd.dt.strftime("%Y-%m-%d").fillna("").to_numpy()})
+        gone = _gone_rows(name, g, gk, gone_status(gv, gd), gv, gd)
         gone_parts.append(gone)
         town_now = text["town"].to_numpy() if "town" in text else np.full(len(text), "")
         counts.append(pd.DataFrame({"ledger": name, "town": town_now, "status": st}))
@@ -228,13 +248,68 @@ def reconcile(texts: Mapping[str, tuple[LedgerSpec, pd.DataFrame]], prev: Previo
         counts.append(pd.DataFrame({"ledger": name, "town": before["town"].to_numpy()
                                     if "town" in before else np.full(len(before), ""),
                                     "status": "previous"}))
-    cols = ["ledger", "key", "town", "reason", "follow_up", "verdict", "done"]
+    not_produced = _not_produced(texts, prev, out.refused, gone_parts, counts)
     out.gone = (pd.concat(gone_parts, ignore_index=True) if gone_parts
-                else pd.DataFrame(columns=cols))[cols]
+                else pd.DataFrame(columns=GONE_COLUMNS))[GONE_COLUMNS]
     out.gone = out.gone.sort_values(["ledger", "key"], kind="stable").reset_index(drop=True)
-    out.summary = lifecycle_summary(counts, [n for n in texts if n in out.status], out.refused,
-                                    prev, summary)
+    out.summary = lifecycle_summary(counts, [n for n in texts if n in out.status]
+                                    + sorted(not_produced), out.refused, prev, summary)
+    out.summary["not_produced"] = not_produced
     return out
+
+
+GONE_COLUMNS = ["ledger", "key", "town", "reason", "follow_up", "verdict", "done"]
+
+
+def _gone_rows(name: str, g: pd.DataFrame, keys: pd.Series, follow_up: np.ndarray | str,
+               verdict: pd.Series, done: pd.Series) -> pd.DataFrame:
+    """The previous rows ``g`` (their ``keys``) of ledger ``name`` as rows of ``gone``."""
+    return pd.DataFrame({
+        "ledger": name, "key": keys.to_numpy(),
+        "town": g["town"].to_numpy() if "town" in g else "",
+        "reason": g["reason"].to_numpy() if "reason" in g else "",
+        "follow_up": follow_up,
+        "verdict": verdict.fillna("").to_numpy(),
+        "done": done.dt.strftime("%Y-%m-%d").fillna("").to_numpy()}, index=range(len(g)))
+
+
+def _not_produced(texts: Mapping[str, Any], prev: Previous, refused: dict[str, str],
+                  gone_parts: list[pd.DataFrame], counts: list[pd.DataFrame]) -> dict[str, int]:
+    """The previous report's work-list ledgers that this report did not produce (module
+    docstring): each refused with a note, its rows appended to ``gone_parts`` as
+    ``unreconciled`` and to ``counts``; ledger → its previous rows."""
+    from qjlib.analyses import load_analyses
+
+    missing = sorted(n for n, df in prev.ledgers.items()
+                     if is_worklist(n) and n not in texts and len(df))  # no rows: nothing lost
+    if not missing:
+        return {}
+    specs = load_analyses(None).specs()
+    out = {}
+    for name in missing:
+        before = prev.ledgers[name].reset_index(drop=True)
+        key = specs[name].key if name in specs else _recorded_key(prev, name, before)
+        keys = _keys(before, key).reset_index(drop=True)
+        ans = _answers(prev, name)
+        g = _gone_rows(name, before, keys, UNRECONCILED, ans["verdict"].reindex(keys.to_numpy()),
+                       ans["done"].reindex(keys.to_numpy()))
+        gone_parts.append(g)
+        counts.append(pd.DataFrame({"ledger": name, "town": g["town"].to_numpy(),
+                                    "status": UNRECONCILED}))
+        refused[name] = NOT_PRODUCED_NOTE.format(n=len(before))
+        out[name] = len(before)
+    return out
+
+
+def _recorded_key(prev: Previous, name: str, before: pd.DataFrame) -> tuple[str, ...]:
+    """The key of a ledger this qjlib no longer knows (renamed or removed): the previous
+    answers' key columns when it has any, else its first column."""
+    r = prev.responses
+    if r is not None and not r.empty:
+        k = r.loc[r["ledger"] == name, "key"]
+        if len(k):
+            return tuple(part.split("=", 1)[0] for part in str(k.iloc[0]).split(","))
+    return tuple(before.columns[:1])
 
 
 def follow_up_items(texts: Mapping[str, tuple[LedgerSpec, pd.DataFrame]],

@@ -45,6 +45,7 @@ from qjlib.core.privacy import check_pii_mode
 from qjlib.core.pseudonym import prepare_key
 from qjlib.core.scopes import Scope, all_scopes, select_scopes
 from qjlib.io.load import load_for
+from qjlib.report.collect import carry_responses
 from qjlib.report.compute import Results, compute, write_work_cache
 from qjlib.report.kernels import (
     NotebookJob,
@@ -148,6 +149,11 @@ def run_report(
         notebooks=nb_results, failures=failures, started=started,
         seconds={"total": round(time.perf_counter() - t0, 2), "analyses": compute_seconds,
                  "notebooks": notebooks_seconds})
+    responses, note = carry_responses(folder, outputs)  # a folder already collected (lifecycle.md)
+    if note:
+        _say(note)
+    if responses is not None:
+        manifest["responses"] = responses
     write_manifest(manifest, folder)
     return ReportRun(folder, manifest, failures)
 
