@@ -41,6 +41,7 @@ STATUSES: dict[str, str] = {
     "recurred": "整改不实",
     "resolved": "已销号",
     "dropped": "自动消失",
+    "unreconciled": "未对账",  # the ledger was not produced this quarter: not closed (lifecycle.md)
 }
 
 #: The columns of ``responses.csv``, in order (``key`` is :func:`key_text`).

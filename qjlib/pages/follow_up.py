@@ -125,7 +125,7 @@ def reading(data: dict[str, Any], scope_name: str) -> str:
             f"整改不实 {fmt_int(b['recurred'])} 条（报已整改却仍出现），"
             f"未整改 {fmt_int(b['open'])} 条；本期新增 {fmt_int(b['new'])} 条。")
     if s["refused"]:
-        text += ("\n\n以下台账的口径参数两期不同，未对账：" +
+        text += ("\n\n以下台账未对账（口径参数两期不同，或本期未生成）：" +
                  "；".join(f"{_title(n)}（{note.split(' / ')[0]}）" for n, note in
                            s["refused"].items()) + "。")
     return text
