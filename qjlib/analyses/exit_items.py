@@ -141,10 +141,12 @@ def income_item(hh: pd.DataFrame, income: pd.DataFrame | None, year: int,
     return _state(pd.Series(ok, index=hh.index), known), pc
 
 
-def department_rule_households(ctx: Context, table: str, rules: tuple[str, ...]) -> dict[str, set] | None:
+def department_rule_ids(ctx: Context, table: str, rules: tuple[str, ...]) -> dict[str, pd.Series] | None:
     """hh_id of the registered persons in each of ``rules`` of the department comparison's
-    ``dept_mismatch`` ledger (departments.md); None when ``table`` is absent or no registered
-    analysis builds that ledger (the item is then unknown, never guessed)."""
+    ``dept_mismatch`` ledger (departments.md; the ledger of that analysis's shared per-context
+    result, not re-derived), a ``str`` Series per rule (repeats possible, no blanks); None when
+    ``table`` is absent or no registered analysis builds that ledger (the item is then unknown,
+    never guessed)."""
     from qjlib import analyses
 
     if not ctx.pkg.has(table):
@@ -158,7 +160,15 @@ def department_rule_households(ctx: Context, table: str, rules: tuple[str, ...])
     if owner is None:
         return None
     led = owner.build_ledgers(ctx)["dept_mismatch"]
-    return {r: set(led.loc[(led["rule"] == r).to_numpy(), "hh_id"].dropna()) for r in rules}
+    rule = led["rule"].to_numpy()
+    return {r: led["hh_id"][(rule == r) & led["hh_id"].notna().to_numpy(dtype=bool)].reset_index(drop=True)
+            .astype("str") for r in rules}
+
+
+def department_rule_households(ctx: Context, table: str, rules: tuple[str, ...]) -> dict[str, set] | None:
+    """:func:`department_rule_ids` as sets."""
+    found = department_rule_ids(ctx, table, rules)
+    return None if found is None else {r: set(v) for r, v in found.items()}
 
 
 def household_items(ctx: Context, hh: pd.DataFrame) -> pd.DataFrame:

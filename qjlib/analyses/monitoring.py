@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from qjlib.analyses import monitoring_signals as sig
-from qjlib.analyses.exit_items import department_rule_households
+from qjlib.analyses.exit_items import department_rule_ids
 from qjlib.core import exact
 from qjlib.core.context import Context, per_context
 from qjlib.core.ledgers import LedgerSpec
@@ -145,8 +145,8 @@ def signal_frame(ctx: Context, pop: pd.DataFrame, y: int) -> tuple[pd.DataFrame,
         ledger_ids["decline_run"] = decline.build_ledgers(ctx)["income_decline"]["hh_id"]
         ledger_ids["transfer_dependent"] = income.build_ledgers(ctx)["income_transfer_dependent"]["hh_id"]
     if tables["enrollment"] is not None:
-        drop = department_rule_households(ctx, "enrollment", ("dropout",))
-        ledger_ids["dropout"] = None if drop is None else pd.Series(sorted(drop["dropout"]), dtype="str")
+        drop = department_rule_ids(ctx, "enrollment", ("dropout",))  # the shared per-context ledger
+        ledger_ids["dropout"] = None if drop is None else drop["dropout"]
     return signals_of(pop, y, ctx.params, ctx.asof, tables, ledger_ids)
 
 
