@@ -49,6 +49,35 @@ SAFE_GRADES = ("A", "B")
 _GRADE_RANK = {"A": 1, "B": 2, "C": 3, "D": 4}
 
 
+def _latest_assessment_safe(housing: pd.DataFrame, ids: pd.Series, d: pd.Timestamp) -> tuple[pd.Series, np.ndarray]:
+    """(the households of ``ids`` with an assessment on or before ``d``, each one once; whether
+    each is safe by (1) or (2) of :func:`house_safe_on`). Grouped on integer positions, not on
+    the id strings."""
+    h = housing[(housing["assessed"] <= d).fillna(False).to_numpy(dtype=bool)]
+    pos = positions(h["hh_id"], ids) if len(h) else np.zeros(0, dtype=np.int64)
+    rows = np.flatnonzero((pos >= 0) & h["hh_id"].notna().to_numpy(dtype=bool))
+    first, code = np.unique(pos[rows], return_inverse=True)  # a household: its first position in ids
+    h = h.take(rows)
+    n = len(first)
+    when = h["assessed"].to_numpy().astype("datetime64[ns]").view(np.int64)
+    latest = np.full(n, np.iinfo(np.int64).min)
+    np.maximum.at(latest, code, when)
+    day = np.flatnonzero(when == latest[code])
+    h, code = h.take(day), code[day]
+    rank = h["grade"].map(_GRADE_RANK).astype("float").fillna(5.0).to_numpy(dtype=float)
+    works = h["works"] if "works" in h.columns else pd.Series(pd.NA, index=h.index)
+    done = np.zeros(len(h), dtype=bool)
+    if "completed" in h.columns:
+        done |= (works.eq("repair") & (h["completed"] <= d)).fillna(False).to_numpy(dtype=bool)
+    if "moved_in" in h.columns:
+        done |= (works.eq("rebuild") & (h["moved_in"] <= d)).fillna(False).to_numpy(dtype=bool)
+    worst = np.zeros(n)
+    np.maximum.at(worst, code, rank)
+    any_done = np.zeros(n, dtype=bool)
+    any_done[code[done]] = True
+    return ids.take(first).reset_index(drop=True), (worst <= _GRADE_RANK["B"]) | any_done
+
+
 def house_safe_on(housing: pd.DataFrame | None, ids: pd.Series, on: pd.Timestamp,
                   relocation: pd.DataFrame | None = None) -> pd.Series:
     """Whether each household of ``ids`` has a **safe house on the date ``on``** (contract/exit.md,
@@ -66,27 +95,12 @@ def house_safe_on(housing: pd.DataFrame | None, ids: pd.Series, on: pd.Timestamp
     d = pd.Timestamp(on)
     out = pd.Series(pd.NA, index=ids.index, dtype="boolean")
     if housing is not None and len(housing):
-        h = housing[(housing["assessed"] <= d).fillna(False).to_numpy()]
-        h = h[isin(h["hh_id"], ids.dropna())] if len(h) else h
-        if len(h):
-            rank = h["grade"].map(_GRADE_RANK).astype("float").fillna(5.0)
-            latest = h.groupby("hh_id")["assessed"].transform("max")
-            day = h[(h["assessed"] == latest).to_numpy()]
-            rank = rank[day.index]
-            works = day["works"] if "works" in day.columns else pd.Series(pd.NA, index=day.index)
-            done = pd.Series(False, index=day.index)
-            if "completed" in day.columns:
-                done |= (works.eq("repair") & (day["completed"] <= d)).fillna(False)
-            if "moved_in" in day.columns:
-                done |= (works.eq("rebuild") & (day["moved_in"] <= d)).fillna(False)
-            g = pd.DataFrame({"hh_id": day["hh_id"].to_numpy(), "worst": rank.to_numpy(),
-                              "done": done.to_numpy(dtype=bool)}).groupby("hh_id")
-            agg = g.agg(worst=("worst", "max"), done=("done", "any"))
-            safe = (agg["worst"] <= _GRADE_RANK["B"]) | agg["done"]
-            pos = positions(ids, safe.index.to_series())
+        groups, safe = _latest_assessment_safe(housing, ids, d)
+        if len(safe):
+            pos = positions(ids, groups)
             hit = pos >= 0
             vals = out.to_numpy(dtype=object)
-            vals[hit] = safe.to_numpy()[pos[hit]]
+            vals[hit] = safe[pos[hit]]
             out = pd.Series(vals, index=ids.index).astype("boolean")
     if relocation is not None and len(relocation) and "moved_in" in relocation.columns:
         r = relocation
@@ -127,10 +141,12 @@ def income_item(hh: pd.DataFrame, income: pd.DataFrame | None, year: int,
     return _state(pd.Series(ok, index=hh.index), known), pc
 
 
-def department_rule_households(ctx: Context, table: str, rules: tuple[str, ...]) -> dict[str, set] | None:
+def department_rule_ids(ctx: Context, table: str, rules: tuple[str, ...]) -> dict[str, pd.Series] | None:
     """hh_id of the registered persons in each of ``rules`` of the department comparison's
-    ``dept_mismatch`` ledger (departments.md); None when ``table`` is absent or no registered
-    analysis builds that ledger (the item is then unknown, never guessed)."""
+    ``dept_mismatch`` ledger (departments.md; the ledger of that analysis's shared per-context
+    result, not re-derived), a ``str`` Series per rule (repeats possible, no blanks); None when
+    ``table`` is absent or no registered analysis builds that ledger (the item is then unknown,
+    never guessed)."""
     from qjlib import analyses
 
     if not ctx.pkg.has(table):
@@ -144,7 +160,15 @@ def department_rule_households(ctx: Context, table: str, rules: tuple[str, ...])
     if owner is None:
         return None
     led = owner.build_ledgers(ctx)["dept_mismatch"]
-    return {r: set(led.loc[(led["rule"] == r).to_numpy(), "hh_id"].dropna()) for r in rules}
+    rule = led["rule"].to_numpy()
+    return {r: led["hh_id"][(rule == r) & led["hh_id"].notna().to_numpy(dtype=bool)].reset_index(drop=True)
+            .astype("str") for r in rules}
+
+
+def department_rule_households(ctx: Context, table: str, rules: tuple[str, ...]) -> dict[str, set] | None:
+    """:func:`department_rule_ids` as sets."""
+    found = department_rule_ids(ctx, table, rules)
+    return None if found is None else {r: set(v) for r, v in found.items()}
 
 
 def household_items(ctx: Context, hh: pd.DataFrame) -> pd.DataFrame:

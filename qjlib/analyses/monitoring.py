@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from qjlib.analyses import monitoring_signals as sig
-from qjlib.analyses.exit_items import department_rule_households
+from qjlib.analyses.exit_items import department_rule_ids
 from qjlib.core import exact
 from qjlib.core.context import Context, per_context
 from qjlib.core.fmt import yuan_texts
@@ -146,8 +146,8 @@ def signal_frame(ctx: Context, pop: pd.DataFrame, y: int) -> tuple[pd.DataFrame,
         ledger_ids["decline_run"] = decline.build_ledgers(ctx)["income_decline"]["hh_id"]
         ledger_ids["transfer_dependent"] = income.build_ledgers(ctx)["income_transfer_dependent"]["hh_id"]
     if tables["enrollment"] is not None:
-        drop = department_rule_households(ctx, "enrollment", ("dropout",))
-        ledger_ids["dropout"] = None if drop is None else pd.Series(sorted(drop["dropout"]), dtype="str")
+        drop = department_rule_ids(ctx, "enrollment", ("dropout",))  # the shared per-context ledger
+        ledger_ids["dropout"] = None if drop is None else drop["dropout"]
     return signals_of(pop, y, ctx.params, ctx.asof, tables, ledger_ids)
 
 
@@ -185,8 +185,10 @@ def signals_of(pop: pd.DataFrame, y: int, params: Params, asof: pd.Timestamp,
         f["no_income_row"] = pd.Series(~has).astype("boolean")
         f["decline_run"] = sig.in_ledger(ids, ledger_ids["decline_run"])
         f["transfer_dependent"] = sig.in_ledger(ids, ledger_ids["transfer_dependent"])
+    keys = sig.MemberKeys.of(ids, tables["members"]) if tables.get("members") is not None and (
+        available["medical_burden"] or available["no_safety_net"]) else None
     if available["medical_burden"]:
-        f["out_of_pocket_12m"] = sig.out_of_pocket_12m(ids, tables["members"], tables["hospital"], asof)
+        f["out_of_pocket_12m"] = sig.out_of_pocket_12m(ids, tables["members"], tables["hospital"], asof, keys)
         f["medical_burden"] = sig.medical_burden(f["out_of_pocket_12m"], params.get("monitoring.oop_threshold"))
     if available["dropout"]:
         if ledger_ids.get("dropout") is None:
@@ -196,7 +198,7 @@ def signals_of(pop: pd.DataFrame, y: int, params: Params, asof: pd.Timestamp,
             f["dropout"] = sig.dropout(ids, ledger_ids["dropout"])
     if available["no_safety_net"]:
         cap = f["labor_capacity"] if "labor_capacity" in f else pd.Series(pd.NA, index=f.index, dtype="str")
-        f["no_safety_net"] = sig.no_safety_net(ids, cap, tables["members"], tables["welfare"], asof)
+        f["no_safety_net"] = sig.no_safety_net(ids, cap, tables["members"], tables["welfare"], asof, keys)
     if available["unsafe_house"]:
         f["unsafe_house"] = sig.unsafe_house(ids, tables["housing"], asof, tables.get("relocation"))
     return f, available, notes

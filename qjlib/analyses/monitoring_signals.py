@@ -13,6 +13,8 @@ that fails GB 11643 matches nobody.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -35,16 +37,16 @@ def _bool(values: np.ndarray, known: np.ndarray | None = None) -> pd.Series:
 
 def year_rows(hh_id: pd.Series, income: pd.DataFrame, year: int) -> tuple[np.ndarray, pd.DataFrame]:
     """(has a row, the rows aligned to ``hh_id``) of the income table's ``year``: ``net_income``
-    and ``size`` (NaN where the household has no row)."""
-    inc = income[income["year"] == int(year)]
-    pos = positions(hh_id, inc["hh_id"])
+    and ``size`` (NaN where the household has no row). Only the three columns read are taken."""
+    rows = np.flatnonzero((income["year"] == int(year)).fillna(False).to_numpy(dtype=bool))
+    pos = positions(hh_id, income["hh_id"].take(rows))
     has = pos >= 0
-    take = np.where(has, pos, 0)
-    net = np.where(has, inc["net_income"].to_numpy(dtype=float, na_value=np.nan)[take] if len(inc) else np.nan,
-                   np.nan)
-    size = np.where(has, inc["size"].to_numpy(dtype=float, na_value=np.nan)[take] if len(inc) else np.nan,
-                    np.nan)
-    return has, pd.DataFrame({"net_income": net, "size": size})
+    take = rows[np.where(has, pos, 0)] if len(rows) else np.zeros(len(pos), dtype=np.int64)
+    out = {}
+    for c in ("net_income", "size"):
+        v = income[c].to_numpy(dtype=float, na_value=np.nan)
+        out[c] = np.where(has, v[take] if len(rows) else np.nan, np.nan)
+    return has, pd.DataFrame(out)
 
 
 def below_line(net_income, size, line: float, has_row) -> pd.Series:
@@ -77,33 +79,63 @@ def in_ledger(hh_id: pd.Series, ledger_ids: pd.Series) -> pd.Series:
     return _bool(isin(hh_id, ledger_ids))
 
 
-def _person_households(members: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
-    """The department ``rows`` matched to registered persons by ID number (a valid GB 11643 ID
-    only, compared as :func:`qjlib.analyses.departments_match.id_keys`, as the departments
-    comparison does; an ID held by several members matches each), with the member's ``hh_id``."""
-    mk = id_keys(members["id_number"])
-    m = pd.DataFrame({"_k": mk, "hh_id": members["hh_id"].to_numpy()})[mk >= 0]
-    rk = id_keys(rows["id_number"])
-    left = rows.assign(_k=rk)[rk >= 0]
-    return left.merge(m, on="_k", how="inner").drop(columns="_k")
+@dataclass(frozen=True)
+class MemberKeys:
+    """The population's members with a valid GB 11643 ID, for matching department rows by ID
+    number (as the departments comparison does, :func:`qjlib.analyses.departments_match.id_keys`;
+    an ID held by several members matches each): ``index`` (the distinct keys, a hash index),
+    ``first`` and ``count`` (each key's run in ``hh``) and ``hh`` (the members' households'
+    positions in the population's ``hh_id``, ordered by key)."""
+
+    index: pd.Index
+    first: np.ndarray
+    count: np.ndarray
+    hh: np.ndarray
+
+    @classmethod
+    def of(cls, hh_id: pd.Series, members: pd.DataFrame) -> MemberKeys:
+        """The members of ``members`` whose ``hh_id`` is one of ``hh_id`` (unique)."""
+        pos = positions(members["hh_id"], hh_id)
+        keys = id_keys(members["id_number"])
+        keep = np.flatnonzero((pos >= 0) & (keys >= 0))
+        order = keep[np.argsort(keys[keep], kind="stable")]
+        k = keys[order]
+        first = np.flatnonzero(np.r_[True, k[1:] != k[:-1]]) if len(k) else np.zeros(0, dtype=np.int64)
+        count = np.diff(np.r_[first, len(k)])
+        return cls(pd.Index(k[first]), first, count, pos[order])
+
+    def match(self, id_number: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """(row position, household position) of every (department row, matching member)
+        pair, rows ascending (an invalid ID, key −1, matches nobody: no member's key is negative)."""
+        g = self.index.get_indexer(id_keys(id_number))
+        hit = g >= 0
+        cnt = np.where(hit, self.count[np.where(hit, g, 0)] if len(self.count) else 0, 0)
+        lo = np.where(hit, self.first[np.where(hit, g, 0)] if len(self.first) else 0, 0)
+        rows = np.repeat(np.arange(len(g), dtype=np.int64), cnt)
+        within = np.arange(len(rows), dtype=np.int64) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        return rows, self.hh[np.repeat(lo, cnt) + within]
 
 
 def out_of_pocket_12m(hh_id: pd.Series, members: pd.DataFrame, hospital: pd.DataFrame,
-                      asof: pd.Timestamp) -> pd.Series:
+                      asof: pd.Timestamp, keys: MemberKeys | None = None) -> pd.Series:
     """Σ out-of-pocket (yuan) of the household's members' stays admitted in the 12-month window
     (A − 12 months, A]; a row's out-of-pocket is ``out_of_pocket``, else ``total_cost −
-    reimbursed``. 0 for a household without such stays (float Series on ``hh_id``'s positions)."""
+    reimbursed`` (a stay counts once per household). 0 for a household without such stays
+    (float Series on ``hh_id``'s positions). ``keys``: :meth:`MemberKeys.of` when already built."""
+    keys = MemberKeys.of(hh_id, members) if keys is None else keys
     start, end = window_bounds(asof)
-    h = hospital[((hospital["admitted"] > start) & (hospital["admitted"] <= end)).to_numpy()]
-    oop = h["total_cost"].astype(float) - h["reimbursed"].astype(float)
+    inside = np.flatnonzero(((hospital["admitted"] > start) & (hospital["admitted"] <= end)).to_numpy(dtype=bool))
+    h = hospital.take(inside)
+    oop = h["total_cost"].to_numpy(dtype=float, na_value=np.nan) - h["reimbursed"].to_numpy(dtype=float, na_value=np.nan)
     if "out_of_pocket" in h.columns:
-        oop = h["out_of_pocket"].astype(float).fillna(oop)
-    rows = h.assign(_oop=oop.to_numpy())[["id_number", "_oop"]]
-    rows = rows.reset_index(names="_r")
-    matched = _person_households(members, rows).drop_duplicates(["_r", "hh_id"])
-    total = matched.groupby("hh_id")["_oop"].sum()
-    pos = positions(hh_id, pd.Series(total.index, dtype="str"))
-    return pd.Series(np.where(pos >= 0, total.to_numpy()[np.maximum(pos, 0)] if len(total) else 0.0, 0.0))
+        given = h["out_of_pocket"].to_numpy(dtype=float, na_value=np.nan)
+        oop = np.where(np.isnan(given), oop, given)
+    rows, hh = keys.match(h["id_number"])
+    once = ~pd.Index(rows * (len(hh_id) + 1) + hh).duplicated()
+    total = pd.Series(oop[rows[once]]).groupby(hh[once]).sum()  # in row order, as a merge
+    out = np.zeros(len(hh_id))
+    out[total.index.to_numpy(dtype=np.int64)] = total.to_numpy()
+    return pd.Series(out)
 
 
 def medical_burden(oop_12m, threshold: float) -> pd.Series:
@@ -113,15 +145,17 @@ def medical_burden(oop_12m, threshold: float) -> pd.Series:
 
 
 def no_safety_net(hh_id: pd.Series, labor_capacity: pd.Series, members: pd.DataFrame,
-                  welfare: pd.DataFrame, asof: pd.Timestamp) -> pd.Series:
+                  welfare: pd.DataFrame, asof: pd.Timestamp, keys: MemberKeys | None = None) -> pd.Series:
     """无劳动能力未兜底: labour capacity 无劳动能力 and no member has a ``dibao`` or ``tekun`` spell
     active on A (``start ≤ A`` and ``end`` blank or ``≥ A``). A household whose capacity is
-    unknown (no members rows) is ``<NA>``."""
-    w = welfare[welfare["programme"].isin(("dibao", "tekun"))]
-    active = active_on(w["start"], w["end"], asof)
-    covered = _person_households(members, w[active.to_numpy()][["id_number"]])["hh_id"]
+    unknown (no members rows) is ``<NA>``. ``keys``: :meth:`MemberKeys.of` when already built."""
+    keys = MemberKeys.of(hh_id, members) if keys is None else keys
+    w = welfare[welfare["programme"].isin(("dibao", "tekun")).to_numpy(dtype=bool)]
+    active = active_on(w["start"], w["end"], asof).to_numpy(dtype=bool)
+    covered = np.zeros(len(hh_id), dtype=bool)
+    covered[keys.match(w["id_number"].take(np.flatnonzero(active)))[1]] = True
     cap = pd.Series(labor_capacity, copy=False).reset_index(drop=True)
-    hit = (cap == NO_CAPACITY).fillna(False).to_numpy(dtype=bool) & ~isin(hh_id, covered)
+    hit = (cap == NO_CAPACITY).fillna(False).to_numpy(dtype=bool) & ~covered
     return _bool(hit, cap.notna().to_numpy())
 
 
