@@ -105,9 +105,9 @@ def display_width(s: pd.Series) -> int:
     """The widest cell's approximate width column width in Excel units: a CJK character counts two."""
     if not len(s):
         return 0
-    t = s.astype("str").fillna("")
-    w = t.str.len() + t.str.count(r"[^\x00-\xff]")
-    return int(w.max())
+    # over the distinct texts only: a column's width, not a per-row computation
+    texts = pd.unique(s.astype("str").fillna("").to_numpy(dtype=object))
+    return max(len(t) + sum(ord(c) > 0xFF for c in t) for t in texts)
 
 
 def _xlsx_values(s: pd.Series, kind: str, name: str) -> list:
