@@ -41,6 +41,10 @@ OKABE_ITO = (
 GREY = "#999999"
 
 PNG_METADATA: dict[str, Any] = {"Software": None}
+# zlib level of the charts' PNGs. Pillow's default (6) spends 36 ms encoding a 1,100 × 800 chart
+# (a sixth of its time) for a file 0.3 % smaller than level 3 does in 20 ms
+# (benchmarks/bench_charts.py prints both).
+PNG_COMPRESS_LEVEL = 3
 
 STYLE: dict[str, Any] = {
     "font.family": ["DejaVu Sans", CJK_FONT],
@@ -103,17 +107,20 @@ def _configure_inline() -> None:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:  # pragma: no cover
         return
-    set_matplotlib_formats("png", metadata=PNG_METADATA, bbox_inches="tight")
+    set_matplotlib_formats("png", metadata=PNG_METADATA, bbox_inches="tight",
+                           pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
 
 
 def png_bytes(fig: matplotlib.figure.Figure) -> bytes:
     """The figure as PNG bytes, deterministic (no Software tag, no timestamp). A figure laid out
     by a layout engine (the qjlib charts: ``layout="constrained"``) is saved at its own size: a
-    "tight" box would draw it once more only to measure it (a fifth of a chart's time)."""
+    "tight" box would draw it once more only to measure it (a fifth of a chart's time). The PNG
+    is compressed at zlib level :data:`PNG_COMPRESS_LEVEL`."""
     buf = io.BytesIO()
     own_size = {"savefig.bbox": "standard"} if fig.get_layout_engine() is not None else {}
     with matplotlib.rc_context(own_size):
-        fig.savefig(buf, format="png", metadata=PNG_METADATA)
+        fig.savefig(buf, format="png", metadata=PNG_METADATA,
+                    pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     return buf.getvalue()
 
 

@@ -21,7 +21,7 @@ from qjlib.report.collect import collect
 from qjlib.report.runner import run_report
 from qjlib.report.verify import _check_responses, verify
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
+pytestmark = pytest.mark.slow
 SEED, HOUSEHOLDS = 2019, 1000
 
 

@@ -18,7 +18,7 @@ from qjlib.report.runner import run_report
 from qjlib.report.verify import verify
 from tests.unit.test_collect import _answer
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
+pytestmark = pytest.mark.slow
 
 
 def test_a_rerun_into_a_collected_folder_stays_consistent(tmp_path, monkeypatch):

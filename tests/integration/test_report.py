@@ -29,7 +29,7 @@ from qjlib.report.kernels import NOTEBOOKS_DIR
 from qjlib.report.runner import run_report
 from qjlib.report.verify import verify
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]
+pytestmark = pytest.mark.slow
 
 PERIOD = "2019Q3"
 
