@@ -24,7 +24,7 @@ from qjlib.analyses.decline_metrics import (
     decline_params,
 )
 from qjlib.core.context import Context, per_context
-from qjlib.core.fmt import MISSING, json_number
+from qjlib.core.fmt import MISSING, json_number, yuan_texts
 from qjlib.core.ledgers import LedgerSpec
 
 # --------------------------------------------------------------------------------------------
@@ -152,11 +152,6 @@ def _int_text(x: np.ndarray) -> pd.Series:
     return s.fillna("")
 
 
-def _money_text(x: pd.Series) -> pd.Series:
-    """Yuan with thousands separators, e.g. ``5,230`` (small frames only: the ledger's rows)."""
-    return x.round(0).map("{:,.0f}".format, na_action="ignore").fillna("—").astype("str")
-
-
 def decline_ledger(households: pd.DataFrame, panel: Panel, metrics: pd.DataFrame, income_year: int,
                    n_declines: int, jump_factor: float) -> pd.DataFrame:
     """The ``income_decline`` ledger: the flagged rows of ``metrics`` with their household's town,
@@ -226,8 +221,8 @@ def _reason(led: pd.DataFrame, income_year: int, jump_factor: float) -> pd.Serie
     pct = (led["change_rate"] * 100).round(1).map(signed_pct, na_action="ignore")
     head = (
         "连续" + led["n_declines"].astype("str") + "年人均纯收入下降（"
-        + led["start_year"].astype("str") + "年" + _money_text(led["pc_start"]) + "元→"
-        + str(income_year) + "年" + _money_text(led["pc_now"]) + "元"
+        + led["start_year"].astype("str") + "年" + yuan_texts(led["pc_start"]) + "元→"
+        + str(income_year) + "年" + yuan_texts(led["pc_now"]) + "元"
         + ("，" + pct).fillna("") + "）"
     )
     share = (led["pc_size_effect"] / led["pc_change"] * 100).round(0)
@@ -243,7 +238,7 @@ def _reason(led: pd.DataFrame, income_year: int, jump_factor: float) -> pd.Serie
                         + share.astype("Int64").astype("str").fillna("?") + "%）")
     comp = ("，" + led["component"] + "降幅最大").fillna("")
     line = np.where(
-        led["below_line"].fillna(False), "；低于当年贫困线" + _money_text(led["poverty_line"]) + "元",
+        led["below_line"].fillna(False), "；低于当年贫困线" + yuan_texts(led["poverty_line"]) + "元",
         "；为当年贫困线的" + led["line_ratio"].round(2).map("{:.2f}".format, na_action="ignore")
         .fillna("?") + "倍")
     jump = np.where(led["jump_suspect"],

@@ -73,7 +73,7 @@ from qjlib.analyses.industry_metrics import (
 )
 from qjlib.core.context import Context, per_context
 from qjlib.core.definitions import past_exited
-from qjlib.core.fmt import json_number
+from qjlib.core.fmt import json_number, yuan_texts
 from qjlib.core.ledgers import LedgerSpec
 from qjlib.core.schema import CODE_LABELS_ZH, VALUE_LISTS
 
@@ -151,14 +151,6 @@ LEDGERS: dict[str, LedgerSpec] = {
 # ---------------------------------------------------------------------------------------------
 # Putting it together for a run
 # ---------------------------------------------------------------------------------------------
-
-
-def _yuan(s: pd.Series) -> pd.Series:
-    """Money as text for reasons: whole yuan without decimals, else two decimals."""
-    v = pd.to_numeric(s, errors="coerce").astype("float64")
-    whole = v.round(0).eq(v)
-    txt = v.round(2).astype("str").where(~whole, v.round(0).astype("Int64").astype("str"))
-    return txt.where(v.notna(), "—")
 
 
 def _date(s: pd.Series) -> pd.Series:
@@ -282,7 +274,7 @@ def beneficiary_ledger(
         households[["hh_id", "town", "village"]], on="hh_id", how="left")
     nature_zh = out["nature"].map(CODE_LABELS_ZH["nature"]).fillna(out["nature"]).fillna("未知项目")
     out["reason"] = (out["category"].fillna("未知类别").astype("str") + "·" + nature_zh.astype("str")
-                     + "：" + out["benefit_types"] + "，产业收入 " + _yuan(out["amount"]) + " 元")
+                     + "：" + out["benefit_types"] + "，产业收入 " + yuan_texts(out["amount"]) + " 元")
     out = out.reindex(columns=list(COLUMNS["industry_beneficiaries"]))
     return out.sort_values(key, ignore_index=True)
 
@@ -300,11 +292,11 @@ def overdue_ledger(
         households[["hh_id", "town", "village"]], on="hh_id", how="left")
     y = o["year"].astype("str") + "年"
     pieces = {
-        "principal": y + "以本金返还 " + _yuan(o["principal_amount"]) + " 元代替分红（分本不分红）",
+        "principal": y + "以本金返还 " + yuan_texts(o["principal_amount"]) + " 元代替分红（分本不分红）",
         "unpaid": y + "分红应于 " + _date(o["due_date"]) + " 前兑付，截至 "
         + asof.strftime("%Y-%m-%d") + " 未兑付",
-        "short": y + "分红 " + _yuan(o["dividend_amount"]) + " 元，低于保底 "
-        + _yuan(o["guaranteed_dividend"]) + " 元",
+        "short": y + "分红 " + yuan_texts(o["dividend_amount"]) + " 元，低于保底 "
+        + yuan_texts(o["guaranteed_dividend"]) + " 元",
         "late": y + "分红应于 " + _date(o["due_date"]) + " 前兑付，" + _date(o["paid_date"])
         + " 才到账（迟 " + o["days_late"].astype("str") + " 天）",
     }

@@ -310,11 +310,15 @@ def monitoring_truth(tables: dict[str, pd.DataFrame], cases: list[dict]) -> dict
     below_m = has & ~below & (fen_y < MONITOR * 100 * y["size"])
     fall = has & b["net"].notna() & (MAX_FALL[1] * fen_y * b["size"]
                                      < (MAX_FALL[1] - MAX_FALL[0]) * (b["net"] * 100).round() * y["size"])
-    dep = has & (y["net"] > 0) & (TRANSFER_DEPENDENT[1] * y["transfer"] > TRANSFER_DEPENDENT[0] * y["net"])
+    with np.errstate(invalid="ignore"):  # no income row (NaN) compares False; `has` says so
+        dep = has & (y["net"] > 0) & (TRANSFER_DEPENDENT[1] * y["transfer"]
+                                      > TRANSFER_DEPENDENT[0] * y["net"])
     wide = inc.pivot_table(index="hh_id", columns="year", values="net", aggfunc="first")
     size = inc.pivot_table(index="hh_id", columns="year", values="size", aggfunc="first")
     pc = (wide / size).reindex(index=ids, columns=range(INCOME_YEAR - 3, INCOME_YEAR + 1))
-    run = pd.Series(np.all(pc.to_numpy()[:, 1:] < pc.to_numpy()[:, :-1], axis=1), index=ids)
+    v = pc.to_numpy()
+    with np.errstate(invalid="ignore"):  # a missing year compares False: no run
+        run = pd.Series(np.all(v[:, 1:] < v[:, :-1], axis=1), index=ids)
     dept = _department_signals(tables, ids, kept(tables["members"]))
     sig = pd.DataFrame({"below_line": below, "below_monitor_line": below_m, "income_fall": fall,
                         "decline_run": run, "transfer_dependent": dep, "no_income_row": ~has,

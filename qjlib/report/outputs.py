@@ -105,8 +105,8 @@ def display_width(s: pd.Series) -> int:
     """The widest cell's approximate width column width in Excel units: a CJK character counts two."""
     if not len(s):
         return 0
-    # over the distinct texts only: a column's width, not a per-row computation
-    texts = pd.unique(s.astype("str").fillna("").to_numpy(dtype=object))
+    # over the distinct values only: a column's width, not a per-row computation (missing → "")
+    texts = (v if isinstance(v, str) else "" if pd.isna(v) else str(v) for v in pd.unique(s))
     return max(len(t) + sum(ord(c) > 0xFF for c in t) for t in texts)
 
 
@@ -210,8 +210,8 @@ def _write_ledger_sheet(wb: Any, ws: Any, spec: LedgerSpec, df: pd.DataFrame, he
         for i, v in enumerate(values, start=1):  # typed writes: no formula/URL guessing
             if v is not None:
                 write(i, j, v, fmt)
-        shown = df[c].map(cell_text, na_action="ignore") if kind == "text" else pd.Series(
-            format_for_csv(df[[c]], spec)[c])
+        shown = (df[c].map(cell_text, na_action="ignore") if kind == "text"  # lists: unhashable
+                 else format_for_csv(df[c].drop_duplicates().to_frame(), spec)[c])
         width = max(display_width(pd.Series([headers[j]])), display_width(shown)) + 2
         widths.append(min(max(width, 8), 50))
         ws.set_column(j, j, widths[-1])

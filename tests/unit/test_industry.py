@@ -378,7 +378,7 @@ def test_beneficiary_ledger_one_row_per_project_household_year():
     assert r["paid_date"] == pd.Timestamp("2019-09-20")
     assert (r["town"], r["village"], r["category"], r["nature"]) == ("甲镇", "一村", "养殖业",
                                                                       "entity_led")
-    assert "新型经营主体带动" in r["reason"] and "3500" in r["reason"]
+    assert "新型经营主体带动" in r["reason"] and "产业收入 3,500 元" in r["reason"]
     assert list(led.columns) == list(ind.COLUMNS["industry_beneficiaries"])
 
 
