@@ -31,7 +31,7 @@ from qjlib.analyses.exit_villages import (
     village_items,
 )
 from qjlib.core.context import Context, per_context
-from qjlib.core.fmt import json_number
+from qjlib.core.fmt import json_number, yuan_texts
 from qjlib.core.ledgers import LedgerSpec
 
 NAME = "exit"
@@ -110,8 +110,7 @@ def household_ledger(df: pd.DataFrame, items: tuple[str, ...]) -> pd.DataFrame:
     out = df.copy()
     out["failed"] = _zh_list(out, items, NOT_MET, HOUSEHOLD_ITEMS_ZH)
     out["unknown"] = _zh_list(out, items, UNKNOWN, HOUSEHOLD_ITEMS_ZH)
-    pc = out["net_per_capita"].round(0).map("{:,.0f}".format, na_action="ignore").astype("str").fillna("")
-    line = out["poverty_line"].map("{:,.0f}".format, na_action="ignore").astype("str").fillna("")
+    pc, line = yuan_texts(out["net_per_capita"]), yuan_texts(out["poverty_line"])  # 3,217.60, not 3,218
     inc = ("人均纯收入" + pc + "元低于贫困线" + line + "元；").where(out["income"].eq(NOT_MET), "")
     head = np.where(out["failed"].ne(""), "未达标：" + out["failed"] + "；", "")
     tail = np.where(out["unknown"].ne(""), "待核实：" + out["unknown"], "")

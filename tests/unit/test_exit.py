@@ -181,3 +181,20 @@ def test_county_incidence_exactly_3_percent_is_not_met(params):
     assert cty.loc["incidence", "value"] == pytest.approx(0.03)
     assert cty.loc["incidence", "state"] == "not_met"
     assert cty.loc["insured", "state"] == "unknown"  # no insurance table: never guessed
+
+
+def test_reason_money_keeps_fen_beside_the_line():
+    """A per-capita income one fen to 40 fen under the line reads with its fen, never rounded up
+    to the line it is below (3,217.60 元低于贫困线 3,218 元, not 3,218 低于 3,218)."""
+    from qjlib.analyses.exit_items import HOUSEHOLD_ITEMS, MET, NOT_MET
+
+    df = pd.DataFrame({it: [MET, MET] for it in HOUSEHOLD_ITEMS}, index=["h1", "h2"])
+    df["income"] = [NOT_MET, NOT_MET]
+    df["net_per_capita"] = [3217.6, 1136.0]
+    df["poverty_line"] = [3218.0, 3218.0]
+    df = df.assign(hh_id=["h1", "h2"], town="甲镇", village="乙村", exit_status="未脱贫",
+                   exit_year=pd.NA, planned_exit_year=2019)
+    led = ex.household_ledger(df, HOUSEHOLD_ITEMS)
+    r = dict(zip(led["hh_id"], led["reason"], strict=True))
+    assert "人均纯收入3,217.60元低于贫困线3,218元" in r["h1"]
+    assert "人均纯收入1,136元低于贫困线3,218元" in r["h2"]
