@@ -17,6 +17,7 @@ import io
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -33,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from qjlib.pages import plotting  # noqa: E402
 
 
-def charts() -> dict[str, callable]:
+def charts() -> dict[str, Callable[[], matplotlib.figure.Figure]]:
     """The three chart makers with a village-sized frame each."""
     villages = [f"第{i + 1}村民委员会" for i in range(12)]
     rate = pd.Series(np.linspace(0.12, 0.93, 12), index=villages)

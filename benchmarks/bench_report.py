@@ -88,6 +88,7 @@ def main() -> int:
 
         load_for(data, load_params(args.period))
 
+        empty_nbs = empty_copies(nbs, tmp / "empty")
         pairs = []  # (report total, manifest, floor seconds, floor results), alternately
         for i in range(max(1, args.repeat)):
             t0 = time.perf_counter()
@@ -97,9 +98,8 @@ def main() -> int:
             scopes = [Scope(s["code"], s["name"], s["folder"], None)
                       for s in run.manifest["scopes"]]
             # The floor: papermill's own way, a kernel started for every (empty) notebook.
-            floor, empty = batch_seconds(nbs, empty_copies(nbs, tmp / "empty"),
-                                         tmp / f"empty_out{i}", scopes, data, args.period,
-                                         args.jobs, reuse=False)
+            floor, empty = batch_seconds(nbs, empty_nbs, tmp / f"empty_out{i}", scopes, data,
+                                         args.period, args.jobs, reuse=False)
             pairs.append((total, run.manifest, floor, empty))
             if args.repeat > 1:
                 print(f"run {i + 1}: batch {run.manifest['seconds']['notebooks']:.1f} s, floor "

@@ -99,9 +99,9 @@ def item_grid_chart(res: ExitAnalysis, title: str, max_rows: int = GRID_ROWS) ->
     cmap = ListedColormap([STATE_COLOURS[MET], STATE_COLOURS[UNKNOWN], STATE_COLOURS[NOT_MET]])
     if n:
         ax.imshow(code[order], aspect="auto", interpolation="nearest", cmap=cmap, vmin=0, vmax=2)
-        k = len(HOUSEHOLD_ITEMS)  # white cell borders: two line collections, not 50 minor ticks
-        ax.hlines(np.arange(0.5, n - 1), -0.5, k - 0.5, color="white", linewidth=1)
-        ax.vlines(np.arange(0.5, k - 1), -0.5, n - 0.5, color="white", linewidth=1)
+        n_items = len(HOUSEHOLD_ITEMS)  # white cell borders: two line collections, not 50 ticks
+        ax.hlines(np.arange(0.5, n - 1), -0.5, n_items - 0.5, color="white", linewidth=1)
+        ax.vlines(np.arange(0.5, n_items - 1), -0.5, n - 0.5, color="white", linewidth=1)
         ex = res.exiting.iloc[order]
         ax.set_yticks(range(n), [f"{v} …{h[-4:]}" for v, h in zip(ex["village"], ex["hh_id"].astype(str), strict=True)],
                       fontsize=8)

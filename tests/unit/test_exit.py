@@ -184,8 +184,8 @@ def test_county_incidence_exactly_3_percent_is_not_met(params):
 
 
 def test_reason_money_keeps_fen_beside_the_line():
-    """A per-capita income one fen to 40 fen under the line reads with its fen, never rounded up
-    to the line it is below (3,217.60 元低于贫困线 3,218 元, not 3,218 低于 3,218)."""
+    """A per-capita income 40 fen under the line reads with its fen, never rounded up to the line
+    it is below (3,217.60 元低于贫困线 3,218 元, not 3,218 低于 3,218); whole yuan stay whole."""
     from qjlib.analyses.exit_items import HOUSEHOLD_ITEMS, MET, NOT_MET
 
     df = pd.DataFrame({it: [MET, MET] for it in HOUSEHOLD_ITEMS}, index=["h1", "h2"])
