@@ -151,9 +151,12 @@ def sort_ledger(df: pd.DataFrame, spec: LedgerSpec) -> pd.DataFrame:
             f"台账 {spec.name} 缺少主键列 {', '.join(missing)} / ledger {spec.name} lacks key "
             f"column(s) {', '.join(missing)}"
         )
-    by = list(spec.key) + [c for c in df.columns if c not in spec.key]
-    keys = _sort_frame(df[by])
-    order = keys.sort_values(by=by, kind="stable", na_position="last").index
+    keys = _sort_frame(df[list(spec.key)])
+    # a unique key orders the rows alone: the other columns only break ties (a fifth of the cost)
+    if keys.duplicated().any():
+        rest = [c for c in df.columns if c not in spec.key]
+        keys = pd.concat([keys, _sort_frame(df[rest])], axis=1)
+    order = keys.sort_values(by=list(keys.columns), kind="stable", na_position="last").index
     return df.loc[order].reset_index(drop=True)
 
 

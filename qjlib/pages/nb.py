@@ -326,33 +326,36 @@ def _display(obj: Any) -> None:
 
 def format_cells(df: pd.DataFrame, spec: LedgerSpec | None = None) -> pd.DataFrame:
     """Every cell as text for people: money ``12,345.68``, shares ``12.3%``, counts ``1,234``,
-    years and row numbers plain, dates ``YYYY-MM-DD``, coded values in Chinese, missing blank."""
+    years and row numbers plain, dates ``YYYY-MM-DD``, coded values in Chinese, missing blank.
+
+    Meant for the rows a page shows (tens, not thousands): each column is converted once and its
+    cells formatted as a list, which costs a fraction of pandas' per-call overhead."""
     out = {}
     for c in df.columns:
         s = df[c]
         kind = column_type(c, s, spec)
-        present = s.notna()
-        if kind == "money":
-            t = s.map("{:,.2f}".format, na_action="ignore")
-        elif kind == "share":
-            t = s.map(fmt.fmt_pct, na_action="ignore")
-        elif kind == "float":
-            t = s.map("{:,.2f}".format, na_action="ignore")
-        elif kind == "int":
-            plain = any(c == p or c.endswith("_" + p) for p in _PLAIN_INT)
-            t = s.astype("Float64").map(("{:.0f}" if plain else "{:,.0f}").format,
-                                        na_action="ignore")
-        elif kind == "date":
-            t = pd.to_datetime(s).dt.strftime("%Y-%m-%d")
+        present = s.notna().to_numpy(dtype=bool)
+        if kind in ("money", "float", "share", "int"):
+            if kind == "int":
+                plain = any(c == p or c.endswith("_" + p) for p in _PLAIN_INT)
+                f = ("{:.0f}" if plain else "{:,.0f}").format
+                values = s.astype("Float64").tolist()
+            else:
+                f = fmt.fmt_pct if kind == "share" else "{:,.2f}".format
+                values = s.tolist()
+            out[c] = [f(v) if p else "" for v, p in zip(values, present, strict=True)]
+            continue
+        if kind == "date":
+            t = pd.to_datetime(s).dt.strftime("%Y-%m-%d").tolist()
         elif pd.api.types.is_bool_dtype(s):
-            t = s.map({True: "是", False: "否"})
+            t = ["是" if v is True else "否" if v is False else "" for v in s.tolist()]
         else:
-            t = s.astype("str")
+            t = s.astype("str").tolist()
             labels = schema.CODE_LABELS_ZH.get(c)
             if labels:
-                t = t.replace(labels)
-        out[c] = t.astype("object").where(present, "").astype("str")  # all-NA Int64/Float64 too
-    return pd.DataFrame(out, index=df.index, columns=df.columns)
+                t = [labels.get(v, v) for v in t]
+        out[c] = [v if p else "" for v, p in zip(t, present, strict=True)]
+    return pd.DataFrame(out, index=df.index, columns=df.columns, dtype="str")
 
 
 def _style(css: str) -> str:
@@ -382,14 +385,15 @@ def table_html(
         head_cells.append(f"<th{_style(css)}>{html.escape(label)}</th>")
     heads = "".join(head_cells)
     if len(df):
-        cells = pd.Series("", index=range(len(df)), dtype="str")
+        columns = []
         for c in df.columns:
-            t = text[c].reset_index(drop=True)
-            short = numeric[c] or int(t.str.len().max()) <= NOWRAP_MAX_CHARS
+            t = text[c].tolist()
+            short = numeric[c] or max(map(len, t)) <= NOWRAP_MAX_CHARS
             css = (_S_TD + (";text-align:right" if numeric[c] else ";text-align:left")
                    + (";white-space:nowrap" if short else ""))
-            cells = cells + f"<td{_style(css)}>" + t.map(html.escape) + "</td>"
-        rows = ("<tr>" + cells + "</tr>").tolist()
+            td = f"<td{_style(css)}>"
+            columns.append([td + html.escape(v) + "</td>" for v in t])
+        rows = ["<tr>" + "".join(cells) + "</tr>" for cells in zip(*columns, strict=True)]
         if gap is not None:
             k, m = gap
             rows.insert(k, f'<tr><td colspan="{len(df.columns)}"{_style(_S_GAP)}>'

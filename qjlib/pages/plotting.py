@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import matplotlib.image
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from qjlib.core.fmt import fmt_int, fmt_pct
 
@@ -112,15 +114,26 @@ def _configure_inline() -> None:
 
 
 def png_bytes(fig: matplotlib.figure.Figure) -> bytes:
-    """The figure as PNG bytes, deterministic (no Software tag, no timestamp). A figure laid out
-    by a layout engine (the qjlib charts: ``layout="constrained"``) is saved at its own size: a
-    "tight" box would draw it once more only to measure it (a fifth of a chart's time). The PNG
-    is compressed at zlib level :data:`PNG_COMPRESS_LEVEL`."""
+    """The figure as PNG bytes, deterministic (no Software tag, no timestamp), at ``savefig.dpi``,
+    compressed at zlib level :data:`PNG_COMPRESS_LEVEL`.
+
+    A figure laid out by a layout engine (the qjlib charts: ``layout="constrained"``) is saved at
+    its own size and drawn once, on an Agg canvas, the layout running inside that draw.
+    ``savefig`` would draw it twice (a dry draw to run the layout, then the real one) and, with a
+    "tight" box, a third time only to measure it; the bytes are the same (``bench_charts.py``
+    measures the time). Any other figure goes through ``savefig`` (``savefig.bbox``: tight)."""
     buf = io.BytesIO()
-    own_size = {"savefig.bbox": "standard"} if fig.get_layout_engine() is not None else {}
-    with matplotlib.rc_context(own_size):
-        fig.savefig(buf, format="png", metadata=PNG_METADATA,
+    dpi = matplotlib.rcParams["savefig.dpi"]
+    if fig.get_layout_engine() is None:
+        fig.savefig(buf, format="png", dpi=dpi, metadata=PNG_METADATA,
                     pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
+        return buf.getvalue()
+    canvas = FigureCanvasAgg(fig)  # the figure's canvas from now on (it is closed after)
+    fig.dpi = dpi
+    canvas.draw()
+    matplotlib.image.imsave(buf, canvas.buffer_rgba(), format="png", origin="upper", dpi=dpi,
+                            metadata=PNG_METADATA,
+                            pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     return buf.getvalue()
 
 

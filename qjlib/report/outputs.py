@@ -107,26 +107,55 @@ def display_width(s: pd.Series) -> int:
         return 0
     # over the distinct values only: a column's width, not a per-row computation (missing → "")
     texts = (v if isinstance(v, str) else "" if pd.isna(v) else str(v) for v in pd.unique(s))
-    return max(len(t) + sum(ord(c) > 0xFF for c in t) for t in texts)
+    # a character beyond Latin-1 counts twice: the Latin-1 encoding drops exactly those
+    return max(2 * len(t) - len(t.encode("latin-1", "ignore")) for t in texts)
 
 
-def _xlsx_values(s: pd.Series, kind: str, name: str) -> list:
-    """Python values for xlsxwriter: numbers as numbers, dates as datetimes, missing as None,
-    booleans as 是/否 and coded values in Chinese (``schema.CODE_LABELS_ZH``)."""
+def _is_text(s: pd.Series) -> bool:
+    """True when every present value of ``s`` is a ``str`` (its :func:`cell_text` is itself)."""
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        return True
+    return s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+
+
+def _number_texts(s: pd.Series, kind: str, v: np.ndarray, na: np.ndarray) -> list[str]:
+    """The CSV texts (:func:`format_for_csv`) of the smallest and the largest present value of a
+    number column (``v``: its rounded values): a fixed-decimals text grows with the magnitude, so
+    the widest cell of the column is one of these two."""
+    if na.all():
+        return []
+    if kind == "int" and not pd.api.types.is_float_dtype(s):
+        whole = s.astype("Int64")
+        return [str(whole.min()), str(whole.max())]
+    present = v[~na]
+    digits = FLOAT_DIGITS.get(kind, 0)
+    return [f"{x:.{digits}f}" for x in (present.min(), present.max())]
+
+
+def _xlsx_cells(s: pd.Series, kind: str, name: str) -> tuple[list, pd.Series]:
+    """The column's values for xlsxwriter — numbers as numbers, dates as datetimes, missing as
+    None, booleans as 是/否, coded values in Chinese (``schema.CODE_LABELS_ZH``) — and the texts
+    its column width is measured on (the CSV texts; for numbers and dates only the two that can
+    be the widest)."""
     na = s.isna().to_numpy()
     if kind in FLOAT_DIGITS or kind == "int":
         v = np.nan_to_num(s.to_numpy(dtype="float64", na_value=np.nan))
         v = np.round(v, FLOAT_DIGITS.get(kind, 0)) + 0.0  # the figures of the CSV, no -0.0
         vals = v.astype(np.int64).tolist() if kind == "int" else v.tolist()
+        shown = pd.Series(_number_texts(s, kind, v, na), dtype=object)
     elif kind == "date":
-        vals = pd.to_datetime(s).dt.to_pydatetime().tolist()
-    elif pd.api.types.is_bool_dtype(s):
-        vals = s.map({True: "是", False: "否"}).tolist()
+        d = pd.to_datetime(s)
+        vals = d.dt.to_pydatetime().tolist()
+        shown = pd.Series([] if na.all() else [f"{d.min():%Y-%m-%d}", f"{d.max():%Y-%m-%d}"],
+                          dtype=object)
     else:
-        text = s.map(cell_text, na_action="ignore")
-        labels = schema.CODE_LABELS_ZH.get(name) or code_labels(name)
-        vals = (text.replace(labels) if labels else text).tolist()
-    return [None if m else x for m, x in zip(na, vals, strict=True)]
+        shown = s if _is_text(s) else s.map(cell_text, na_action="ignore")
+        if pd.api.types.is_bool_dtype(s):
+            vals = s.map({True: "是", False: "否"}).tolist()
+        else:
+            labels = schema.CODE_LABELS_ZH.get(name) or code_labels(name)
+            vals = (shown.replace(labels) if labels else shown).tolist()
+    return [None if m else x for m, x in zip(na, vals, strict=True)], shown
 
 
 def xlsx_bytes(
@@ -203,15 +232,13 @@ def _write_ledger_sheet(wb: Any, ws: Any, spec: LedgerSpec, df: pd.DataFrame, he
     widths: list[int] = []
     for j, c in enumerate(df.columns):
         kind = column_type(c, df[c], spec)
-        values = _xlsx_values(df[c], kind, c)
+        values, shown = _xlsx_cells(df[c], kind, c)
         write = (ws.write_number if kind in ("money", "share", "int", "float") else
                  ws.write_datetime if kind == "date" else ws.write_string)
         fmt = fmts.get(kind)
         for i, v in enumerate(values, start=1):  # typed writes: no formula/URL guessing
             if v is not None:
                 write(i, j, v, fmt)
-        shown = (df[c].map(cell_text, na_action="ignore") if kind == "text"  # lists: unhashable
-                 else format_for_csv(df[c].drop_duplicates().to_frame(), spec)[c])
         width = max(display_width(pd.Series([headers[j]])), display_width(shown)) + 2
         widths.append(min(max(width, 8), 50))
         ws.set_column(j, j, widths[-1])

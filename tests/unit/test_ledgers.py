@@ -23,7 +23,14 @@ from qjlib.core.ledgers import (
     sheet_names,
     sort_ledger,
 )
-from qjlib.report.outputs import PRINT_WIDTH_PER_PAGE, csv_bytes, prepare, xlsx_bytes
+from qjlib.report.outputs import (
+    PRINT_WIDTH_PER_PAGE,
+    csv_bytes,
+    display_width,
+    format_for_csv,
+    prepare,
+    xlsx_bytes,
+)
 
 SPEC = LedgerSpec(
     "income_transfer_dependent", "转移性收入占比高户", ("hh_id",),
@@ -52,6 +59,14 @@ def test_sort_by_key_then_other_columns():
     assert out["hh_id"].tolist()[:3] == ["a", "a", "b"] and pd.isna(out["hh_id"].iloc[3])
     assert out["x"].tolist() == [2, 3, 1, 0]
     assert out.index.tolist() == [0, 1, 2, 3]
+
+
+def test_keys_equal_as_text_are_ties_broken_by_the_other_columns():
+    # 1 and "1" differ as values but sort as the same text: the rows tie on the key, so the
+    # other columns order them (not the input order)
+    df = pd.DataFrame({"hh_id": pd.Series([1, "1", "0"], dtype=object), "x": [2, 1, 5]})
+    out = sort_ledger(df, LedgerSpec("t", "测试", ("hh_id",)))
+    assert out["x"].tolist() == [5, 1, 2]
 
 
 def test_missing_key_column_is_an_error_naming_the_ledger():
@@ -190,3 +205,38 @@ def test_all_missing_column_is_written():
     assert csv_bytes(p, spec).decode("utf-8-sig").splitlines()[1:] == ["1,,", "2,,"]
     ws = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"t": (spec, p)}, AS_OF)))["测试"]
     assert [c.value for c in ws[2]] == ["1", None, None] + [None] * 4  # + the answer columns
+
+
+def _stored_width(chars: int) -> float:
+    """The column width xlsxwriter stores for ``set_column(…, chars)`` (7-pixel digits, 5 of
+    padding, in 1/256 of a character)."""
+    return int((chars * 7 + 5) / 7 * 256) / 256
+
+
+def test_column_widths_fit_the_widest_text_of_every_cell():
+    rng = np.random.default_rng(3)
+    n = 60
+    money = rng.normal(0, 1, n) * 10.0 ** rng.integers(0, 9, n)
+    money[[3, 7]] = np.nan
+    df = pd.DataFrame({
+        "hh_id": [f"{i:03d}" for i in range(n)],
+        "net_income": money,  # money of every magnitude, both signs
+        "transfer_share": rng.uniform(-2, 2, n),
+        "n_members": pd.array(rng.integers(-99_999, 9_999, n), dtype="Int64"),
+        "paid_date": pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 400, n), "D"),
+        "reason": ["说明·é×" * int(k) for k in rng.integers(0, 9, n)],  # CJK counts 2, Latin-1 1
+    })
+    spec = LedgerSpec("t", "测试", ("hh_id",))
+    p = prepare(df, spec)
+    ws = openpyxl.load_workbook(io.BytesIO(xlsx_bytes({"t": (spec, p)}, AS_OF)))["测试"]
+    texts = format_for_csv(p, spec)  # every cell's text, measured one by one
+    for j, c in enumerate(p.columns):
+        head = ws.cell(1, j + 1).value
+        widest = max(len(t) + sum(ord(ch) > 0xFF for ch in t) for t in [*texts[c], head])
+        letter = openpyxl.utils.get_column_letter(j + 1)
+        assert ws.column_dimensions[letter].width == _stored_width(min(max(widest + 2, 8), 50)), c
+
+
+def test_display_width_counts_characters_beyond_latin1_twice():
+    assert display_width(pd.Series(["a·b×é", "€", "张三", None, "😀"])) == 5
+    assert display_width(pd.Series(["张三丰·x"])) == 8

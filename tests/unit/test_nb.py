@@ -33,6 +33,20 @@ def test_format_cells_for_people():
     assert t.iloc[1].tolist() == ["1", "<李四>", "", "50.0%", "2018", "5", "返贫", "否"]
 
 
+def test_format_cells_leaves_every_missing_cell_blank():
+    df = pd.DataFrame({
+        "hh_id": pd.Series(["1", None], dtype="str"),
+        "n_members": pd.array([3, None], dtype="Int64"),
+        "relocated": pd.array([True, None], dtype="boolean"),
+        "paid_date": pd.to_datetime(["2019-09-30", None]),
+        "exit_status": ["not_exited", None],
+        "net_income": [-1234.5, None],
+    })
+    t = nb.format_cells(df)
+    assert t.iloc[0].tolist() == ["1", "3", "是", "2019-09-30", "未脱贫", "-1,234.50"]
+    assert t.iloc[1].tolist() == [""] * 6
+
+
 def test_show_table_masks_sorts_labels_and_counts(shown):
     spec = LedgerSpec("t", "测试", ("hh_id",), {"transfer_share": "转移性收入占比"})
     nb.show_table(_frame(), spec=spec, max_rows=1)
