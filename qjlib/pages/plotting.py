@@ -45,7 +45,7 @@ GREY = "#999999"
 PNG_METADATA: dict[str, Any] = {"Software": None}
 # zlib level of the charts' PNGs. Encoding a 1,100 × 800 chart takes 39–49 ms at Pillow's default
 # (6) and 24–32 ms at level 3, files within 5 % of each other either way; a whole chart takes
-# 240–290 ms (benchmarks/bench_charts.py prints these).
+# 140–240 ms, drawn once (benchmarks/bench_charts.py prints these).
 PNG_COMPRESS_LEVEL = 3
 
 STYLE: dict[str, Any] = {
