@@ -254,8 +254,11 @@ def run_notebooks(jobs: Sequence[NotebookJob], n_jobs: int, progress: bool = Tru
                   while_waiting: Callable[[], None] | None = None,
                   reuse_kernels: bool = True) -> list[dict]:
     """Execute the jobs on ``n_jobs`` worker processes (or ``pool``), with a progress bar;
-    results in job order. ``while_waiting`` runs in this process once the jobs are submitted.
+    results in job order. ``while_waiting`` runs in a thread of this process once the jobs are
+    submitted (the bar moves meanwhile; what it raises is raised here once the jobs are done).
     ``reuse_kernels=False`` starts a kernel per notebook (papermill's own way)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm import tqdm
 
     if not jobs:
@@ -269,16 +272,18 @@ def run_notebooks(jobs: Sequence[NotebookJob], n_jobs: int, progress: bool = Tru
     try:
         futures = {pool.submit(run_notebook, j, reuse=reuse_kernels): i
                    for i, j in enumerate(jobs)}
-        if while_waiting is not None:
-            while_waiting()
-        bar = tqdm(total=len(jobs), desc="笔记本 notebooks", unit="nb", disable=not progress,
-                   file=sys.stderr, dynamic_ncols=True)
-        for fut in as_completed(futures):
-            i = futures[fut]
-            results[i] = fut.result()
-            r = results[i]
-            bar.set_postfix_str(f"{r['scope_name']}/{r['notebook']} {r['status']}")
-            bar.update(1)
+        with ThreadPoolExecutor(max_workers=1) as side:
+            waited = side.submit(while_waiting) if while_waiting is not None else None
+            bar = tqdm(total=len(jobs), desc="笔记本 notebooks", unit="nb",
+                       disable=not progress, file=sys.stderr, dynamic_ncols=True)
+            for fut in as_completed(futures):
+                i = futures[fut]
+                results[i] = fut.result()
+                r = results[i]
+                bar.set_postfix_str(f"{r['scope_name']}/{r['notebook']} {r['status']}")
+                bar.update(1)
+            if waited is not None:
+                waited.result()
     finally:
         if bar is not None:
             bar.close()

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 import pytest
+import tqdm
 
 from qjlib.analyses import load_analyses
 from qjlib.core import scopes as sc
@@ -131,3 +134,38 @@ def test_html_images_carry_their_chart_titles(tmp_path):
     page = (tmp_path / "a.html").read_text(encoding="utf-8")
     assert 'alt="各乡镇&quot;纯收入&quot;构成"' in page and 'alt="图表 chart"' in page
     assert "No description" not in page
+
+
+def _fake_runs(monkeypatch) -> threading.Event:
+    """run_notebook replaced by an instant one; the event is set when the bar first moves."""
+    moved = threading.Event()
+    update = tqdm.tqdm.update
+
+    def moving(self, n=1):
+        update(self, n)
+        moved.set()
+
+    monkeypatch.setattr(tqdm.tqdm, "update", moving)
+    monkeypatch.setattr(kernels, "run_notebook", lambda job, reuse=True: {
+        "scope_name": "县", "notebook": job, "status": "ok"})
+    return moved
+
+
+def test_the_bar_moves_while_the_workbook_is_written(monkeypatch):
+    moved = _fake_runs(monkeypatch)
+    seen = []
+    with ThreadPoolExecutor(2) as pool:
+        out = kernels.run_notebooks(["a", "b", "c"], 2, progress=False, pool=pool,
+                                    while_waiting=lambda: seen.append(moved.wait(timeout=20)))
+    assert seen == [True]  # the notebooks were being counted while the workbook was written
+    assert [r["notebook"] for r in out] == ["a", "b", "c"]
+
+
+def test_a_failed_workbook_is_raised_once_the_notebooks_are_done(monkeypatch):
+    _fake_runs(monkeypatch)
+
+    def workbook():
+        raise OSError("磁盘已满 disk full")
+
+    with ThreadPoolExecutor(2) as pool, pytest.raises(OSError, match="disk full"):
+        kernels.run_notebooks(["a", "b"], 2, progress=False, pool=pool, while_waiting=workbook)
