@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -257,8 +257,6 @@ def run_notebooks(jobs: Sequence[NotebookJob], n_jobs: int, progress: bool = Tru
     results in job order. ``while_waiting`` runs in a thread of this process once the jobs are
     submitted (the bar moves meanwhile; what it raises is raised here once the jobs are done).
     ``reuse_kernels=False`` starts a kernel per notebook (papermill's own way)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     from tqdm import tqdm
 
     if not jobs:

@@ -64,6 +64,12 @@ XLSX_FORMATS = {  # the number format of each column type in ledgers.xlsx
 }
 
 
+def fixed_texts(v: np.ndarray, digits: int) -> np.ndarray:
+    """Rounded numbers without NaN (``np.nan_to_num``) as the CSV writes them: ``digits`` fixed
+    decimals, no thousands separator."""
+    return np.char.mod(f"%.{digits}f", v)
+
+
 def format_for_csv(df: pd.DataFrame, spec: LedgerSpec | None = None) -> pd.DataFrame:
     """Every column as text in its fixed format (see the module docstring); missing → ``""``."""
     out = {}
@@ -74,7 +80,7 @@ def format_for_csv(df: pd.DataFrame, spec: LedgerSpec | None = None) -> pd.DataF
         if kind in FLOAT_DIGITS or (kind == "int" and pd.api.types.is_float_dtype(s)):
             digits = FLOAT_DIGITS.get(kind, 0)
             v = np.round(s.to_numpy(dtype="float64", na_value=np.nan), digits) + 0.0
-            text = np.char.mod(f"%.{digits}f", np.nan_to_num(v))
+            text = fixed_texts(np.nan_to_num(v), digits)
         elif kind == "int":
             text = s.astype("Int64").astype("str").to_numpy(dtype=object)
         elif kind == "date":
@@ -128,8 +134,7 @@ def _number_texts(s: pd.Series, kind: str, v: np.ndarray, na: np.ndarray) -> lis
         whole = s.astype("Int64")
         return [str(whole.min()), str(whole.max())]
     present = v[~na]
-    digits = FLOAT_DIGITS.get(kind, 0)
-    return [f"{x:.{digits}f}" for x in (present.min(), present.max())]
+    return fixed_texts(np.array([present.min(), present.max()]), FLOAT_DIGITS.get(kind, 0)).tolist()
 
 
 def _xlsx_cells(s: pd.Series, kind: str, name: str) -> tuple[list, pd.Series]:
